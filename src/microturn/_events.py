@@ -1,0 +1,257 @@
+"""Typed, immutable events: everything that happens in a session is one of these.
+
+An event's *kind* is its class. Every event carries its event time ``t`` (seconds since the session
+started, on the session clock), its ``seq`` (offset in the session log, set by the bus), the ``source``
+that produced it and, when it was caused by another event, that event's ``seq`` as ``cause``.
+
+Two class-level properties steer delivery: the *lane* (control events overtake data) and the
+*overflow* policy of a full subscription queue (lossless kinds fail the slow consumer, audio frames
+drop the oldest).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, ClassVar
+
+import msgspec
+
+__all__ = [
+    "AgentSpeechEnded",
+    "AgentSpeechStarted",
+    "AgentWord",
+    "AudioFrame",
+    "CancelJob",
+    "EndReason",
+    "EndSession",
+    "Event",
+    "InputRejected",
+    "JobProgress",
+    "JobRequested",
+    "JobResult",
+    "Lane",
+    "Modality",
+    "Note",
+    "Overflow",
+    "Overlap",
+    "SessionEnded",
+    "SessionStarted",
+    "Silence",
+    "SpeechPurpose",
+    "StopOutput",
+    "ToolCalled",
+    "ToolResult",
+    "UserErase",
+    "UserInput",
+    "UserSubmit",
+    "event_kinds",
+]
+
+
+class Lane(enum.IntEnum):
+    """Delivery lane; a lower value is delivered first."""
+
+    CONTROL = 0
+    DATA = 1
+
+
+class Overflow(enum.Enum):
+    """What a full subscription queue does with one more event of this kind."""
+
+    LOSSLESS = "lossless"  # the subscription fails with SlowConsumer; the log keeps everything
+    DROP_OLDEST = "drop-oldest"  # the oldest queued event of a drop-oldest kind is discarded
+
+
+class Modality(enum.Enum):
+    TYPED = "typed"
+    SPOKEN = "spoken"
+
+
+class SpeechPurpose(enum.Enum):
+    REPLY = "reply"
+    BACKCHANNEL = "backchannel"
+    ANNOUNCE = "announce"  # scripted speech: timers, woven results, holding phrases
+
+
+class EndReason(enum.Enum):
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"  # the user barged in: a cut-off
+    STOPPED = "stopped"  # the policy or a control event stopped it
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag=True, omit_defaults=True):
+    """Base of every event. Subclasses are the event kinds."""
+
+    lane: ClassVar[Lane] = Lane.DATA
+    overflow: ClassVar[Overflow] = Overflow.LOSSLESS
+
+    t: float = -1.0
+    seq: int = -1
+    source: str = ""
+    cause: int | None = None
+
+
+# --- session ---------------------------------------------------------------------------------------
+
+
+class SessionStarted(Event, frozen=True):
+    """First event of every log. ``config`` is the session config as plain data (replay rebuilds it)."""
+
+    session: str
+    wall: float
+    config: dict[str, Any]
+
+
+class SessionEnded(Event, frozen=True):
+    reason: str
+
+
+# --- the user --------------------------------------------------------------------------------------
+
+
+class UserInput(Event, frozen=True):
+    """A chunk of user input: keystrokes as typed, or a spoken word. ``duration`` is how long it lasts."""
+
+    text: str
+    modality: Modality = Modality.TYPED
+    duration: float = 0.0
+
+
+class UserErase(Event, frozen=True):
+    """The user deleted ``count`` characters at the end of what they are typing."""
+
+    count: int
+
+
+class UserSubmit(Event, frozen=True):
+    """The user ended their input explicitly (Enter)."""
+
+
+class AudioFrame(Event, frozen=True):
+    """A chunk of PCM audio. Lossy under pressure: old frames are worth less than new ones."""
+
+    overflow: ClassVar[Overflow] = Overflow.DROP_OLDEST
+
+    pcm: bytes
+    sample_rate: int = 16_000
+
+
+# --- the agent -------------------------------------------------------------------------------------
+
+
+class AgentSpeechStarted(Event, frozen=True):
+    utterance: int
+    purpose: SpeechPurpose = SpeechPurpose.REPLY
+
+
+class AgentWord(Event, frozen=True):
+    """One word the agent delivered (shown, or spoken) at ``t``, lasting ``duration``."""
+
+    utterance: int
+    word: str
+    duration: float
+
+
+class AgentSpeechEnded(Event, frozen=True):
+    """The agent's utterance ended; ``delivered`` is exactly what the user got before the end."""
+
+    utterance: int
+    reason: EndReason
+    delivered: str
+
+
+# --- floor facts, derived by the loop ---------------------------------------------------------------
+
+
+class Silence(Event, frozen=True):
+    """Nobody produced anything from ``started`` for ``duration`` seconds (emitted when it ends)."""
+
+    started: float
+    duration: float
+
+
+class Overlap(Event, frozen=True):
+    """User and agent both produced output from ``started`` for ``duration`` seconds."""
+
+    started: float
+    duration: float
+
+
+# --- control lane ----------------------------------------------------------------------------------
+
+
+class StopOutput(Event, frozen=True):
+    """Stop whatever the agent is saying, now."""
+
+    lane: ClassVar[Lane] = Lane.CONTROL
+    reason: str = "requested"
+
+
+class CancelJob(Event, frozen=True):
+    lane: ClassVar[Lane] = Lane.CONTROL
+    job: str
+
+
+class EndSession(Event, frozen=True):
+    lane: ClassVar[Lane] = Lane.CONTROL
+    reason: str = "requested"
+
+
+# --- background work and tools -----------------------------------------------------------------------
+
+
+class JobRequested(Event, frozen=True):
+    job: str
+    task: str
+    priority: int = 0
+    deadline: float | None = None
+
+
+class JobProgress(Event, frozen=True):
+    job: str
+    text: str
+    fraction: float | None = None
+
+
+class JobResult(Event, frozen=True):
+    job: str
+    text: str
+
+
+class ToolCalled(Event, frozen=True):
+    call: str
+    tool: str
+    arguments: dict[str, Any] = {}
+
+
+class ToolResult(Event, frozen=True):
+    call: str
+    output: str
+    error: bool = False
+
+
+# --- anything else -----------------------------------------------------------------------------------
+
+
+class InputRejected(Event, frozen=True):
+    """Malformed input reached the session and was refused; the session goes on."""
+
+    reason: str
+    excerpt: str
+
+
+class Note(Event, frozen=True):
+    """Free-form context from a source (a screen change, an ambient fact)."""
+
+    text: str
+
+
+def event_kinds() -> tuple[type[Event], ...]:
+    """Every concrete event kind, in a stable order (for the codec's union)."""
+    found: list[type[Event]] = []
+    pending: list[type[Event]] = list(Event.__subclasses__())
+    while pending:
+        kind = pending.pop(0)
+        found.append(kind)
+        pending.extend(kind.__subclasses__())
+    return tuple(found)

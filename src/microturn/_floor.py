@@ -1,0 +1,178 @@
+"""Floor state: who is producing output, since when, and what the user has said so far.
+
+:class:`FloorTracker` folds events, in the order the loop handles them, into a :class:`FloorState` that
+policies read. It also derives the floor facts the log records: a :class:`Silence` when a gap of at
+least ``silence_min`` ends and an :class:`Overlap` when simultaneous output ends. Activity is measured
+in intervals: a chunk at ``t`` lasting ``duration`` keeps its party active until ``t + duration``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from microturn._events import (
+    AgentSpeechEnded,
+    AgentSpeechStarted,
+    AgentWord,
+    EndReason,
+    Event,
+    JobRequested,
+    JobResult,
+    Modality,
+    Overlap,
+    SessionStarted,
+    Silence,
+    UserErase,
+    UserInput,
+    UserSubmit,
+)
+
+__all__ = ["Floor", "FloorState", "FloorTracker"]
+
+
+class Floor(enum.Enum):
+    NONE = "none"
+    USER = "user"
+    AGENT = "agent"
+    BOTH = "both"
+
+
+@dataclass(slots=True)
+class FloorState:
+    """What policies see. Times are session seconds. Read it; only the tracker writes it."""
+
+    now: float = 0.0
+    user_active_until: float = 0.0
+    agent_active_until: float = 0.0
+    last_user_input: float | None = None
+    user_text: str = ""
+    """The user's words since the agent last took them up (a reply started)."""
+    user_submitted: bool = False
+    """The user pressed Enter since the agent last took their words up."""
+    agent_utterance: int | None = None
+    """The utterance the agent is delivering, if any (from its start to its end)."""
+    agent_delivered: list[str] = field(default_factory=list)
+    overlap_since: float | None = None
+    user_turns: int = 0
+    agent_turns: int = 0
+    interruptions: int = 0
+    open_jobs: set[str] = field(default_factory=set)
+
+    @property
+    def user_active(self) -> bool:
+        return self.now < self.user_active_until
+
+    @property
+    def agent_active(self) -> bool:
+        return self.now < self.agent_active_until
+
+    @property
+    def agent_speaking(self) -> bool:
+        """An utterance is under way: from its start (before the first word) to its end."""
+        return self.agent_utterance is not None
+
+    @property
+    def floor(self) -> Floor:
+        user, agent = self.user_active, self.agent_active
+        if user and agent:
+            return Floor.BOTH
+        if user:
+            return Floor.USER
+        return Floor.AGENT if agent else Floor.NONE
+
+    @property
+    def user_silent_for(self) -> float:
+        """Seconds since the user's last input ended (0 while active, or before they said anything)."""
+        if self.last_user_input is None:
+            return 0.0
+        return _round(max(0.0, self.now - self.user_active_until))
+
+    @property
+    def silence_for(self) -> float:
+        """Seconds since anybody produced anything."""
+        return _round(max(0.0, self.now - max(self.user_active_until, self.agent_active_until)))
+
+
+class FloorTracker:
+    def __init__(self, *, silence_min: float) -> None:
+        self.state = FloorState()
+        self._silence_min = silence_min
+
+    def advance(self, now: float) -> list[Event]:
+        """Move the state's time to ``now``; return floor facts that ended by then."""
+        state = self.state
+        state.now = max(state.now, now)
+        if state.overlap_since is not None:
+            ended = min(state.user_active_until, state.agent_active_until)
+            if ended <= state.now:
+                started, state.overlap_since = state.overlap_since, None
+                if ended > started:
+                    return [Overlap(started=started, duration=_round(ended - started))]
+        return []
+
+    def observe(self, event: Event) -> list[Event]:
+        """Fold ``event`` in; return floor facts it completes (not yet stamped or published)."""
+        facts = self.advance(event.t)
+        state = self.state
+        if isinstance(event, UserInput):
+            facts += self._activity(event.t, event.duration, user=True)
+            if not state.user_text:
+                state.user_turns += 1
+            typed = event.modality is Modality.TYPED
+            state.user_text += event.text if typed else _spoken(state.user_text, event.text)
+            state.user_submitted = False
+            state.last_user_input = event.t
+        elif isinstance(event, UserErase):
+            state.user_text = state.user_text[: max(0, len(state.user_text) - event.count)]
+            state.last_user_input = event.t
+        elif isinstance(event, UserSubmit):
+            state.user_submitted = True
+        elif isinstance(event, AgentSpeechStarted):
+            state.agent_utterance = event.utterance
+            state.agent_delivered = []
+            state.agent_turns += 1
+        elif isinstance(event, AgentWord):
+            facts += self._activity(event.t, event.duration, user=False)
+            state.agent_delivered.append(event.word)
+        elif isinstance(event, AgentSpeechEnded):
+            state.agent_utterance = None
+            if event.reason is not EndReason.COMPLETED:
+                state.agent_active_until = min(state.agent_active_until, event.t)
+                state.interruptions += event.reason is EndReason.INTERRUPTED
+        elif isinstance(event, JobRequested):
+            state.open_jobs.add(event.job)
+        elif isinstance(event, JobResult):
+            state.open_jobs.discard(event.job)
+        elif isinstance(event, SessionStarted):
+            state.now = event.t
+        return facts
+
+    def take_user_text(self) -> str:
+        """The agent takes up the user's words (a reply starts): return them and start afresh."""
+        text, self.state.user_text = self.state.user_text, ""
+        self.state.user_submitted = False
+        return text
+
+    def _activity(self, t: float, duration: float, *, user: bool) -> list[Event]:
+        state = self.state
+        facts: list[Event] = []
+        quiet_since = max(state.user_active_until, state.agent_active_until)
+        if t - quiet_since >= self._silence_min:
+            facts.append(Silence(started=quiet_since, duration=_round(t - quiet_since)))
+        other_until = state.agent_active_until if user else state.user_active_until
+        if other_until > t and state.overlap_since is None:
+            state.overlap_since = t
+        if user:
+            state.user_active_until = max(state.user_active_until, t + duration)
+        else:
+            state.agent_active_until = max(state.agent_active_until, t + duration)
+        return facts
+
+
+def _spoken(so_far: str, word: str) -> str:
+    return word if not so_far or so_far.endswith(" ") else " " + word
+
+
+def _round(seconds: float) -> float:
+    return round(seconds, 6)

@@ -1,0 +1,29 @@
+"""The model protocol the loop talks to."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import ClassVar, Protocol
+
+__all__ = ["ChatModel", "ModelRequest"]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRequest:
+    timeline: str
+    """The session transcript so far (append-only; see Timeline)."""
+    user_text: str
+    """The user's words this reply answers."""
+    elapsed: float
+    """Seconds since the session started."""
+    wall: float
+    """Wall-clock time now, Unix seconds."""
+
+
+class ChatModel(Protocol):
+    name: ClassVar[str]
+
+    def stream(self, request: ModelRequest) -> AsyncIterator[str]:
+        """The reply as text chunks; chunks may split words. Cancel the iteration to stop it."""
+        ...

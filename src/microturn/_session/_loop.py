@@ -1,0 +1,365 @@
+"""The session loop: one task that turns input events into a timeline and actions, micro-turn by micro-turn.
+
+Transports publish input to the session's *ingress* on the bus. The loop is the single writer of the
+session *log*: it takes each input, folds it into the floor state, records it (with the floor facts it
+completes, such as the silence it ended) and lets the policy react at once. Every ``tick`` seconds it
+hands the policy the micro-turn since the last tick. Speech is paced word by word from the same loop,
+so a barge-in cuts output in the very pass that handles it and the log keeps exactly what was delivered.
+
+One loop pass, always in this order (that order is what makes replay exact):
+    1. poll scheduled sources (scenario scripts, replays) into the ingress
+    2. handle queued input (bounded per pass; control events first)
+    3. deliver the agent's next word if it is due; end the utterance if it is complete
+    4. run the micro-turn if a tick is due
+    5. sleep until the earliest deadline, or until new input or model output wakes the loop
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from microturn._actions import Action, CallTool, Delegate, Reply, Say, Stop
+from microturn._bus import EventBus, Start, Subscription
+from microturn._clock import Clock
+from microturn._codec import decode_event
+from microturn._config import SessionConfig
+from microturn._events import (
+    AgentSpeechEnded,
+    AgentSpeechStarted,
+    AgentWord,
+    EndReason,
+    EndSession,
+    Event,
+    InputRejected,
+    JobRequested,
+    SessionEnded,
+    SessionStarted,
+    SpeechPurpose,
+    StopOutput,
+    ToolCalled,
+    ToolResult,
+)
+from microturn._floor import FloorState, FloorTracker
+from microturn._models import ChatModel, ModelRequest, make_model
+from microturn._policies import MicroTurn, Policy, make_policy
+from microturn._session._output import OutputStream
+from microturn._session._sources import Source
+from microturn._timeline import Timeline
+from microturn._tools import NoTools, Toolbox
+from microturn.errors import AdapterError, CodecError, SlowConsumer
+
+__all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "LoopStats", "Session", "ingress"]
+
+LOOP = "loop"  # floor facts and bookkeeping the loop derives
+AGENT = "agent"  # what the agent says and does
+TOOLS = "tools"  # tool results, published back through the ingress
+RUNTIME_SOURCES = frozenset({LOOP, AGENT, TOOLS})
+"""Sources that belong to the runtime; every other source is outside input (and replayed as such)."""
+
+_EPSILON = 1e-9
+_LAG_SAMPLES = 4096
+_SORRY = "Sorry, I couldn't come up with an answer just now."
+
+
+def ingress(session_id: str) -> str:
+    """The bus log that transports publish a session's input to."""
+    return f"{session_id}.in"
+
+
+@dataclass
+class LoopStats:
+    passes: int = 0
+    ticks: int = 0
+    events: int = 0
+    missed_ticks: int = 0
+    tick_lags: deque[float] = field(default_factory=lambda: deque(maxlen=_LAG_SAMPLES))
+
+
+class Session:
+    """One conversation. Create it, ``await run()`` in a task group, and ``inject`` input into it."""
+
+    def __init__(
+        self,
+        *,
+        bus: EventBus,
+        clock: Clock,
+        config: SessionConfig | None = None,
+        session_id: str = "session",
+        policy: Policy | None = None,
+        model: ChatModel | None = None,
+        tools: Toolbox | None = None,
+        sources: Sequence[Source] = (),
+    ) -> None:
+        self.id = session_id
+        self.config = config or SessionConfig()
+        self._bus = bus
+        self._clock = clock
+        self._policy = policy or make_policy(self.config.policy, self.config.policy_options)
+        self._model = model or make_model(self.config.model)
+        self._tools = tools or NoTools()
+        self._sources = list(sources)
+        self._floor = FloorTracker(silence_min=self.config.silence_min)
+        self._output = OutputStream(rate=self.config.speaking_rate)
+        self.timeline = Timeline()
+        self.stats = LoopStats()
+        self._wake = asyncio.Event()
+        self._start: float | None = None
+        self._turn_events: list[Event] = []
+        self._counter = 0  # utterances, jobs and tool calls are numbered in one deterministic sequence
+        self._generation: asyncio.Task[None] | None = None
+        self._tool_tasks: set[asyncio.Task[None]] = set()
+        self._task_group: asyncio.TaskGroup | None = None
+        self._ended: str | None = None
+
+    @property
+    def state(self) -> FloorState:
+        return self._floor.state
+
+    def now(self) -> float:
+        """Session time: seconds since the session started, rounded to the microsecond."""
+        if self._start is None:
+            return 0.0
+        return round(self._clock.now() - self._start, 6)
+
+    # --- ingress: how transports and tools hand input to the session ----------------------------------
+
+    async def inject(self, event: Event, *, source: str = "user") -> Event:
+        """Publish an input event to this session; it is stamped with the session time if it has none."""
+        if event.t < 0 or not event.source:
+            event = msgspec.structs.replace(
+                event, t=self.now() if event.t < 0 else event.t, source=event.source or source
+            )
+        return await self._bus.publish(ingress(self.id), event)
+
+    async def inject_raw(self, data: bytes | str, *, source: str = "user") -> Event:
+        """Decode a wire frame and inject it; malformed input becomes an InputRejected event instead."""
+        try:
+            event = decode_event(data)
+        except CodecError as exc:
+            excerpt = getattr(exc, "excerpt", "")
+            event = InputRejected(reason=str(exc), excerpt=excerpt)
+        return await self.inject(event, source=source)
+
+    # --- the loop ----------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run until an EndSession event arrives. Cancelling the task stops the session at once."""
+        self._start = self._clock.now()
+        subscription = await self._bus.subscribe(ingress(self.id), "loop", start=Start.RESUME)
+        subscription.set_listener(self._wake.set)
+        try:
+            async with asyncio.TaskGroup() as task_group:
+                self._task_group = task_group
+                await self._run(subscription)
+        finally:
+            subscription.close()
+            self._task_group = None
+
+    async def _run(self, subscription: Subscription) -> None:
+        await self._record(
+            SessionStarted(session=self.id, wall=self._clock.wall(), config=self.config.to_dict(), t=0.0)
+        )
+        tick = self.config.tick
+        next_tick = 1
+        while True:
+            self._wake.clear()
+            now = self.now()
+            self.stats.passes += 1
+            await self._poll_sources(now)
+            subscription = await self._drain(subscription)
+            await self._speak(now)
+            due = round(next_tick * tick, 6)
+            if now + _EPSILON >= due and not self._ending():
+                self.stats.tick_lags.append(now - due)
+                following = math.floor(now / tick + _EPSILON) + 1
+                self.stats.missed_ticks += following - next_tick - 1
+                next_tick = following
+                await self._tick(now)
+            if self._ending():
+                break
+            deadlines = [self._output.next_awake(), *(source.next_awake() for source in self._sources)]
+            deadline = min([round(next_tick * tick, 6), *(t for t in deadlines if t is not None)])
+            await self._clock.wait_until(self._wake, self._clock_time(deadline))
+        await self._shutdown(self._ended or "ended")
+
+    def _ending(self) -> bool:
+        return self._ended is not None
+
+    def _clock_time(self, session_time: float) -> float:
+        return (self._start or 0.0) + session_time
+
+    async def _poll_sources(self, now: float) -> None:
+        for source in self._sources:
+            awake = source.next_awake()
+            if awake is None or awake > now + _EPSILON:
+                continue
+            for item in source.poll(now, self.state):
+                if isinstance(item, bytes):
+                    await self.inject_raw(item, source=source.name)
+                else:
+                    await self.inject(item, source=source.name)
+
+    async def _drain(self, subscription: Subscription) -> Subscription:
+        for _ in range(self.config.max_events_per_pass):
+            try:
+                event = subscription.receive_nowait()
+            except SlowConsumer as exc:
+                # The ingress log still has everything: pick up exactly where the queue overflowed.
+                subscription = await self._bus.subscribe(ingress(self.id), "loop", start=exc.next_offset)
+                subscription.set_listener(self._wake.set)
+                continue
+            if event is None:
+                return subscription
+            await self._handle(msgspec.structs.replace(event, seq=-1))
+            if self._ended is not None:
+                return subscription
+        self._wake.set()  # more is queued: come straight back after this pass
+        return subscription
+
+    async def _handle(self, event: Event) -> None:
+        """Fold, record and react to one event (input, or something the agent did)."""
+        self.stats.events += 1
+        for fact in self._floor.observe(event):
+            await self._record(msgspec.structs.replace(fact, t=event.t, source=LOOP))
+        stored = await self._record(event)
+        if isinstance(stored, EndSession):
+            self._ended = stored.reason
+            return
+        if isinstance(stored, StopOutput):
+            await self._act(Stop(EndReason.STOPPED), stored)
+        for action in self._policy.react(self.state, stored):
+            await self._act(action, stored)
+
+    async def _record(self, event: Event) -> Event:
+        stored = await self._bus.publish(self.id, event)
+        self.timeline.feed(stored)
+        self._turn_events.append(stored)
+        return stored
+
+    async def _emit(self, event: Event, *, cause: Event | None = None) -> Event:
+        """Record something the agent does now."""
+        stamped = msgspec.structs.replace(
+            event, t=self.now(), source=AGENT, cause=None if cause is None else cause.seq
+        )
+        await self._handle(stamped)
+        return stamped
+
+    async def _speak(self, now: float) -> None:
+        output = self._output
+        if output.utterance is None:
+            return
+        word = output.take_due(now)
+        if word is not None:
+            await self._emit(
+                AgentWord(utterance=output.utterance, word=word, duration=self.config.speaking_rate)
+            )
+        if output.utterance is not None and output.finished(now):
+            await self._end_utterance(EndReason.COMPLETED, cause=None)
+
+    async def _tick(self, now: float) -> None:
+        self.stats.ticks += 1
+        for fact in self._floor.advance(now):
+            await self._record(msgspec.structs.replace(fact, t=now, source=LOOP))
+        turn = MicroTurn(
+            index=self.stats.ticks,
+            start=round(now - self.config.tick, 6),
+            end=now,
+            events=tuple(self._turn_events),
+        )
+        self._turn_events.clear()
+        for action in self._policy.decide(self.state, turn):
+            await self._act(action, None)
+
+    # --- actions -----------------------------------------------------------------------------------
+
+    async def _act(self, action: Action, cause: Event | None) -> None:
+        if isinstance(action, Reply):
+            user_text = self._floor.take_user_text()
+            utterance = await self._start_utterance(SpeechPurpose.REPLY, cause)
+            request = ModelRequest(
+                timeline=self.timeline.text, user_text=user_text, elapsed=self.now(), wall=self._clock.wall()
+            )
+            self._generation = self._spawn(self._generate(utterance, request))
+        elif isinstance(action, Say):
+            await self._start_utterance(action.purpose, cause)
+            self._output.feed(action.text)
+            self._output.finish_input()
+            self._wake.set()
+        elif isinstance(action, Stop):
+            if self._output.utterance is not None:
+                await self._end_utterance(action.reason, cause)
+        elif isinstance(action, Delegate):
+            job = f"job-{self._next_number()}"
+            await self._emit(
+                JobRequested(job=job, task=action.task, priority=action.priority, deadline=action.deadline),
+                cause=cause,
+            )
+        elif isinstance(action, CallTool):
+            call = f"call-{self._next_number()}"
+            await self._emit(ToolCalled(call=call, tool=action.tool, arguments=action.arguments), cause=cause)
+            task = self._spawn(self._call_tool(call, action))
+            self._tool_tasks.add(task)
+            task.add_done_callback(self._tool_tasks.discard)
+
+    async def _start_utterance(self, purpose: SpeechPurpose, cause: Event | None) -> int:
+        if self._output.utterance is not None:
+            await self._end_utterance(EndReason.STOPPED, cause)  # the newest speech wins
+        utterance = self._next_number()
+        self._output.start(utterance, purpose, self.now())
+        await self._emit(AgentSpeechStarted(utterance=utterance, purpose=purpose), cause=cause)
+        return utterance
+
+    async def _end_utterance(self, reason: EndReason, cause: Event | None) -> None:
+        utterance = self._output.utterance
+        if utterance is None:
+            return
+        if self._generation is not None:
+            self._generation.cancel()
+            self._generation = None
+        delivered = self._output.end()
+        await self._emit(
+            AgentSpeechEnded(utterance=utterance, reason=reason, delivered=delivered), cause=cause
+        )
+
+    async def _generate(self, utterance: int, request: ModelRequest) -> None:
+        output = self._output
+        try:
+            async for chunk in self._model.stream(request):
+                if output.utterance != utterance:
+                    return
+                output.feed(chunk)
+                self._wake.set()
+        except AdapterError:
+            if output.utterance == utterance and not output.delivered:
+                output.feed(_SORRY)
+        if output.utterance == utterance:
+            output.finish_input()
+            self._wake.set()
+
+    async def _call_tool(self, call: str, action: CallTool) -> None:
+        try:
+            result = ToolResult(call=call, output=await self._tools.call(action.tool, action.arguments))
+        except AdapterError as exc:
+            result = ToolResult(call=call, output=str(exc), error=True)
+        await self.inject(result, source=TOOLS)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        assert self._task_group is not None, "actions run only while the session runs"
+        return self._task_group.create_task(coroutine)
+
+    def _next_number(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    async def _shutdown(self, reason: str) -> None:
+        await self._end_utterance(EndReason.STOPPED, None)
+        for task in tuple(self._tool_tasks):
+            task.cancel()
+        await self._record(SessionEnded(reason=reason, t=self.now(), source=LOOP))

@@ -1,0 +1,29 @@
+"""Sources the loop polls in event time (bytewax-style ``next_awake``), for deterministic drivers.
+
+Live transports publish to the session's ingress whenever input arrives. Drivers that know their
+input ahead of time (a scenario script, a log being replayed) instead tell the loop when they next
+have something, and hand it over when polled. Polling happens at a fixed point of the loop pass, so
+the same inputs always interleave with ticks and speech the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from microturn._events import Event
+from microturn._floor import FloorState
+
+__all__ = ["Source"]
+
+
+class Source(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def next_awake(self) -> float | None:
+        """Session time of the next input, or None when nothing is scheduled."""
+        ...
+
+    def poll(self, now: float, state: FloorState) -> list[Event | bytes]:
+        """Inputs due at ``now``: events, or raw wire frames to decode (and reject if malformed)."""
+        ...

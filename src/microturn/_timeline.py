@@ -1,0 +1,151 @@
+"""The session as a time-stamped transcript, for model prompts and for people.
+
+Rendering is append-only: feeding an event only ever appends to :attr:`Timeline.text`, so the prefix a
+model has already prefilled stays byte-stable as the session grows. What is still open (the silence
+going on right now) is not part of the text; :meth:`Timeline.tail` renders it separately.
+
+    [00:00.0] session started (Thu 2026-01-01 09:00 UTC)
+    [00:01.0] user: what is two plus
+    [00:02.6] (silence 1.2 s)
+    [00:02.6] user: three [enter]
+    [00:02.8] agent: two plus three is five.
+    [00:05.0] agent: Once upon a time there — [cut off by user after "Once upon a time there"]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from microturn._events import (
+    AgentSpeechEnded,
+    AgentWord,
+    CancelJob,
+    EndReason,
+    Event,
+    InputRejected,
+    JobProgress,
+    JobRequested,
+    JobResult,
+    Modality,
+    Note,
+    Overlap,
+    SessionEnded,
+    SessionStarted,
+    Silence,
+    StopOutput,
+    ToolCalled,
+    ToolResult,
+    UserErase,
+    UserInput,
+    UserSubmit,
+)
+
+__all__ = ["Timeline", "format_clock"]
+
+
+def format_clock(seconds: float) -> str:
+    minutes, rest = divmod(max(0.0, seconds), 60.0)
+    return f"{int(minutes):02d}:{rest:04.1f}"
+
+
+class Timeline:
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self._speaker: str | None = None  # whose line is open: "user", "agent" or None
+        self._text_cache: str | None = ""
+
+    @property
+    def text(self) -> str:
+        if self._text_cache is None:
+            self._text_cache = "".join(self._parts)
+        return self._text_cache
+
+    def __len__(self) -> int:
+        return self._length
+
+    def feed(self, event: Event) -> None:
+        """Append what ``event`` adds to the transcript (many kinds add nothing)."""
+        if isinstance(event, UserInput):
+            self._speech("user", event.t, event.text, spoken=event.modality is Modality.SPOKEN)
+        elif isinstance(event, AgentWord):
+            self._speech("agent", event.t, event.word, spoken=True)
+        elif isinstance(event, UserErase):
+            self._speech("user", event.t, "⌫" * event.count, spoken=False)
+        elif isinstance(event, UserSubmit):
+            self._speech("user", event.t, "[enter]", spoken=True)
+        elif isinstance(event, AgentSpeechEnded):
+            self._speech_ended(event)
+        else:
+            line = _line(event)
+            if line is not None:
+                self._line(event.t, line)
+
+    def tail(self, now: float, *, silence_for: float) -> str:
+        """What is going on now, not yet final: rendered after the text, never part of it."""
+        if silence_for <= 0:
+            return ""
+        return f"\n[{format_clock(now)}] (silence {silence_for:.1f} s so far)"
+
+    def _speech(self, speaker: str, t: float, text: str, *, spoken: bool) -> None:
+        if self._speaker != speaker:
+            self._line(t, f"{speaker}: {text}")
+            self._speaker = speaker
+        else:
+            self._append(" " + text if spoken else text)
+
+    def _speech_ended(self, event: AgentSpeechEnded) -> None:
+        if event.reason is EndReason.COMPLETED:
+            return
+        if event.reason is EndReason.STOPPED:
+            mark = "[stopped]"
+        elif event.delivered:
+            mark = f'[cut off by user after "{event.delivered}"]'
+        else:
+            mark = "[cut off by user before a word]"
+        if self._speaker == "agent":
+            self._append(" — " + mark)
+            self._speaker = None
+        else:
+            self._line(event.t, "agent " + mark)
+
+    def _line(self, t: float, body: str) -> None:
+        self._append(f"{chr(10) if self._length else ''}[{format_clock(t)}] {body}")
+        self._speaker = None
+
+    def _append(self, text: str) -> None:
+        self._parts.append(text)
+        self._length += len(text)
+        self._text_cache = None
+
+
+def _line(event: Event) -> str | None:
+    """The line an event kind adds on its own, if any."""
+    if isinstance(event, SessionStarted):
+        wall = dt.datetime.fromtimestamp(event.wall, tz=dt.UTC).strftime("%a %Y-%m-%d %H:%M UTC")
+        return f"session started ({wall})"
+    if isinstance(event, Silence):
+        return f"(silence {event.duration:.1f} s)"
+    if isinstance(event, Overlap):
+        return f"(overlap {event.duration:.1f} s)"
+    if isinstance(event, JobRequested):
+        return f"(background job {event.job} started: {event.task})"
+    if isinstance(event, JobProgress):
+        return f"(background job {event.job}: {event.text})"
+    if isinstance(event, JobResult):
+        return f"(background job {event.job} result: {event.text})"
+    if isinstance(event, CancelJob):
+        return f"(background job {event.job} cancelled)"
+    if isinstance(event, ToolCalled):
+        return f"(tool call {event.call}: {event.tool} {event.arguments})"
+    if isinstance(event, ToolResult):
+        return f"(tool {'error' if event.error else 'result'} {event.call}: {event.output})"
+    if isinstance(event, StopOutput):
+        return f"(stop requested: {event.reason})"
+    if isinstance(event, InputRejected):
+        return f"(input rejected: {event.reason})"
+    if isinstance(event, Note):
+        return f"(note: {event.text})"
+    if isinstance(event, SessionEnded):
+        return f"session ended ({event.reason})"
+    return None

@@ -1,0 +1,131 @@
+"""The one exception tree of microturn.
+
+Every error raised on purpose by microturn derives from :class:`MicroturnError`::
+
+    MicroturnError
+    ├── ConfigError              a setting or argument is invalid
+    ├── CodecError               wire input could not be decoded
+    │   ├── MalformedEvent         not valid JSON, or not a valid event
+    │   └── UnsupportedVersion     a frame from a codec version we do not speak
+    ├── BusError                 the event bus refused or failed
+    │   ├── SlowConsumer           a subscription fell behind a lossless stream
+    │   ├── SubscriptionClosed     receive() on a closed subscription
+    │   └── BusClosed              publish/subscribe on a closed bus
+    ├── AdapterError             a model, tool or store adapter failed (``transient``: may a retry help?)
+    │   └── ModelError
+    ├── ScenarioError            a scenario file is invalid
+    └── ReplayMismatch           a replay did not reproduce its log
+
+Messages say what was wrong and what to do about it; fields carry the details for code.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AdapterError",
+    "BusClosed",
+    "BusError",
+    "CodecError",
+    "ConfigError",
+    "MalformedEvent",
+    "MicroturnError",
+    "ModelError",
+    "ReplayMismatch",
+    "ScenarioError",
+    "SlowConsumer",
+    "SubscriptionClosed",
+    "UnsupportedVersion",
+]
+
+
+class MicroturnError(Exception):
+    """Root of every error microturn raises on purpose."""
+
+
+class ConfigError(MicroturnError):
+    """A setting, flag or argument is invalid."""
+
+
+class CodecError(MicroturnError):
+    """Wire input could not be decoded into an event."""
+
+
+class MalformedEvent(CodecError):
+    """The input is not valid JSON or not a valid event; ``excerpt`` holds the start of it."""
+
+    def __init__(self, message: str, *, excerpt: str) -> None:
+        super().__init__(message)
+        self.excerpt = excerpt
+
+
+class UnsupportedVersion(CodecError):
+    """A frame was written by a codec version this build does not understand."""
+
+    def __init__(self, version: object, supported: int) -> None:
+        super().__init__(
+            f"frame has codec version {version!r}, this microturn reads version {supported}: "
+            "upgrade microturn or re-record the log"
+        )
+        self.version = version
+        self.supported = supported
+
+
+class BusError(MicroturnError):
+    """The event bus refused an operation or failed."""
+
+
+class SlowConsumer(BusError):
+    """A subscription's bounded queue overflowed on a lossless stream.
+
+    Nothing is lost: the log still holds every event. Resubscribe with ``start=next_offset``
+    (or by name with ``Start.RESUME``) to continue where the consumer stopped.
+    """
+
+    def __init__(self, name: str, capacity: int, next_offset: int) -> None:
+        super().__init__(
+            f"subscription {name!r} fell behind: its queue of {capacity} events is full. "
+            f"Consume faster or raise its capacity; resume from offset {next_offset} to lose nothing"
+        )
+        self.name = name
+        self.capacity = capacity
+        self.next_offset = next_offset
+
+
+class SubscriptionClosed(BusError):
+    """The subscription was closed; no more events will arrive."""
+
+
+class BusClosed(BusError):
+    """The bus was closed."""
+
+
+class AdapterError(MicroturnError):
+    """An adapter (model, tool, store) failed. ``transient`` is True when a retry may succeed."""
+
+    def __init__(self, message: str, *, transient: bool) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+class ModelError(AdapterError):
+    """A language model adapter failed."""
+
+
+class ScenarioError(MicroturnError):
+    """A scenario file is invalid; ``path`` names the file."""
+
+    def __init__(self, message: str, *, path: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+
+
+class ReplayMismatch(MicroturnError):
+    """A replay produced a different log; ``line`` is the first line (1-based) that differs."""
+
+    def __init__(self, line: int, expected: str, actual: str) -> None:
+        super().__init__(
+            f"replay differs from the log at line {line}:\n  log:    {expected}\n  replay: {actual}"
+        )
+        self.line = line
+        self.expected = expected
+        self.actual = actual
