@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Clock", "SystemClock", "VirtualClock"]
+__all__ = ["Clock", "Stopwatch", "SystemClock", "VirtualClock"]
 
 T = TypeVar("T")
 
@@ -159,6 +159,16 @@ class _VirtualEventLoop(asyncio.SelectorEventLoop):
 
     def time(self) -> float:
         return self._virtual_clock.now()
+
+
+class Stopwatch:
+    """Real elapsed time, for reports about how long a run took (never for session behaviour)."""
+
+    def __init__(self) -> None:
+        self._start = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._start
 
 
 def run_with_clock(clock: Clock, main: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -99,10 +99,14 @@ class FloorTracker:
         self.state = FloorState()
         self._silence_min = silence_min
 
+    def set_time(self, now: float) -> None:
+        """Move the state's time to ``now`` without settling floor facts (``advance`` does that)."""
+        self.state.now = max(self.state.now, now)
+
     def advance(self, now: float) -> list[Event]:
         """Move the state's time to ``now``; return floor facts that ended by then."""
+        self.set_time(now)
         state = self.state
-        state.now = max(state.now, now)
         if state.overlap_since is not None:
             ended = min(state.user_active_until, state.agent_active_until)
             if ended <= state.now:

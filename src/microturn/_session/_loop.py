@@ -164,7 +164,9 @@ class Session:
 
     async def _run(self, subscription: Subscription) -> None:
         await self._record(
-            SessionStarted(session=self.id, wall=self._clock.wall(), config=self.config.to_dict(), t=0.0)
+            SessionStarted(
+                session=self.id, wall=self._clock.wall(), config=self.config.to_dict(), t=0.0, source=LOOP
+            )
         )
         tick = self.config.tick
         next_tick = 1
@@ -184,7 +186,8 @@ class Session:
                 await self._tick(now)
             if self._ending():
                 break
-            deadlines = [self._output.next_awake(), *(source.next_awake() for source in self._sources)]
+            self._floor.set_time(now)  # sources look at the state as of the end of this pass
+            deadlines = [self._output.next_awake(), *(source.next_awake(self.state) for source in self._sources)]
             deadline = min([round(next_tick * tick, 6), *(t for t in deadlines if t is not None)])
             await self._clock.wait_until(self._wake, self._clock_time(deadline))
         await self._shutdown(self._ended or "ended")
@@ -197,7 +200,7 @@ class Session:
 
     async def _poll_sources(self, now: float) -> None:
         for source in self._sources:
-            awake = source.next_awake()
+            awake = source.next_awake(self.state)
             if awake is None or awake > now + _EPSILON:
                 continue
             for item in source.poll(now, self.state):

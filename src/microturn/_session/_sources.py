@@ -20,8 +20,12 @@ class Source(Protocol):
     @property
     def name(self) -> str: ...
 
-    def next_awake(self) -> float | None:
-        """Session time of the next input, or None when nothing is scheduled."""
+    def next_awake(self, state: FloorState) -> float | None:
+        """Session time of the next input, or None when nothing is scheduled.
+
+        Called at the end of every loop pass with the state as of then (``state.now``), so a source
+        can arm inputs that follow the agent ("interrupt 0.8 s after the agent starts talking").
+        """
         ...
 
     def poll(self, now: float, state: FloorState) -> list[Event | bytes]:

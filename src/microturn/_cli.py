@@ -1,0 +1,137 @@
+"""The ``microturn`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from microturn._config import SessionConfig
+from microturn._models import MODELS
+from microturn._policies import POLICIES
+from microturn.errors import MicroturnError
+
+__all__ = ["main"]
+
+_DESCRIPTION = """\
+microturn: an agent that stays present in continuous ~200 ms micro-turns.
+
+commands:
+  chat     talk with the agent in this terminal (typing interrupts it)
+  eval     run scenario files in virtual time and check their expectations
+  replay   re-run a recorded session log and check it reproduces byte for byte
+
+Run 'microturn COMMAND --help' for the options of a command."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.run(args)
+    except MicroturnError as exc:
+        print(f"microturn: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="microturn", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk with the agent in this terminal",
+        description="A full-duplex text chat: your keystrokes stream to the agent as you type, its words "
+        "stream back at a speaking rate, and typing while it talks interrupts it. Ctrl-D quits.",
+    )
+    _session_options(chat)
+    chat.add_argument("--record", type=Path, metavar="FILE", help="write the session log here when you quit")
+    chat.add_argument(
+        "--log-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the live session log in DIR, flushed event by event (nothing is lost on a crash)",
+    )
+    chat.set_defaults(run=_chat)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="run scenarios in virtual time",
+        description="Run scenario files (see docs/scenarios.md) in virtual time, print a table, write "
+        "results.json and every session log to --out. Exits 1 if any scenario fails.",
+    )
+    evaluate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario files or directories")
+    evaluate.add_argument("--policy", choices=sorted(POLICIES), help="run every scenario with this policy")
+    evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
+    evaluate.set_defaults(run=_eval)
+
+    replay = commands.add_parser(
+        "replay",
+        help="reproduce a recorded session",
+        description="Re-run the session recorded in LOG from its outside input, in virtual time, and compare "
+        "the new log with LOG byte for byte. Exits 1 and shows the first difference if they differ.",
+    )
+    replay.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
+    replay.add_argument("--out", type=Path, metavar="FILE", help="also write the replayed log here")
+    replay.set_defaults(run=_replay)
+    return parser
+
+
+def _session_options(parser: argparse.ArgumentParser) -> None:
+    defaults = SessionConfig()
+    parser.add_argument("--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy")
+    parser.add_argument("--model", choices=sorted(MODELS), default=defaults.model, help="interaction model")
+    parser.add_argument("--tick", type=float, default=defaults.tick, help="micro-turn length in seconds")
+    parser.add_argument(
+        "--rate", type=float, default=defaults.speaking_rate, help="agent speaking rate, seconds per word"
+    )
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from microturn._console import run_chat
+
+    config = SessionConfig(policy=args.policy, model=args.model, tick=args.tick, speaking_rate=args.rate)
+    run_chat(config=config, record=args.record, log_dir=args.log_dir)
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from microturn._harness import format_table, run_eval
+
+    results = run_eval(list(args.paths), policy=args.policy, out_dir=args.out)
+    print(format_table(results))
+    print(f"results: {args.out / 'results.json'}")
+    return 0 if results and all(result.passed for result in results) else 1
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from microturn._harness import compare_logs, replay_log
+    from microturn.errors import ReplayMismatch
+
+    try:
+        original = args.log.read_bytes()
+    except OSError as exc:
+        raise MicroturnError(f"cannot read {args.log}: {exc.strerror}") from None
+    replayed = replay_log(original)
+    if args.out is not None:
+        args.out.write_bytes(replayed)
+    try:
+        compare_logs(original, replayed)
+    except ReplayMismatch as exc:
+        print(f"replay differs: {exc}")
+        return 1
+    print(f"replay identical: {len(original.splitlines())} events, {len(original)} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

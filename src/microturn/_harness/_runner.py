@@ -1,0 +1,116 @@
+"""Runs scenarios in virtual time, checks their expectations, and reports a table and JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from microturn._bus import open_bus
+from microturn._clock import Stopwatch, VirtualClock
+from microturn._codec import decode_log, encode_log
+from microturn._harness._checks import CheckResult, RunRecord, evaluate
+from microturn._harness._format import Scenario, load_scenario, scenario_paths
+from microturn._harness._replay import replay_log
+from microturn._harness._script import ScriptSource
+from microturn._session import Session
+from microturn.errors import MicroturnError
+
+__all__ = ["ScenarioResult", "format_table", "run_eval", "run_scenario"]
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    family: str
+    path: str
+    policy: str
+    passed: bool
+    checks: list[CheckResult] = field(default_factory=list)
+    events: int = 0
+    virtual_seconds: float = 0.0
+    wall_ms: float = 0.0
+    error: str | None = None
+    log_path: str | None = None
+
+
+def run_scenario(scenario: Scenario, *, policy: str | None = None, path: str = "") -> tuple[ScenarioResult, bytes]:
+    """Run one scenario in virtual time; return its result and its session log."""
+    stopwatch = Stopwatch()
+    config = scenario.session_config(policy=policy)
+    result = ScenarioResult(name=scenario.name, family=scenario.family, path=path, policy=config.policy, passed=False)
+    try:
+        source = ScriptSource(scenario)
+        clock = VirtualClock()
+
+        async def main() -> bytes:
+            bus = open_bus("memory")
+            session = Session(bus=bus, clock=clock, config=config, session_id=scenario.name, sources=[source])
+            await session.run()
+            log = encode_log(await bus.read(session.id))
+            await bus.aclose()
+            return log
+
+        log = clock.run(main())
+    except MicroturnError as exc:
+        result.error = str(exc)
+        result.wall_ms = stopwatch.elapsed() * 1000
+        return result, b""
+    events = list(decode_log(log))
+    record = RunRecord(events=events, log=log, marks=source.marks, silence_min=config.silence_min, replay=replay_log)
+    result.checks = [evaluate(check, record) for check in scenario.expect]
+    result.passed = all(check.passed for check in result.checks)
+    result.events = len(events)
+    result.virtual_seconds = events[-1].t if events else 0.0
+    result.wall_ms = stopwatch.elapsed() * 1000
+    return result, log
+
+
+def run_eval(paths: list[Path], *, policy: str | None = None, out_dir: Path | None = None) -> list[ScenarioResult]:
+    """Run every scenario found under ``paths``; write logs and ``results.json`` to ``out_dir``."""
+    results: list[ScenarioResult] = []
+    for path in scenario_paths(paths):
+        try:
+            scenario = load_scenario(path)
+        except MicroturnError as exc:
+            results.append(ScenarioResult(name=path.stem, family="?", path=str(path), policy=policy or "?", passed=False, error=str(exc)))
+            continue
+        result, log = run_scenario(scenario, policy=policy, path=str(path))
+        if out_dir is not None and log:
+            log_file = out_dir / "logs" / result.policy / f"{scenario.name}.jsonl"
+            log_file.parent.mkdir(parents=True, exist_ok=True)
+            log_file.write_bytes(log)
+            result.log_path = str(log_file)
+        results.append(result)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "results.json").write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    return results
+
+
+def format_table(results: list[ScenarioResult]) -> str:
+    rows = [("scenario", "family", "policy", "result", "checks", "events", "wall ms")]
+    for r in results:
+        passed = sum(check.passed for check in r.checks)
+        rows.append(
+            (r.name, r.family, r.policy, "pass" if r.passed else ("ERROR" if r.error else "FAIL"),
+             f"{passed}/{len(r.checks)}", str(r.events), f"{r.wall_ms:.0f}")
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    failures = [r for r in results if not r.passed]
+    for r in failures:
+        lines.append("")
+        lines.append(f"{r.name} ({r.path}):")
+        if r.error:
+            lines.append(f"  error: {r.error}")
+        for check in r.checks:
+            if not check.passed:
+                lines.append(f"  FAILED {check.check}: {check.detail}")
+        if r.log_path:
+            lines.append(f"  log: {r.log_path}")
+    total = len(results)
+    lines.append("")
+    lines.append(f"{total - len(failures)} passed, {len(failures)} failed")
+    return "\n".join(lines)
