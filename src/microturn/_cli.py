@@ -71,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario files or directories")
     evaluate.add_argument("--policy", choices=sorted(POLICIES), help="run every scenario with this policy")
-    evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
+    evaluate.add_argument(
+        "--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval"
+    )
     evaluate.set_defaults(run=_eval)
 
     replay = commands.add_parser(
@@ -88,7 +90,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def _session_options(parser: argparse.ArgumentParser) -> None:
     defaults = SessionConfig()
-    parser.add_argument("--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy")
+    parser.add_argument(
+        "--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy"
+    )
     parser.add_argument("--model", choices=sorted(MODELS), default=defaults.model, help="interaction model")
     parser.add_argument("--tick", type=float, default=defaults.tick, help="micro-turn length in seconds")
     parser.add_argument(

@@ -80,6 +80,8 @@ def decode_log(data: bytes) -> Iterator[Event]:
             yield decode_event(line)
         except MalformedEvent as exc:
             raise MalformedEvent(f"line {number}: {exc}", excerpt=exc.excerpt) from None
+        except UnsupportedVersion as exc:
+            raise UnsupportedVersion(exc.version, exc.supported, line=number) from None
 
 
 def _excerpt(raw: bytes) -> str:

@@ -142,6 +142,8 @@ class AudioFrame(Event, frozen=True):
 class AgentSpeechStarted(Event, frozen=True):
     utterance: int
     purpose: SpeechPurpose = SpeechPurpose.REPLY
+    reply_to: str = ""
+    """For a reply: the user's words it answers (the agent has taken them up)."""
 
 
 class AgentWord(Event, frozen=True):
@@ -193,7 +195,8 @@ class CancelJob(Event, frozen=True):
 
 
 class EndSession(Event, frozen=True):
-    lane: ClassVar[Lane] = Lane.CONTROL
+    """End the session. A data-lane event on purpose: input sent before it is handled before it."""
+
     reason: str = "requested"
 
 

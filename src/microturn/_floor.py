@@ -109,7 +109,8 @@ class FloorTracker:
         state = self.state
         if state.overlap_since is not None:
             ended = min(state.user_active_until, state.agent_active_until)
-            if ended <= state.now:
+            # Strictly before now: activity that ends exactly now may be continued by the event at now.
+            if ended < state.now:
                 started, state.overlap_since = state.overlap_since, None
                 if ended > started:
                     return [Overlap(started=started, duration=_round(ended - started))]
@@ -161,16 +162,16 @@ class FloorTracker:
     def _activity(self, t: float, duration: float, *, user: bool) -> list[Event]:
         state = self.state
         facts: list[Event] = []
-        quiet_since = max(state.user_active_until, state.agent_active_until)
-        if t - quiet_since >= self._silence_min:
+        quiet_since = _round(max(state.user_active_until, state.agent_active_until))
+        if _round(t - quiet_since) >= self._silence_min:
             facts.append(Silence(started=quiet_since, duration=_round(t - quiet_since)))
         other_until = state.agent_active_until if user else state.user_active_until
         if other_until > t and state.overlap_since is None:
             state.overlap_since = t
         if user:
-            state.user_active_until = max(state.user_active_until, t + duration)
+            state.user_active_until = max(state.user_active_until, _round(t + duration))
         else:
-            state.agent_active_until = max(state.agent_active_until, t + duration)
+            state.agent_active_until = max(state.agent_active_until, _round(t + duration))
         return facts
 
 

@@ -44,8 +44,9 @@ __all__ = ["Timeline", "format_clock"]
 
 
 def format_clock(seconds: float) -> str:
-    minutes, rest = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes):02d}:{rest:04.1f}"
+    """``mm:ss.s``; rounding to tenths first so 59.96 s reads 01:00.0, not 00:60.0."""
+    minutes, tenths = divmod(round(max(0.0, seconds) * 10), 600)
+    return f"{minutes:02d}:{tenths / 10:04.1f}"
 
 
 class Timeline:

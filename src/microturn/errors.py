@@ -61,13 +61,15 @@ class MalformedEvent(CodecError):
 class UnsupportedVersion(CodecError):
     """A frame was written by a codec version this build does not understand."""
 
-    def __init__(self, version: object, supported: int) -> None:
+    def __init__(self, version: object, supported: int, *, line: int | None = None) -> None:
+        where = f"line {line}: " if line is not None else ""
         super().__init__(
-            f"frame has codec version {version!r}, this microturn reads version {supported}: "
+            f"{where}frame has codec version {version!r}, this microturn reads version {supported}: "
             "upgrade microturn or re-record the log"
         )
         self.version = version
         self.supported = supported
+        self.line = line
 
 
 class BusError(MicroturnError):

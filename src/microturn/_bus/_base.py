@@ -61,6 +61,12 @@ class Subscription(Protocol):
 
     def close(self) -> None: ...
 
+    def __aiter__(self) -> Subscription: ...
+
+    async def __anext__(self) -> Event:
+        """The next event; iteration stops when the subscription is closed."""
+        ...
+
 
 class EventBus(Protocol):
     @property

@@ -52,6 +52,7 @@ class MemorySubscription:
         self._delivered = 0
         self._dropped = 0
         self._high_water = 0
+        self._first = 0  # the offset it starts from: a start past the current end skips what comes before
 
     @property
     def name(self) -> str:
@@ -111,7 +112,7 @@ class MemorySubscription:
     # --- called by the bus ---
 
     def _offer(self, event: Event) -> None:
-        if self._failure is not None:
+        if self._failure is not None or event.seq < self._first:
             return
         if self._kinds is not None and not isinstance(event, self._kinds):
             return
@@ -208,12 +209,16 @@ class MemoryBus:
             if start < 0:
                 raise ConfigError(f"a log offset cannot be negative, got {start}")
             offset = start
+        sub._first = offset
         for event in log[offset:]:
             sub._offer(event)
-        self._subs.setdefault(session, []).append(sub)
+        if sub._failure is None:  # it may have overflowed on the backlog already
+            self._subs.setdefault(session, []).append(sub)
         return sub
 
     async def read(self, session: str, start: int = 0, stop: int | None = None) -> list[Event]:
+        if start < 0 or (stop is not None and stop < 0):
+            raise ConfigError(f"log offsets cannot be negative, got start={start}, stop={stop}")
         return self._log(session)[start:stop]
 
     async def aclose(self) -> None:

@@ -33,6 +33,13 @@ class RunRecord:
 
 
 def evaluate(check: Check, run: RunRecord) -> CheckResult:
+    unfired = [
+        ref
+        for ref in (check.start, check.end, check.after, check.at)
+        if isinstance(ref, str) and ref not in run.marks
+    ]
+    if unfired:
+        return CheckResult(check=_describe(check), passed=False, detail=f"step {unfired[0]!r} never ran")
     ok, detail = _CHECKS[check.check](check, run)
     return CheckResult(check=_describe(check), passed=ok, detail=detail)
 
@@ -40,7 +47,20 @@ def evaluate(check: Check, run: RunRecord) -> CheckResult:
 def _describe(check: Check) -> str:
     args = {
         name: getattr(check, name)
-        for name in ("start", "end", "after", "within", "text", "min", "max", "at", "holder", "kind", "reason", "contains")
+        for name in (
+            "start",
+            "end",
+            "after",
+            "within",
+            "text",
+            "min",
+            "max",
+            "at",
+            "holder",
+            "kind",
+            "reason",
+            "contains",
+        )
         if getattr(check, name) is not None
     }
     return check.check + ("(" + ", ".join(f"{k}={v!r}" for k, v in args.items()) + ")" if args else "")
@@ -116,8 +136,7 @@ def _count(check: Check, run: RunRecord) -> tuple[bool, str]:
     matching = [
         event
         for event in run.events
-        if type(event).__name__ == check.kind
-        and (check.reason is None or _reason(event) == check.reason)
+        if type(event).__name__ == check.kind and (check.reason is None or _reason(event) == check.reason)
     ]
     low = check.min if check.min is not None else (1 if check.max is None else 0)
     high = check.max if check.max is not None else float("inf")

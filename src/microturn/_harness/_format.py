@@ -14,6 +14,8 @@ import msgspec
 import yaml
 
 from microturn._config import SessionConfig
+from microturn._models import make_model
+from microturn._policies import make_policy
 from microturn.errors import ConfigError, ScenarioError
 
 __all__ = [
@@ -150,7 +152,9 @@ def load_scenario(path: Path) -> Scenario:
 
 def _validate(scenario: Scenario, path: str) -> None:
     try:
-        scenario.session_config()
+        config = scenario.session_config()
+        make_policy(config.policy, config.policy_options)
+        make_model(config.model)
     except ConfigError as exc:
         raise ScenarioError(str(exc), path=path) from None
     if scenario.duration <= 0:
@@ -159,7 +163,9 @@ def _validate(scenario: Scenario, path: str) -> None:
     for number, step in enumerate(scenario.script, start=1):
         where = f"script step {number}"
         if (step.at is None) == (step.when is None):
-            raise ScenarioError(f"{where}: give exactly one of 'at' (seconds) or 'when' (a trigger)", path=path)
+            raise ScenarioError(
+                f"{where}: give exactly one of 'at' (seconds) or 'when' (a trigger)", path=path
+            )
         actions = step.actions()
         if len(actions) > 1 or (not actions and not step.submit):
             raise ScenarioError(
@@ -176,12 +182,12 @@ def _validate(scenario: Scenario, path: str) -> None:
     for number, check in enumerate(scenario.expect, start=1):
         missing = [name for name in REQUIRED[check.check] if getattr(check, name) is None]
         if missing:
-            raise ScenarioError(
-                f"expectation {number} ({check.check}) needs {', '.join(missing)}", path=path
-            )
+            raise ScenarioError(f"expectation {number} ({check.check}) needs {', '.join(missing)}", path=path)
         for ref in (check.start, check.end, check.after, check.at):
             if isinstance(ref, str) and ref not in ids:
-                raise ScenarioError(f"expectation {number} ({check.check}): no step has the id {ref!r}", path=path)
+                raise ScenarioError(
+                    f"expectation {number} ({check.check}): no step has the id {ref!r}", path=path
+                )
 
 
 def scenario_paths(paths: list[Path]) -> list[Path]:

@@ -6,7 +6,7 @@ from microturn._bus import open_bus
 from microturn._clock import VirtualClock
 from microturn._codec import decode_log, encode_log
 from microturn._config import SessionConfig
-from microturn._events import Event, SessionStarted
+from microturn._events import EndSession, Event, SessionStarted
 from microturn._floor import FloorState
 from microturn._session import RUNTIME_SOURCES, Session
 from microturn.errors import MalformedEvent, ReplayMismatch
@@ -21,6 +21,11 @@ class ReplaySource:
 
     def __init__(self, events: list[Event]) -> None:
         self._inputs = [event for event in events if event.source not in RUNTIME_SOURCES]
+        if not any(isinstance(event, EndSession) for event in self._inputs):
+            # A log cut short (a crash) has no end: end the replay where the log ends, so it terminates
+            # and the comparison shows what is missing.
+            last = events[-1].t if events else 0.0
+            self._inputs.append(EndSession(reason="log ended", t=last, source=self.name))
         self._next = 0
 
     @property
@@ -42,14 +47,19 @@ def replay_log(data: bytes) -> bytes:
     """Re-run the session recorded in ``data`` and return the log the replay wrote."""
     events = list(decode_log(data))
     if not events or not isinstance(events[0], SessionStarted):
-        raise MalformedEvent("a session log must start with a SessionStarted event", excerpt=data[:120].decode(errors="replace"))
+        raise MalformedEvent(
+            "a session log must start with a SessionStarted event",
+            excerpt=data[:120].decode(errors="replace"),
+        )
     started = events[0]
     config = SessionConfig.from_dict(started.config)
     clock = VirtualClock(wall_epoch=started.wall)
 
     async def main() -> bytes:
         bus = open_bus("memory")
-        session = Session(bus=bus, clock=clock, config=config, session_id=started.session, sources=[ReplaySource(events)])
+        session = Session(
+            bus=bus, clock=clock, config=config, session_id=started.session, sources=[ReplaySource(events)]
+        )
         await session.run()
         log = encode_log(await bus.read(session.id))
         await bus.aclose()

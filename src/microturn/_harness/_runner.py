@@ -34,11 +34,15 @@ class ScenarioResult:
     log_path: str | None = None
 
 
-def run_scenario(scenario: Scenario, *, policy: str | None = None, path: str = "") -> tuple[ScenarioResult, bytes]:
+def run_scenario(
+    scenario: Scenario, *, policy: str | None = None, path: str = ""
+) -> tuple[ScenarioResult, bytes]:
     """Run one scenario in virtual time; return its result and its session log."""
     stopwatch = Stopwatch()
     config = scenario.session_config(policy=policy)
-    result = ScenarioResult(name=scenario.name, family=scenario.family, path=path, policy=config.policy, passed=False)
+    result = ScenarioResult(
+        name=scenario.name, family=scenario.family, path=path, policy=config.policy, passed=False
+    )
     try:
         source = ScriptSource(scenario)
         clock = VirtualClock()
@@ -52,12 +56,14 @@ def run_scenario(scenario: Scenario, *, policy: str | None = None, path: str = "
             return log
 
         log = clock.run(main())
-    except MicroturnError as exc:
-        result.error = str(exc)
+    except (MicroturnError, ExceptionGroup) as exc:
+        result.error = _message(exc)
         result.wall_ms = stopwatch.elapsed() * 1000
         return result, b""
     events = list(decode_log(log))
-    record = RunRecord(events=events, log=log, marks=source.marks, silence_min=config.silence_min, replay=replay_log)
+    record = RunRecord(
+        events=events, log=log, marks=source.marks, silence_min=config.silence_min, replay=replay_log
+    )
     result.checks = [evaluate(check, record) for check in scenario.expect]
     result.passed = all(check.passed for check in result.checks)
     result.events = len(events)
@@ -66,18 +72,43 @@ def run_scenario(scenario: Scenario, *, policy: str | None = None, path: str = "
     return result, log
 
 
-def run_eval(paths: list[Path], *, policy: str | None = None, out_dir: Path | None = None) -> list[ScenarioResult]:
+def _message(exc: BaseException) -> str:
+    """The first MicroturnError inside (possibly nested) task-group exception groups."""
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    if not isinstance(exc, MicroturnError):
+        raise exc
+    return str(exc)
+
+
+def run_eval(
+    paths: list[Path], *, policy: str | None = None, out_dir: Path | None = None
+) -> list[ScenarioResult]:
     """Run every scenario found under ``paths``; write logs and ``results.json`` to ``out_dir``."""
     results: list[ScenarioResult] = []
+    log_names: set[str] = set()
     for path in scenario_paths(paths):
         try:
             scenario = load_scenario(path)
         except MicroturnError as exc:
-            results.append(ScenarioResult(name=path.stem, family="?", path=str(path), policy=policy or "?", passed=False, error=str(exc)))
+            results.append(
+                ScenarioResult(
+                    name=path.stem,
+                    family="?",
+                    path=str(path),
+                    policy=policy or "?",
+                    passed=False,
+                    error=str(exc),
+                )
+            )
             continue
         result, log = run_scenario(scenario, policy=policy, path=str(path))
         if out_dir is not None and log:
-            log_file = out_dir / "logs" / result.policy / f"{scenario.name}.jsonl"
+            log_name = scenario.name
+            while log_name in log_names:  # two files may share a name in different folders
+                log_name += "~"
+            log_names.add(log_name)
+            log_file = out_dir / "logs" / result.policy / f"{log_name}.jsonl"
             log_file.parent.mkdir(parents=True, exist_ok=True)
             log_file.write_bytes(log)
             result.log_path = str(log_file)
@@ -93,11 +124,20 @@ def format_table(results: list[ScenarioResult]) -> str:
     for r in results:
         passed = sum(check.passed for check in r.checks)
         rows.append(
-            (r.name, r.family, r.policy, "pass" if r.passed else ("ERROR" if r.error else "FAIL"),
-             f"{passed}/{len(r.checks)}", str(r.events), f"{r.wall_ms:.0f}")
+            (
+                r.name,
+                r.family,
+                r.policy,
+                "pass" if r.passed else ("ERROR" if r.error else "FAIL"),
+                f"{passed}/{len(r.checks)}",
+                str(r.events),
+                f"{r.wall_ms:.0f}",
+            )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     failures = [r for r in results if not r.passed]
     for r in failures:

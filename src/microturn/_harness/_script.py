@@ -57,6 +57,7 @@ class ScriptSource:
         self._waiting: list[Step] = []
         self.marks: dict[str, Mark] = {}
         for step in scenario.script:
+            self._single(step, 0.0)  # validate every step's input now, not when a trigger fires
             if step.at is not None:
                 self._plan(step, step.at + step.delay)
             else:
@@ -100,7 +101,9 @@ class ScriptSource:
                     t += float(token)
                     continue
                 for word in token.split():
-                    self._push(t, UserInput(text=word, modality=Modality.SPOKEN, duration=step.rate, t=round(t, 6)))
+                    self._push(
+                        t, UserInput(text=word, modality=Modality.SPOKEN, duration=step.rate, t=round(t, 6))
+                    )
                     t += step.rate
             return t
         if step.type is not None:
@@ -133,7 +136,9 @@ class ScriptSource:
             if step.note is not None:
                 return Note(text=step.note, t=t)
         except (CodecError, msgspec.ValidationError) as exc:
-            raise ScenarioError(f"scenario {self._scenario.name!r}: bad step input: {exc}", path=self._name) from None
+            raise ScenarioError(
+                f"scenario {self._scenario.name!r}: bad step input: {exc}", path=self._name
+            ) from None
         return None  # a bare 'submit: true' step
 
 

@@ -21,4 +21,7 @@ def make_policy(name: str, options: dict[str, Any] | None = None) -> Policy:
     except KeyError:
         known = ", ".join(sorted(POLICIES))
         raise ConfigError(f"unknown policy {name!r}; choose one of: {known}") from None
-    return factory(**(options or {}))
+    try:
+        return factory(**(options or {}))
+    except TypeError as exc:
+        raise ConfigError(f"invalid options for policy {name!r}: {exc}") from None

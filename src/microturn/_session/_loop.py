@@ -6,12 +6,18 @@ completes, such as the silence it ended) and lets the policy react at once. Ever
 hands the policy the micro-turn since the last tick. Speech is paced word by word from the same loop,
 so a barge-in cuts output in the very pass that handles it and the log keeps exactly what was delivered.
 
-One loop pass, always in this order (that order is what makes replay exact):
-    1. poll scheduled sources (scenario scripts, replays) into the ingress
-    2. handle queued input (bounded per pass; control events first)
-    3. deliver the agent's next word if it is due; end the utterance if it is complete
-    4. run the micro-turn if a tick is due
+One loop pass, always in this order:
+    1. deliver the agent's next word if it is due; end the utterance if it is complete
+    2. run the micro-turn if a tick is due
+    3. poll scheduled sources (scenario scripts, replays) into the ingress
+    4. handle queued input (bounded per pass; control events first), reacting to each at once
     5. sleep until the earliest deadline, or until new input or model output wakes the loop
+
+Time-driven work for ``now`` comes before input stamped ``now``. Input is handled at its own moment
+whichever pass it reaches the loop in, so a replay that feeds the same input at the same times gets
+the same log, byte for byte. (A live session's input is stamped when it arrives; the pass that
+handles it may run some microseconds later, so a live log replays deterministically but may differ
+from the live run by that jitter.)
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 import msgspec
 
 from microturn._actions import Action, CallTool, Delegate, Reply, Say, Stop
-from microturn._bus import EventBus, Start, Subscription
+from microturn._bus import EventBus, Start, StartAt, Subscription
 from microturn._clock import Clock
 from microturn._codec import decode_event
 from microturn._config import SessionConfig
@@ -128,6 +134,10 @@ class Session:
             return 0.0
         return round(self._clock.now() - self._start, 6)
 
+    async def subscribe(self, name: str, *, start: StartAt = Start.NEW, capacity: int = 1024) -> Subscription:
+        """Follow this session's log (what the agent and the user did), e.g. to render it."""
+        return await self._bus.subscribe(self.id, name, start=start, capacity=capacity)
+
     # --- ingress: how transports and tools hand input to the session ----------------------------------
 
     async def inject(self, event: Event, *, source: str = "user") -> Event:
@@ -174,20 +184,23 @@ class Session:
             self._wake.clear()
             now = self.now()
             self.stats.passes += 1
-            await self._poll_sources(now)
-            subscription = await self._drain(subscription)
             await self._speak(now)
             due = round(next_tick * tick, 6)
-            if now + _EPSILON >= due and not self._ending():
+            if now + _EPSILON >= due:
                 self.stats.tick_lags.append(now - due)
                 following = math.floor(now / tick + _EPSILON) + 1
                 self.stats.missed_ticks += following - next_tick - 1
                 next_tick = following
                 await self._tick(now)
+            await self._poll_sources(now)
+            subscription = await self._drain(subscription)
             if self._ending():
                 break
             self._floor.set_time(now)  # sources look at the state as of the end of this pass
-            deadlines = [self._output.next_awake(), *(source.next_awake(self.state) for source in self._sources)]
+            deadlines = [
+                self._output.next_awake(),
+                *(source.next_awake(self.state) for source in self._sources),
+            ]
             deadline = min([round(next_tick * tick, 6), *(t for t in deadlines if t is not None)])
             await self._clock.wait_until(self._wake, self._clock_time(deadline))
         await self._shutdown(self._ended or "ended")
@@ -215,6 +228,7 @@ class Session:
                 event = subscription.receive_nowait()
             except SlowConsumer as exc:
                 # The ingress log still has everything: pick up exactly where the queue overflowed.
+                subscription.close()
                 subscription = await self._bus.subscribe(ingress(self.id), "loop", start=exc.next_offset)
                 subscription.set_listener(self._wake.set)
                 continue
@@ -226,19 +240,20 @@ class Session:
         self._wake.set()  # more is queued: come straight back after this pass
         return subscription
 
-    async def _handle(self, event: Event) -> None:
-        """Fold, record and react to one event (input, or something the agent did)."""
+    async def _handle(self, event: Event) -> Event:
+        """Fold, record and react to one event (input, or something the agent did); return it as stored."""
         self.stats.events += 1
         for fact in self._floor.observe(event):
             await self._record(msgspec.structs.replace(fact, t=event.t, source=LOOP))
         stored = await self._record(event)
         if isinstance(stored, EndSession):
             self._ended = stored.reason
-            return
+            return stored
         if isinstance(stored, StopOutput):
             await self._act(Stop(EndReason.STOPPED), stored)
         for action in self._policy.react(self.state, stored):
             await self._act(action, stored)
+        return stored
 
     async def _record(self, event: Event) -> Event:
         stored = await self._bus.publish(self.id, event)
@@ -251,8 +266,7 @@ class Session:
         stamped = msgspec.structs.replace(
             event, t=self.now(), source=AGENT, cause=None if cause is None else cause.seq
         )
-        await self._handle(stamped)
-        return stamped
+        return await self._handle(stamped)
 
     async def _speak(self, now: float) -> None:
         output = self._output
@@ -285,7 +299,7 @@ class Session:
     async def _act(self, action: Action, cause: Event | None) -> None:
         if isinstance(action, Reply):
             user_text = self._floor.take_user_text()
-            utterance = await self._start_utterance(SpeechPurpose.REPLY, cause)
+            utterance = await self._start_utterance(SpeechPurpose.REPLY, cause, reply_to=user_text)
             request = ModelRequest(
                 timeline=self.timeline.text, user_text=user_text, elapsed=self.now(), wall=self._clock.wall()
             )
@@ -306,17 +320,23 @@ class Session:
             )
         elif isinstance(action, CallTool):
             call = f"call-{self._next_number()}"
-            await self._emit(ToolCalled(call=call, tool=action.tool, arguments=action.arguments), cause=cause)
-            task = self._spawn(self._call_tool(call, action))
+            called = await self._emit(
+                ToolCalled(call=call, tool=action.tool, arguments=action.arguments), cause=cause
+            )
+            task = self._spawn(self._call_tool(called.seq, call, action))
             self._tool_tasks.add(task)
             task.add_done_callback(self._tool_tasks.discard)
 
-    async def _start_utterance(self, purpose: SpeechPurpose, cause: Event | None) -> int:
+    async def _start_utterance(
+        self, purpose: SpeechPurpose, cause: Event | None, *, reply_to: str = ""
+    ) -> int:
         if self._output.utterance is not None:
             await self._end_utterance(EndReason.STOPPED, cause)  # the newest speech wins
         utterance = self._next_number()
         self._output.start(utterance, purpose, self.now())
-        await self._emit(AgentSpeechStarted(utterance=utterance, purpose=purpose), cause=cause)
+        await self._emit(
+            AgentSpeechStarted(utterance=utterance, purpose=purpose, reply_to=reply_to), cause=cause
+        )
         return utterance
 
     async def _end_utterance(self, reason: EndReason, cause: Event | None) -> None:
@@ -346,11 +366,13 @@ class Session:
             output.finish_input()
             self._wake.set()
 
-    async def _call_tool(self, call: str, action: CallTool) -> None:
+    async def _call_tool(self, called: int, call: str, action: CallTool) -> None:
         try:
-            result = ToolResult(call=call, output=await self._tools.call(action.tool, action.arguments))
+            result = ToolResult(
+                call=call, output=await self._tools.call(action.tool, action.arguments), cause=called
+            )
         except AdapterError as exc:
-            result = ToolResult(call=call, output=str(exc), error=True)
+            result = ToolResult(call=call, output=str(exc), error=True, cause=called)
         await self.inject(result, source=TOOLS)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:

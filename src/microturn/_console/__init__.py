@@ -1,0 +1,6 @@
+"""The console transport: ``microturn chat``, a full-duplex text chat in the terminal."""
+
+from microturn._console._chat import chat, run_chat
+from microturn._console._transport import ConsoleTransport
+
+__all__ = ["ConsoleTransport", "chat", "run_chat"]
