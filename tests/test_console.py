@@ -19,7 +19,7 @@ from microturn._clock import VirtualClock
 from microturn._codec import decode_log
 from microturn._config import SessionConfig
 from microturn._console import ConsoleTransport, chat, run_chat
-from microturn._console._keystrokes import edits
+from microturn._console._keystrokes import KEY_HOLD, edits
 from microturn._console._transcript import SHOWN, Transcript
 from microturn._events import (
     AgentSpeechEnded,
@@ -270,10 +270,14 @@ def test_console_shows_the_conversation_and_closes_when_the_session_ends() -> No
 @pytest.mark.parametrize(
     ("before", "after", "expected"),
     [
-        ("", "h", [UserInput(text="h", t=1.0)]),
-        ("he", "hello", [UserInput(text="llo", t=1.0)]),  # a paste is one chunk
+        ("", "h", [UserInput(text="h", duration=KEY_HOLD, t=1.0)]),
+        ("he", "hello", [UserInput(text="llo", duration=KEY_HOLD, t=1.0)]),  # a paste is one chunk
         ("hello", "hel", [UserErase(count=2, t=1.0)]),
-        ("cat sat", "cot sat", [UserErase(count=6, t=1.0), UserInput(text="ot sat", t=1.0)]),
+        (
+            "cat sat",
+            "cot sat",
+            [UserErase(count=6, t=1.0), UserInput(text="ot sat", duration=KEY_HOLD, t=1.0)],
+        ),
         ("same", "same", []),
     ],
     ids=["type", "paste", "backspace", "edit-mid-line", "no-change"],

@@ -176,10 +176,10 @@ async def test_answers_at_the_next_tick_after_submit(clock: VirtualClock) -> Non
     assert " ".join(words_of(log, started.utterance)) == "6 times 7 is 42."
 
 
-async def test_typed_input_without_submit_is_answered_after_end_silence(clock: VirtualClock) -> None:
+async def test_typed_input_waits_for_enter_however_long_the_pause(clock: VirtualClock) -> None:
+    # Typists pause to think; for typed input only Enter ends the turn in the turn-based baseline.
     _, log = await run_session(clock, [*typed("hello", 1.05), *end(4.9)])
-    (started,) = of_kind(log, AgentSpeechStarted)
-    assert started.t == 2.0  # 1.05 + 0.8 = 1.85 -> the tick at 2.0
+    assert of_kind(log, AgentSpeechStarted) == []
 
 
 # --- stopping --------------------------------------------------------------------------------------
@@ -426,8 +426,9 @@ def rich_steps() -> list[Step]:
         *spoken("what is two plus three", 1.0),
         (4.1, b"{garbage"),
         *typed("tell me a story", 6.05, submit_at=6.1),
-        (7.5, UserInput(text="wait")),  # cuts the story off; "wait" is answered from 8.4 s
-        (8.9, StopOutput()),
+        (7.5, UserInput(text="wait")),  # cuts the story off
+        (7.55, UserSubmit()),  # "wait" is answered from the tick at 7.6 s
+        (8.3, StopOutput()),
         *typed("thanks", 10.0, submit_at=10.1),
         *spoken("how long have we been talking", 12.0),
         *end(20.0),

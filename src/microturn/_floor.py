@@ -50,6 +50,8 @@ class FloorState:
     """The user's words since the agent last took them up (a reply started)."""
     user_submitted: bool = False
     """The user pressed Enter since the agent last took their words up."""
+    user_typing: bool = False
+    """The user's latest input was typed (not spoken)."""
     agent_utterance: int | None = None
     """The utterance the agent is delivering, if any (from its start to its end)."""
     agent_delivered: list[str] = field(default_factory=list)
@@ -124,7 +126,7 @@ class FloorTracker:
             facts += self._activity(event.t, event.duration, user=True)
             if not state.user_text:
                 state.user_turns += 1
-            typed = event.modality is Modality.TYPED
+            typed = state.user_typing = event.modality is Modality.TYPED
             state.user_text += event.text if typed else _spoken(state.user_text, event.text)
             state.user_submitted = False
             state.last_user_input = event.t

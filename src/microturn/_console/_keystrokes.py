@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from microturn._events import Event, Modality, UserErase, UserInput
 
-__all__ = ["edits"]
+__all__ = ["KEY_HOLD", "edits"]
+
+KEY_HOLD = 0.3
+"""Seconds a keystroke holds the floor: a steady typist (over ~3 keys a second) holds it throughout."""
 
 
 def edits(before: str, after: str, *, t: float) -> list[Event]:
@@ -24,5 +27,5 @@ def edits(before: str, after: str, *, t: float) -> list[Event]:
     if len(before) > kept:
         events.append(UserErase(count=len(before) - kept, t=t))
     if len(after) > kept:
-        events.append(UserInput(text=after[kept:], modality=Modality.TYPED, t=t))
+        events.append(UserInput(text=after[kept:], modality=Modality.TYPED, duration=KEY_HOLD, t=t))
     return events

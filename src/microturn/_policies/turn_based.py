@@ -1,7 +1,7 @@
 """The turn-based baseline: what most agents do today, kept for side-by-side comparison.
 
-It waits for the end of the user's input (Enter, or ``end_silence`` seconds without input), then
-answers. It never backchannels, never interjects, and stops talking only when cut off.
+It waits for the end of the user's input, then answers: Enter ends typed input; spoken input ends
+after ``end_silence`` seconds without a word. It never backchannels, never interjects, and stops talking only when cut off.
 """
 
 from __future__ import annotations
@@ -34,6 +34,6 @@ class TurnBasedPolicy:
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         if state.agent_speaking or state.user_active or not state.user_text.strip():
             return ()
-        if state.user_submitted or state.user_silent_for >= self.end_silence:
+        if state.user_submitted or (not state.user_typing and state.user_silent_for >= self.end_silence):
             return (Reply(),)
         return ()
