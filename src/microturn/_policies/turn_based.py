@@ -1,7 +1,8 @@
 """The turn-based baseline: what most agents do today, kept for side-by-side comparison.
 
 It waits for the end of the user's input, then answers: Enter ends typed input; spoken input ends
-after ``end_silence`` seconds without a word. It never backchannels, never interjects, and stops talking only when cut off.
+after ``end_silence`` seconds without a word. It never backchannels, never interjects, and stops
+talking only when cut off.
 """
 
 from __future__ import annotations
