@@ -7,8 +7,7 @@ ticks and speech the same way and the expected times below are exact.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, ClassVar, TypeVar
 
 import pytest
@@ -19,25 +18,20 @@ from microturn import (
     AgentSpeechStarted,
     AgentWord,
     CallTool,
-    ChatModel,
     EndReason,
     EndSession,
     Event,
     FloorState,
     InputRejected,
     MicroTurn,
-    Modality,
     ModelRequest,
     Note,
-    Policy,
-    ScriptedModel,
     Session,
     SessionConfig,
     SessionEnded,
     SessionStarted,
     Silence,
     StopOutput,
-    Toolbox,
     ToolCalled,
     ToolResult,
     TurnBasedPolicy,
@@ -49,80 +43,9 @@ from microturn import (
 )
 from microturn._tools import FakeToolbox
 from microturn.errors import AdapterError
+from microturn.testing import Step, end, run_session, spoken, typed
 
-Step = tuple[float, Event | bytes]
 E = TypeVar("E", bound=Event)
-
-GUARD = 600.0  # virtual seconds: a session that never ends fails the test instead of hanging it
-
-
-class ScriptSource:
-    """Hands over scripted input at its session time."""
-
-    name = "script"
-
-    def __init__(self, steps: Sequence[Step]) -> None:
-        self._steps = deque(sorted(steps, key=lambda step: step[0]))
-
-    def next_awake(self, state: FloorState) -> float | None:
-        return self._steps[0][0] if self._steps else None
-
-    def poll(self, now: float, state: FloorState) -> list[Event | bytes]:
-        due: list[Event | bytes] = []
-        while self._steps and self._steps[0][0] <= now + 1e-9:
-            due.append(self._steps.popleft()[1])
-        return due
-
-
-async def run_session(
-    clock: VirtualClock,
-    steps: Sequence[Step],
-    *,
-    policy: Policy | None = None,
-    tools: Toolbox | None = None,
-    config: SessionConfig | None = None,
-    model: ChatModel | None = None,
-    driver: Callable[[Session], Coroutine[Any, Any, None]] | None = None,
-) -> tuple[Session, list[Event]]:
-    """Run a session over ``steps`` (which must end it) and return it with its log.
-
-    ``driver``, if given, runs beside the session like a live transport, injecting as it likes.
-    """
-    bus = open_bus("memory")
-    session = Session(
-        bus=bus,
-        clock=clock,
-        config=config,
-        policy=policy or TurnBasedPolicy(end_silence=0.8),
-        model=model or ScriptedModel(),
-        tools=tools,
-        sources=[ScriptSource(steps)],
-    )
-    async with clock.timeout_at(clock.now() + GUARD), asyncio.TaskGroup() as group:
-        group.create_task(session.run())
-        if driver is not None:
-            group.create_task(driver(session))
-    log = await bus.read(session.id)
-    await bus.aclose()
-    return session, log
-
-
-def spoken(text: str, start: float, rate: float = 0.3) -> list[Step]:
-    return [
-        (round(start + index * rate, 6), UserInput(text=word, modality=Modality.SPOKEN, duration=rate))
-        for index, word in enumerate(text.split())
-    ]
-
-
-def typed(text: str, at: float, submit_at: float | None = None) -> list[Step]:
-    steps: list[Step] = [(at, UserInput(text=text))]
-    if submit_at is not None:
-        steps.append((submit_at, UserSubmit()))
-    return steps
-
-
-def end(at: float, reason: str = "test over") -> list[Step]:
-    return [(at, EndSession(reason=reason))]
 
 
 def of_kind(log: Sequence[Event], kind: type[E]) -> list[E]:
