@@ -1,12 +1,16 @@
 """CPU per micro-turn and sessions per core: the microturn loop vs. a bare asyncio ticker.
 
-Two measurements, each run side by side with its baseline, interleaved, repeated; medians reported:
+Two measurements, each side by side with its baseline:
 
 1. CPU per session-tick, in virtual time: N sessions with the ScriptedModel, each asked a question
    every 10 s, run for a virtual minute on one event loop; process CPU time / (sessions x ticks).
    Baseline: N bare tasks that only wake every tick (the floor any asyncio runtime pays).
-2. Sessions per core in real time: N sessions at 200 ms ticks for a few wall seconds on one core;
-   the largest N whose p99 tick lag stays under 20 ms (ramped). Same for the baseline.
+   Interleaved rounds, medians.
+2. Sessions per core in real time: N sessions at 200 ms ticks on one core, started a tick apart
+   in phase; after a 1 s warm-up, the p99 tick lag over a few seconds of steady state. The largest
+   N (ramped) whose p99 lag stays under 20 ms. Run with Python's default garbage collector, and
+   with ``gc.freeze()`` after start-up as long-running hosts do (full collections then do not
+   rescan the sessions' long-lived objects). Same for the baseline.
 
     python bench/loop_overhead.py [--quick] [--json out/bench/loop_overhead.json]
 """
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import platform
 import statistics
@@ -22,129 +27,132 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from microturn import Event, FloorState, Modality, Session, SessionConfig, SystemClock, UserInput, UserSubmit
+from microturn import EndSession, Event, FloorState, Modality, Session, SessionConfig, UserInput, UserSubmit
 from microturn._bus import open_bus
-from microturn._clock import Clock, VirtualClock
-from microturn.errors import MicroturnError
+from microturn._clock import Clock, SystemClock, VirtualClock
 
 TICK = 0.2
+WARMUP = 1.0
+LAG_LIMIT = 0.020
 QUESTION = "what is 12 times 7"
 
 
 class PeriodicAsker:
     """A Source: asks a question every ``period`` seconds, starting at ``offset``."""
 
-    def __init__(self, period: float, offset: float, until: float) -> None:
+    def __init__(self, period: float, offset: float) -> None:
         self._next = offset
         self._period = period
-        self._until = until
 
     @property
     def name(self) -> str:
         return "bench"
 
     def next_awake(self, state: FloorState) -> float | None:
-        return self._next if self._next < self._until else None
+        return self._next
 
     def poll(self, now: float, state: FloorState) -> list[Event | bytes]:
         self._next += self._period
         return [UserInput(text=QUESTION, modality=Modality.TYPED, t=now), UserSubmit(t=now)]
 
 
-async def _stop_after(
-    sessions: list[Session], tasks: list[asyncio.Task[None]], clock: Clock, seconds: float
-) -> None:
-    from microturn import EndSession
+class Population:
+    """N sessions (or bare tickers) on one loop; ``lags()`` are per-ticker tick-lag lists so far."""
 
-    await clock.sleep_until(clock.now() + seconds)
-    for session in sessions:
-        await session.inject(EndSession(reason="bench over"))
-    await asyncio.gather(*tasks)
+    def __init__(self, kind: str, count: int, clock: Clock) -> None:
+        self.kind = kind
+        self.count = count
+        self.clock = clock
+        self.sessions: list[Session] = []
+        self._bare_lags: list[list[float]] = [[] for _ in range(count)]
+        self._stop = asyncio.Event()
 
+    async def run(self, group: asyncio.TaskGroup, *, stagger: bool) -> None:
+        bus = open_bus("memory")
+        for index in range(self.count):
+            if stagger:  # spread phases over one tick, as independent users would be
+                await self.clock.sleep_until(self.clock.now() + TICK / self.count)
+            if self.kind == "microturn":
+                session = Session(
+                    bus=bus,
+                    clock=self.clock,
+                    config=SessionConfig(tick=TICK),
+                    session_id=f"s{index}",
+                    sources=[PeriodicAsker(period=10.0, offset=(index % 50) * 0.2 + 0.1)],
+                )
+                self.sessions.append(session)
+                group.create_task(session.run())
+            else:
+                group.create_task(self._bare(self._bare_lags[index]))
 
-async def run_sessions(count: int, seconds: float, clock: Clock, *, stagger: bool) -> list[Session]:
-    bus = open_bus("memory")
-    config = SessionConfig(tick=TICK)
-    sessions: list[Session] = []
-    tasks: list[asyncio.Task[None]] = []
-    for index in range(count):
-        if stagger:  # spread session phases over one tick, as independent users would be
-            await clock.sleep_until(clock.now() + TICK / count)
-        session = Session(
-            bus=bus,
-            clock=clock,
-            config=config,
-            session_id=f"s{index}",
-            sources=[PeriodicAsker(period=10.0, offset=(index % 50) * 0.2 + 0.1, until=seconds)],
-        )
-        sessions.append(session)
-        tasks.append(asyncio.create_task(session.run()))
-    await _stop_after(sessions, tasks, clock, seconds)
-    return sessions
+    def lags(self) -> list[list[float]]:
+        if self.kind == "microturn":
+            return [list(session.stats.tick_lags) for session in self.sessions]
+        return [list(lags) for lags in self._bare_lags]
 
+    def ticks(self) -> int:
+        return sum(len(lags) for lags in self.lags())
 
-async def run_bare(count: int, seconds: float, clock: Clock, *, stagger: bool) -> list[list[float]]:
-    """Baseline: tasks that wake every tick and record their lag, doing nothing else."""
-    lags: list[list[float]] = [[] for _ in range(count)]
+    async def stop(self) -> None:
+        self._stop.set()
+        for session in self.sessions:
+            await session.inject(EndSession(reason="bench over"))
 
-    async def ticker(lag: list[float]) -> None:
-        start = clock.now()
-        k = 1
-        while clock.now() - start < seconds:
+    async def _bare(self, lags: list[float]) -> None:
+        start, k = self.clock.now(), 1
+        while not self._stop.is_set():
             due = start + k * TICK
-            await clock.sleep_until(due)
-            lag.append(clock.now() - due)
-            k = max(k + 1, int((clock.now() - start) / TICK) + 1)
-
-    tasks = []
-    for index in range(count):
-        if stagger:
-            await clock.sleep_until(clock.now() + TICK / count)
-        tasks.append(asyncio.create_task(ticker(lags[index])))
-    await asyncio.gather(*tasks)
-    return lags
+            await self.clock.sleep_until(due)
+            lags.append(self.clock.now() - due)
+            k = max(k + 1, int((self.clock.now() - start) / TICK) + 1)
 
 
 def cpu_per_tick(kind: str, count: int, seconds: float) -> float:
+    """CPU seconds per session-tick over ``seconds`` of virtual time."""
     clock = VirtualClock()
-    start = time.process_time()
-    if kind == "microturn":
-        sessions = clock.run(run_sessions(count, seconds, clock, stagger=False))
-        ticks = sum(session.stats.ticks for session in sessions)
-    else:
-        lags = clock.run(run_bare(count, seconds, clock, stagger=False))
-        ticks = sum(len(lag) for lag in lags)
-    return (time.process_time() - start) / ticks
+    population = Population(kind, count, clock)
+
+    async def main() -> None:
+        async with asyncio.TaskGroup() as group:
+            await population.run(group, stagger=False)
+            await clock.sleep_until(clock.now() + seconds)
+            await population.stop()
+
+    started = time.process_time()
+    clock.run(main())
+    return (time.process_time() - started) / population.ticks()
 
 
-def p99_lag(kind: str, count: int, seconds: float) -> float:
+def steady_p99_lag(kind: str, count: int, seconds: float, *, freeze_gc: bool) -> float:
+    """p99 tick lag in real time over ``seconds`` of steady state."""
     clock = SystemClock()
+    population = Population(kind, count, clock)
 
     async def main() -> list[float]:
-        if kind == "microturn":
-            sessions = await run_sessions(count, seconds, clock, stagger=True)
-            return [lag for session in sessions for lag in list(session.stats.tick_lags)[2:]]
-        return [lag for lags in await run_bare(count, seconds, clock, stagger=True) for lag in lags[2:]]
+        async with asyncio.TaskGroup() as group:
+            await population.run(group, stagger=True)
+            await clock.sleep_until(clock.now() + WARMUP)
+            if freeze_gc:
+                gc.freeze()
+            before = [len(lags) for lags in population.lags()]
+            await clock.sleep_until(clock.now() + seconds)
+            window = [lag for n, lags in zip(before, population.lags(), strict=True) for lag in lags[n:]]
+            await population.stop()
+        return window
 
-    lags = sorted(asyncio.run(main()))
+    try:
+        lags = sorted(asyncio.run(main()))
+    finally:
+        gc.unfreeze()
     return lags[int(0.99 * (len(lags) - 1))] if lags else float("inf")
 
 
-def interleave(kinds: list[str], rounds: int, measure: Callable[[str], float]) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {kind: [] for kind in kinds}
-    for _ in range(rounds):
-        for kind in kinds:
-            results[kind].append(measure(kind))
-    return results
-
-
-def capacity(kind: str, counts: list[int], seconds: float, limit: float) -> tuple[int, dict[int, float]]:
-    best = 0
-    seen: dict[int, float] = {}
+def capacity(measure: Callable[[int], float], counts: list[int]) -> tuple[int, dict[int, float]]:
+    """The largest count (ramping up) whose p99 lag stays under the limit."""
+    best, seen = 0, {}
     for count in counts:
-        lag = p99_lag(kind, count, seconds)
-        seen[count] = lag
-        if lag >= limit:
+        seen[count] = measure(count)
+        if seen[count] >= LAG_LIMIT:
             break
         best = count
     return best, seen
@@ -160,35 +168,42 @@ def main() -> None:
 
     kinds = ["microturn", "bare-asyncio"]
     sessions, virtual_seconds, rounds = (100, 20.0, 1) if args.quick else (500, 60.0, 5)
-    cpu = interleave(kinds, rounds, lambda kind: cpu_per_tick(kind, sessions, virtual_seconds))
-    cpu_ms = {kind: statistics.median(values) * 1000 for kind, values in cpu.items()}
+    cpu: dict[str, list[float]] = {kind: [] for kind in kinds}
+    for _ in range(rounds):  # interleaved: a noisy moment hits both sides alike
+        for kind in kinds:
+            cpu[kind].append(cpu_per_tick(kind, sessions, virtual_seconds) * 1000)
+    cpu_ms = {kind: statistics.median(values) for kind, values in cpu.items()}
 
-    counts = [250, 500, 1000] if args.quick else [500, 1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000]
-    wall_seconds = 2.0 if args.quick else 4.0
-    cap: dict[str, tuple[int, dict[int, float]]] = {}
-    for kind in kinds:  # each ramp is one run per count; kinds alternate
-        cap[kind] = capacity(kind, counts, wall_seconds, limit=0.020)
+    counts = [250, 500, 1000] if args.quick else [1000, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000]
+    window = 2.0 if args.quick else 4.0
+    cap: dict[str, dict[str, tuple[int, dict[int, float]]]] = {kind: {} for kind in kinds}
+    for gc_mode in ("default", "frozen"):
+        for kind in kinds:
+            cap[kind][gc_mode] = capacity(
+                lambda n, kind=kind, gc_mode=gc_mode: steady_p99_lag(  # type: ignore[misc]
+                    kind, n, window, freeze_gc=gc_mode == "frozen"
+                ),
+                counts,
+            )
 
     print(
-        f"loop overhead — {sessions} sessions x {virtual_seconds:.0f} virtual s, tick {TICK * 1000:.0f} ms, "
-        f"median of {rounds}; capacity: p99 tick lag < 20 ms over {wall_seconds:.0f} s, one core"
+        f"loop overhead: CPU over {sessions} sessions x {virtual_seconds:.0f} virtual s, median of {rounds}; "
+        f"capacity = most sessions with p99 tick lag < {LAG_LIMIT * 1000:.0f} ms at {TICK * 1000:.0f} ms "
+        f"ticks on one core ({window:.0f} s steady state)"
     )
-    print(f"{'':14}{'CPU ms / session-tick':>24}{'sessions per core':>20}")
+    print(f"{'':14}{'CPU ms/session-tick':>21}{'sessions (gc default)':>23}{'sessions (gc frozen)':>22}")
     for kind in kinds:
-        print(f"{kind:14}{cpu_ms[kind]:>24.4f}{cap[kind][0]:>20}")
-    print(
-        f"{'ratio':14}{cpu_ms['microturn'] / cpu_ms['bare-asyncio']:>23.1f}x"
-        f"{cap['microturn'][0] / max(1, cap['bare-asyncio'][0]):>19.2f}x"
-    )
+        print(f"{kind:14}{cpu_ms[kind]:>21.4f}{cap[kind]['default'][0]:>23}{cap[kind]['frozen'][0]:>22}")
     report = {
         "benchmark": "loop_overhead",
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},
         "tick_s": TICK,
-        "cpu_ms_per_session_tick": {
-            kind: {"median": cpu_ms[kind], "runs": [v * 1000 for v in cpu[kind]]} for kind in kinds
-        },
+        "cpu_ms_per_session_tick": {kind: {"median": cpu_ms[kind], "runs": cpu[kind]} for kind in kinds},
         "sessions_per_core": {
-            kind: {"max_sessions_p99_lag_under_20ms": cap[kind][0], "p99_lag_s_by_sessions": cap[kind][1]}
+            kind: {
+                gc_mode: {"max_sessions": best, "p99_lag_s_by_sessions": seen}
+                for gc_mode, (best, seen) in cap[kind].items()
+            }
             for kind in kinds
         },
     }
@@ -198,7 +213,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except MicroturnError as exc:
-        raise SystemExit(f"loop_overhead: {exc}") from None
+    main()
