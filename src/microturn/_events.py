@@ -22,6 +22,8 @@ __all__ = [
     "AgentWord",
     "AudioFrame",
     "CancelJob",
+    "CueFired",
+    "CueSet",
     "EndReason",
     "EndSession",
     "Event",
@@ -34,11 +36,16 @@ __all__ = [
     "Note",
     "Overflow",
     "Overlap",
+    "ResultDropped",
+    "ResultWoven",
     "SessionEnded",
     "SessionStarted",
     "Silence",
     "SpeechPurpose",
     "StopOutput",
+    "TimerCancelled",
+    "TimerFired",
+    "TimerSet",
     "ToolCalled",
     "ToolResult",
     "UserErase",
@@ -233,6 +240,55 @@ class ToolResult(Event, frozen=True):
     call: str
     output: str
     error: bool = False
+
+
+class ResultWoven(Event, frozen=True):
+    """A background result (or progress) was delivered into the conversation."""
+
+    job: str
+
+
+class ResultDropped(Event, frozen=True):
+    """A background result was not delivered; ``reason`` says why (stale, superseded, cancelled)."""
+
+    job: str
+    reason: str
+
+
+# --- what the policy set up and what fired --------------------------------------------------------------
+
+
+class CueSet(Event, frozen=True):
+    """The user asked to be told or stopped when something comes up ("tell me when I say a number")."""
+
+    cue: str
+    watch: str
+    """What is watched for, in words: "a number", "Paris is in Italy"."""
+    interrupt: bool = False
+    """Stop the user (interject at once) rather than mention it at the next pause."""
+
+
+class CueFired(Event, frozen=True):
+    cue: str
+    matched: str
+
+
+class TimerSet(Event, frozen=True):
+    timer: str
+    due: float
+    """Session time of the first firing."""
+    text: str
+    every: float | None = None
+    """Repeat period in seconds, for repeating timers."""
+
+
+class TimerFired(Event, frozen=True):
+    timer: str
+    text: str
+
+
+class TimerCancelled(Event, frozen=True):
+    timer: str
 
 
 # --- anything else -----------------------------------------------------------------------------------

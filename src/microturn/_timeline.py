@@ -20,6 +20,8 @@ from microturn._events import (
     AgentSpeechEnded,
     AgentWord,
     CancelJob,
+    CueFired,
+    CueSet,
     EndReason,
     Event,
     InputRejected,
@@ -29,10 +31,14 @@ from microturn._events import (
     Modality,
     Note,
     Overlap,
+    ResultDropped,
     SessionEnded,
     SessionStarted,
     Silence,
     StopOutput,
+    TimerCancelled,
+    TimerFired,
+    TimerSet,
     ToolCalled,
     ToolResult,
     UserErase,
@@ -141,6 +147,19 @@ def _line(event: Event) -> str | None:
         return f"(tool call {event.call}: {event.tool} {event.arguments})"
     if isinstance(event, ToolResult):
         return f"(tool {'error' if event.error else 'result'} {event.call}: {event.output})"
+    if isinstance(event, ResultDropped):
+        return f"(background job {event.job} result dropped: {event.reason})"
+    if isinstance(event, CueSet):
+        return f"(cue set: {'stop' if event.interrupt else 'tell'} the user when they say {event.watch})"
+    if isinstance(event, CueFired):
+        return f'(cue fired on "{event.matched}")'
+    if isinstance(event, TimerSet):
+        repeat = f", every {event.every:g} s" if event.every is not None else ""
+        return f"(timer set for {format_clock(event.due)}{repeat}: {event.text})"
+    if isinstance(event, TimerFired):
+        return f"(timer fired: {event.text})"
+    if isinstance(event, TimerCancelled):
+        return f"(timer {event.timer} cancelled)"
     if isinstance(event, StopOutput):
         return f"(stop requested: {event.reason})"
     if isinstance(event, InputRejected):
