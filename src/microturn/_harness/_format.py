@@ -20,8 +20,11 @@ from microturn.errors import ConfigError, ScenarioError
 
 __all__ = [
     "Check",
+    "CueAnchor",
+    "Measure",
     "Scenario",
     "Step",
+    "TimerAnchor",
     "Trigger",
     "load_scenario",
     "scenario_paths",
@@ -100,6 +103,39 @@ class Check(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     contains: str | None = None
 
 
+class CueAnchor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A cue should fire on ``word`` (the first input of step ``step`` containing it)."""
+
+    step: str
+    word: str
+
+
+class TimerAnchor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Timed speech is due ``seconds`` after step ``after`` ended, then every ``every`` s, ``count`` times."""
+
+    after: str
+    seconds: float
+    every: float | None = None
+    count: int = 1
+
+
+class Measure(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Anchors for the interactivity metrics (docs/scenarios.md, DESIGN.md §3)."""
+
+    pauses: list[str] = []
+    """Steps followed by a pause inside the user's turn (it lasts until the user's next input)."""
+    turn_ends: list[str] = []
+    """Steps that complete a user turn: the agent should take the floor after them."""
+    interruptions: list[str] = []
+    """Steps whose input cuts in on the agent: it should stop."""
+    cues: list[CueAnchor] = []
+    timers: list[TimerAnchor] = []
+    weaves: list[str] = []
+    """Jobs whose results should be woven into the conversation."""
+    backchannels: bool = False
+    """Count the agent's backchannels per second of user speech in this scenario."""
+
+
 class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str = ""
     description: str = ""
@@ -110,6 +146,7 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """SessionConfig overrides, e.g. ``{tick: 0.1, policy_options: {end_silence: 1.0}}``."""
     script: list[Step] = []
     expect: list[Check] = []
+    measure: Measure = Measure()
 
     def session_config(self, *, policy: str | None = None) -> SessionConfig:
         data = dict(self.config)

@@ -37,6 +37,8 @@ class Mark:
 
     start: float
     end: float
+    inputs: tuple[tuple[float, str], ...] = field(default=(), compare=False)
+    """Each piece of text the step put in (a word, a keystroke), with its time."""
 
 
 @dataclass(order=True, slots=True)
@@ -55,6 +57,7 @@ class ScriptSource:
         self._queue: list[_Planned] = []
         self._order = itertools.count()
         self._waiting: list[Step] = []
+        self._planned_inputs: list[tuple[float, str]] = []
         self.marks: dict[str, Mark] = {}
         for step in scenario.script:
             self._single(step, 0.0)  # validate every step's input now, not when a trigger fires
@@ -83,14 +86,18 @@ class ScriptSource:
         return due
 
     def _push(self, t: float, item: Event | bytes) -> None:
+        if isinstance(item, UserInput):
+            self._planned_inputs.append((round(t, 6), item.text))
         heapq.heappush(self._queue, _Planned(round(t, 6), next(self._order), item))
 
     def _plan(self, step: Step, start: float) -> None:
+        first = len(self._planned_inputs)
         end = self._expand(step, start)
         if step.submit:
             self._push(end, UserSubmit(t=round(end, 6)))
         if step.id is not None:
-            self.marks[step.id] = Mark(start=round(start, 6), end=round(end, 6))
+            inputs = tuple(self._planned_inputs[first:])
+            self.marks[step.id] = Mark(start=round(start, 6), end=round(end, 6), inputs=inputs)
 
     def _expand(self, step: Step, t: float) -> float:
         """Schedule the step's input from ``t``; return when it ends."""
