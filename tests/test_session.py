@@ -266,6 +266,9 @@ class ToolOnSubmit:
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         return ()
 
+    def wake_at(self, state: FloorState) -> float | None:
+        return None
+
 
 async def test_a_tool_call_records_the_call_then_its_result(clock: VirtualClock) -> None:
     calls: list[tuple[str, dict[str, Any]]] = []

@@ -5,22 +5,49 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from microturn._events import EndReason, SpeechPurpose
+from microturn._events import EndReason, Event, SpeechPurpose
 
-__all__ = ["Action", "CallTool", "Delegate", "Reply", "Say", "Stop"]
+__all__ = ["Action", "CallTool", "Delegate", "Emit", "Reply", "Resume", "Say", "Stop"]
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """Answer the user's words so far with the interaction model, streamed as speech."""
+    """Answer with the interaction model, streamed as speech.
+
+    The user's words so far are taken up (the floor starts afresh); the model answers ``text`` if
+    given, else those words. ``instruction`` tells the model what to do with them ("Translate into
+    Spanish"); ``facts`` are results it may use. ``append`` continues the current utterance instead
+    of replacing it.
+    """
+
+    text: str | None = None
+    instruction: str = ""
+    facts: tuple[str, ...] = ()
+    append: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Say:
-    """Speak fixed words: a backchannel, a holding phrase, an announcement."""
+    """Speak fixed words: a backchannel, a holding phrase, an announcement.
+
+    ``append`` continues the current utterance instead of replacing it.
+    """
 
     text: str
     purpose: SpeechPurpose = SpeechPurpose.ANNOUNCE
+    append: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Say the rest of the utterance that was last cut off (after a false interruption)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Record a fact the policy established (a cue set, a timer fired, a result dropped)."""
+
+    event: Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,4 +72,4 @@ class CallTool:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Reply | Say | Stop | Delegate | CallTool
+Action = Reply | Say | Stop | Resume | Delegate | CallTool | Emit

@@ -124,6 +124,8 @@ class UserInput(Event, frozen=True):
     text: str
     modality: Modality = Modality.TYPED
     duration: float = 0.0
+    addressed: bool = True
+    """False when a front end knows the words are not for the agent (side talk to someone else)."""
 
 
 class UserErase(Event, frozen=True):
@@ -153,6 +155,8 @@ class AgentSpeechStarted(Event, frozen=True):
     purpose: SpeechPurpose = SpeechPurpose.REPLY
     reply_to: str = ""
     """For a reply: the user's words it answers (the agent has taken them up)."""
+    resumes: int | None = None
+    """For a resumption after a false interruption: the utterance it continues."""
 
 
 class AgentWord(Event, frozen=True):

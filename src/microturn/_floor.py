@@ -124,6 +124,8 @@ class FloorTracker:
         state = self.state
         if isinstance(event, UserInput):
             facts += self._activity(event.t, event.duration, user=True)
+            if not event.addressed:
+                return facts  # heard (it fills the silence) but not for the agent
             if not state.user_text:
                 state.user_turns += 1
             typed = state.user_typing = event.modality is Modality.TYPED

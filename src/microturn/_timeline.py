@@ -74,7 +74,8 @@ class Timeline:
     def feed(self, event: Event) -> None:
         """Append what ``event`` adds to the transcript (many kinds add nothing)."""
         if isinstance(event, UserInput):
-            self._speech("user", event.t, event.text, spoken=event.modality is Modality.SPOKEN)
+            speaker = "user" if event.addressed else "user (aside)"
+            self._speech(speaker, event.t, event.text, spoken=event.modality is Modality.SPOKEN)
         elif isinstance(event, AgentWord):
             self._speech("agent", event.t, event.word, spoken=True)
         elif isinstance(event, UserErase):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from microturn._bus import open_bus
 from microturn._clock import VirtualClock
 from microturn._codec import decode_log, encode_log
@@ -43,6 +46,14 @@ class ReplaySource:
         return due
 
 
+class _RecordedTools:
+    """Tools in a replay never answer: their recorded results come back from the log instead."""
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
+        await asyncio.Event().wait()  # cancelled when the replayed session ends
+        raise AssertionError("unreachable")
+
+
 def replay_log(data: bytes) -> bytes:
     """Re-run the session recorded in ``data`` and return the log the replay wrote."""
     events = list(decode_log(data))
@@ -58,7 +69,12 @@ def replay_log(data: bytes) -> bytes:
     async def main() -> bytes:
         bus = open_bus("memory")
         session = Session(
-            bus=bus, clock=clock, config=config, session_id=started.session, sources=[ReplaySource(events)]
+            bus=bus,
+            clock=clock,
+            config=config,
+            session_id=started.session,
+            sources=[ReplaySource(events)],
+            tools=_RecordedTools(),
         )
         await session.run()
         log = encode_log(await bus.read(session.id))

@@ -19,6 +19,10 @@ class ModelRequest:
     """Seconds since the session started."""
     wall: float
     """Wall-clock time now, Unix seconds."""
+    instruction: str = ""
+    """What to do with ``user_text``, when it is not simply to answer it ("Translate into Spanish")."""
+    facts: tuple[str, ...] = ()
+    """Results (tools, background jobs) the answer may use."""
 
 
 class ChatModel(Protocol):

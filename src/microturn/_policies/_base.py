@@ -27,7 +27,8 @@ class Policy(Protocol):
     """Decides what the agent does. Pure: no clock, no bus, no model; only the arguments.
 
     ``react`` runs for each event as it is handled, for what cannot wait for the tick (barge-in);
-    ``decide`` runs once per micro-turn.
+    ``decide`` runs once per micro-turn, and also at the moment ``wake_at`` names (a timer, an
+    end-of-turn deadline), so timing does not depend on the tick grid.
     """
 
     name: ClassVar[str]
@@ -35,3 +36,7 @@ class Policy(Protocol):
     def react(self, state: FloorState, event: Event) -> Sequence[Action]: ...
 
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]: ...
+
+    def wake_at(self, state: FloorState) -> float | None:
+        """The next moment (session time) to decide at between ticks, if any."""
+        ...

@@ -28,9 +28,12 @@ class TurnBasedPolicy:
         self.end_silence = end_silence
 
     def react(self, state: FloorState, event: Event) -> Sequence[Action]:
-        if isinstance(event, UserInput) and state.agent_speaking:
+        if isinstance(event, UserInput) and event.addressed and state.agent_speaking:
             return (Stop(EndReason.INTERRUPTED),)
         return ()
+
+    def wake_at(self, state: FloorState) -> float | None:
+        return None  # it decides on the tick grid only
 
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         if state.agent_speaking or state.user_active or not state.user_text.strip():

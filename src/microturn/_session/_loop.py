@@ -25,13 +25,13 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import deque
-from collections.abc import Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
 
-from microturn._actions import Action, CallTool, Delegate, Reply, Say, Stop
+from microturn._actions import Action, CallTool, Delegate, Emit, Reply, Resume, Say, Stop
 from microturn._bus import EventBus, Start, StartAt, Subscription
 from microturn._clock import Clock
 from microturn._codec import decode_event
@@ -66,12 +66,18 @@ __all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "LoopStats", "Session", 
 LOOP = "loop"  # floor facts and bookkeeping the loop derives
 AGENT = "agent"  # what the agent says and does
 TOOLS = "tools"  # tool results, published back through the ingress
-RUNTIME_SOURCES = frozenset({LOOP, AGENT, TOOLS})
-"""Sources that belong to the runtime; every other source is outside input (and replayed as such)."""
+RUNTIME_SOURCES = frozenset({LOOP, AGENT})
+"""Sources the runtime derives; everything else is outside input and replayed as such. Tool results
+count as outside input: the world may answer differently next time, so a replay feeds the recorded
+results back instead of calling the tools again."""
 
 _EPSILON = 1e-9
 _LAG_SAMPLES = 4096
 _SORRY = "Sorry, I couldn't come up with an answer just now."
+
+
+async def _once(text: str) -> AsyncIterator[str]:
+    yield text
 
 
 def ingress(session_id: str) -> str:
@@ -83,6 +89,7 @@ def ingress(session_id: str) -> str:
 class LoopStats:
     passes: int = 0
     ticks: int = 0
+    decisions: int = 0
     events: int = 0
     missed_ticks: int = 0
     tick_lags: deque[float] = field(default_factory=lambda: deque(maxlen=_LAG_SAMPLES))
@@ -118,8 +125,10 @@ class Session:
         self._wake = asyncio.Event()
         self._start: float | None = None
         self._turn_events: list[Event] = []
+        self._last_decision = 0.0
         self._counter = 0  # utterances, jobs and tool calls are numbered in one deterministic sequence
-        self._generation: asyncio.Task[None] | None = None
+        self._generations: list[asyncio.Task[None]] = []  # streaming into the current utterance, in order
+        self._cut: tuple[int, SpeechPurpose, str] | None = None  # the last cut-off utterance and its rest
         self._tool_tasks: set[asyncio.Task[None]] = set()
         self._task_group: asyncio.TaskGroup | None = None
         self._ended: str | None = None
@@ -186,12 +195,15 @@ class Session:
             self.stats.passes += 1
             await self._speak(now)
             due = round(next_tick * tick, 6)
+            wake = self._policy.wake_at(self.state)
             if now + _EPSILON >= due:
                 self.stats.tick_lags.append(now - due)
                 following = math.floor(now / tick + _EPSILON) + 1
                 self.stats.missed_ticks += following - next_tick - 1
                 next_tick = following
-                await self._tick(now)
+                await self._decide(now, tick=True)
+            elif wake is not None and now + _EPSILON >= wake:
+                await self._decide(now, tick=False)  # the policy asked to decide at this moment
             await self._poll_sources(now)
             subscription = await self._drain(subscription)
             if self._ending():
@@ -199,6 +211,7 @@ class Session:
             self._floor.set_time(now)  # sources look at the state as of the end of this pass
             deadlines = [
                 self._output.next_awake(),
+                self._policy.wake_at(self.state),
                 *(source.next_awake(self.state) for source in self._sources),
             ]
             deadline = min([round(next_tick * tick, 6), *(t for t in deadlines if t is not None)])
@@ -280,16 +293,19 @@ class Session:
         if output.utterance is not None and output.finished(now):
             await self._end_utterance(EndReason.COMPLETED, cause=None)
 
-    async def _tick(self, now: float) -> None:
-        self.stats.ticks += 1
+    async def _decide(self, now: float, *, tick: bool) -> None:
+        """Run a micro-turn: at every tick, and between ticks when the policy asked to decide then."""
+        self.stats.ticks += tick
+        self.stats.decisions += 1
         for fact in self._floor.advance(now):
             await self._record(msgspec.structs.replace(fact, t=now, source=LOOP))
         turn = MicroTurn(
-            index=self.stats.ticks,
-            start=round(now - self.config.tick, 6),
+            index=self.stats.decisions,
+            start=self._last_decision,
             end=now,
             events=tuple(self._turn_events),
         )
+        self._last_decision = now
         self._turn_events.clear()
         for action in self._policy.decide(self.state, turn):
             await self._act(action, None)
@@ -298,20 +314,31 @@ class Session:
 
     async def _act(self, action: Action, cause: Event | None) -> None:
         if isinstance(action, Reply):
-            user_text = self._floor.take_user_text()
-            utterance = await self._start_utterance(SpeechPurpose.REPLY, cause, reply_to=user_text)
+            taken = self._floor.take_user_text()
+            text = taken if action.text is None else action.text
+            utterance = await self._utterance(SpeechPurpose.REPLY, cause, append=action.append, reply_to=text)
             request = ModelRequest(
-                timeline=self.timeline.text, user_text=user_text, elapsed=self.now(), wall=self._clock.wall()
+                timeline=self.timeline.text,
+                user_text=text,
+                elapsed=self.now(),
+                wall=self._clock.wall(),
+                instruction=action.instruction,
+                facts=action.facts,
             )
-            self._generation = self._spawn(self._generate(utterance, request))
+            self._produce(utterance, self._model.stream(request))
         elif isinstance(action, Say):
-            await self._start_utterance(action.purpose, cause)
-            self._output.feed(action.text)
-            self._output.finish_input()
-            self._wake.set()
+            utterance = await self._utterance(action.purpose, cause, append=action.append)
+            self._produce(utterance, _once(action.text))
+        elif isinstance(action, Resume):
+            if self._cut is not None and self._output.utterance is None:
+                resumed, purpose, rest = self._cut
+                utterance = await self._utterance(purpose, cause, resumes=resumed)
+                self._produce(utterance, _once(rest))
         elif isinstance(action, Stop):
             if self._output.utterance is not None:
                 await self._end_utterance(action.reason, cause)
+        elif isinstance(action, Emit):
+            await self._emit(action.event, cause=cause)
         elif isinstance(action, Delegate):
             job = f"job-{self._next_number()}"
             await self._emit(
@@ -327,34 +354,57 @@ class Session:
             self._tool_tasks.add(task)
             task.add_done_callback(self._tool_tasks.discard)
 
-    async def _start_utterance(
-        self, purpose: SpeechPurpose, cause: Event | None, *, reply_to: str = ""
+    async def _utterance(
+        self,
+        purpose: SpeechPurpose,
+        cause: Event | None,
+        *,
+        append: bool = False,
+        reply_to: str = "",
+        resumes: int | None = None,
     ) -> int:
+        """The utterance to speak into: the current one when appending, else a new one."""
+        if append and self._output.utterance is not None:
+            self._output.reopen()
+            return self._output.utterance
         if self._output.utterance is not None:
             await self._end_utterance(EndReason.STOPPED, cause)  # the newest speech wins
+        self._cut = None  # what was cut off is now out of date
         utterance = self._next_number()
         self._output.start(utterance, purpose, self.now())
-        await self._emit(
-            AgentSpeechStarted(utterance=utterance, purpose=purpose, reply_to=reply_to), cause=cause
-        )
+        started = AgentSpeechStarted(utterance=utterance, purpose=purpose, reply_to=reply_to, resumes=resumes)
+        await self._emit(started, cause=cause)
         return utterance
+
+    def _produce(self, utterance: int, chunks: AsyncIterator[str]) -> None:
+        """Stream ``chunks`` into the utterance, after whatever is already being streamed into it."""
+        after = self._generations[-1] if self._generations else None
+        self._generations.append(self._spawn(self._generate(utterance, chunks, after)))
 
     async def _end_utterance(self, reason: EndReason, cause: Event | None) -> None:
         utterance = self._output.utterance
         if utterance is None:
             return
-        if self._generation is not None:
-            self._generation.cancel()
-            self._generation = None
+        for generation in self._generations:
+            generation.cancel()
+        self._generations.clear()
+        rest = self._output.remainder()
+        purpose = self._output.purpose
         delivered = self._output.end()
+        if reason is not EndReason.COMPLETED and rest:
+            self._cut = (utterance, purpose, rest)
         await self._emit(
             AgentSpeechEnded(utterance=utterance, reason=reason, delivered=delivered), cause=cause
         )
 
-    async def _generate(self, utterance: int, request: ModelRequest) -> None:
+    async def _generate(
+        self, utterance: int, chunks: AsyncIterator[str], after: asyncio.Task[None] | None
+    ) -> None:
+        if after is not None:
+            await after
         output = self._output
         try:
-            async for chunk in self._model.stream(request):
+            async for chunk in chunks:
                 if output.utterance != utterance:
                     return
                 output.feed(chunk)
@@ -362,7 +412,7 @@ class Session:
         except AdapterError:
             if output.utterance == utterance and not output.delivered:
                 output.feed(_SORRY)
-        if output.utterance == utterance:
+        if output.utterance == utterance and self._generations[-1] is asyncio.current_task():
             output.finish_input()
             self._wake.set()
 

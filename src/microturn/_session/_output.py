@@ -43,6 +43,14 @@ class OutputStream:
         self._partial = "" if ends_clean or not pieces else pieces.pop()
         self._words.extend(pieces)
 
+    def reopen(self) -> None:
+        """More text will follow for this utterance (an append)."""
+        self._input_done = False
+
+    def remainder(self) -> str:
+        """What is still to be said: queued words and any partial word."""
+        return " ".join([*self._words, *([self._partial] if self._partial else [])])
+
     def finish_input(self) -> None:
         if self._partial:
             self._words.append(self._partial)
