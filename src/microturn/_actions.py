@@ -7,7 +7,7 @@ from typing import Any
 
 from microturn._events import EndReason, Event, SpeechPurpose
 
-__all__ = ["Action", "CallTool", "Delegate", "Emit", "Reply", "Resume", "Say", "Stop"]
+__all__ = ["Action", "CallTool", "Delegate", "Dismiss", "Emit", "Reply", "Resume", "Say", "Stop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +36,11 @@ class Say:
     text: str
     purpose: SpeechPurpose = SpeechPurpose.ANNOUNCE
     append: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dismiss:
+    """Let the user's words so far go unanswered (a backchannel, noise, a request already handled)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,4 +77,4 @@ class CallTool:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Reply | Say | Stop | Resume | Delegate | CallTool | Emit
+Action = Reply | Say | Stop | Resume | Dismiss | Delegate | CallTool | Emit

@@ -78,6 +78,7 @@ class SpeechPurpose(enum.Enum):
     REPLY = "reply"
     BACKCHANNEL = "backchannel"
     ANNOUNCE = "announce"  # scripted speech: timers, woven results, holding phrases
+    INTERJECTION = "interjection"  # said over the user on purpose (a cue fired); not stopped by them
 
 
 class EndReason(enum.Enum):

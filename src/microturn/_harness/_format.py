@@ -148,9 +148,16 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     expect: list[Check] = []
     measure: Measure = Measure()
 
+    @property
+    def pinned_policy(self) -> str | None:
+        """The policy the scenario names itself (it tests that policy), if any."""
+        policy = self.config.get("policy")
+        return policy if isinstance(policy, str) else None
+
     def session_config(self, *, policy: str | None = None) -> SessionConfig:
+        """The session's config; ``policy`` applies unless the scenario pins its own."""
         data = dict(self.config)
-        if policy is not None:
+        if policy is not None and self.pinned_policy is None:
             data["policy"] = policy
         return SessionConfig.from_dict(data)
 

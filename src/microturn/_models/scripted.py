@@ -13,6 +13,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
+from microturn._language import parse_arithmetic, say_number
 from microturn._models._base import ModelRequest
 
 __all__ = ["ScriptedModel"]
@@ -22,60 +23,6 @@ STORY = (
     "and one winter he noticed that the same small boat came by at exactly midnight, always heading "
     "north, always without lights, until one evening it stopped and a girl waved up at him."
 )
-
-_NUMBER_WORDS = {
-    word: value
-    for value, word in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-} | {
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-}
-_OPERATORS = {
-    "plus": "+",
-    "+": "+",
-    "add": "+",
-    "minus": "-",
-    "-": "-",
-    "times": "*",
-    "x": "*",
-    "*": "*",
-    "multiplied": "*",
-    "divided": "/",
-    "over": "/",
-    "/": "/",
-}
-_SPOKEN_OP = {"+": "plus", "-": "minus", "*": "times", "/": "divided by"}
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[-+*/x]")
 
 _SMALL_TALK: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern), reply)
@@ -117,51 +64,13 @@ def answer(request: ModelRequest) -> str:
 
 
 def _arithmetic(text: str) -> str | None:
-    numbers: list[float] = []
-    operators: list[str] = []
-    for token in _TOKEN.findall(text):
-        if token in _OPERATORS and len(numbers) == len(operators) + 1:
-            operators.append(_OPERATORS[token])
-        elif token[0].isdigit() or token in _NUMBER_WORDS:
-            value = float(token) if token[0].isdigit() else float(_NUMBER_WORDS[token])
-            if len(numbers) == len(operators):
-                numbers.append(value)
-            elif token in _NUMBER_WORDS and numbers[-1] >= 20 and value < 10:
-                numbers[-1] += value  # "twenty three"
-    if not operators or len(numbers) != len(operators) + 1:
+    expression = parse_arithmetic(text)
+    if expression is None:
         return None
     try:
-        result = _evaluate(numbers, operators)
+        return f"{expression.spoken} is {say_number(expression.value())}."
     except ZeroDivisionError:
         return "You can't divide by zero."
-    spoken = " ".join(
-        part
-        for pair in zip(map(_number, numbers), [*map(_SPOKEN_OP.get, operators), ""], strict=True)
-        for part in pair
-        if part
-    )
-    return f"{spoken} is {_number(result)}."
-
-
-def _evaluate(numbers: list[float], operators: list[str]) -> float:
-    # Multiplication and division first, then addition and subtraction, left to right.
-    terms, pending = [numbers[0]], []
-    for op, value in zip(operators, numbers[1:], strict=True):
-        if op == "*":
-            terms[-1] *= value
-        elif op == "/":
-            terms[-1] /= value
-        else:
-            pending.append(op)
-            terms.append(value)
-    total = terms[0]
-    for op, value in zip(pending, terms[1:], strict=True):
-        total = total + value if op == "+" else total - value
-    return total
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if value == int(value) else f"{value:.4g}"
 
 
 def _duration(seconds: float) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from microturn._policies._base import MicroTurn, Policy
+from microturn._policies.full_duplex import FullDuplexPolicy
 from microturn._policies.turn_based import TurnBasedPolicy
 from microturn.errors import ConfigError
 
-__all__ = ["POLICIES", "MicroTurn", "Policy", "TurnBasedPolicy", "make_policy"]
+__all__ = ["POLICIES", "FullDuplexPolicy", "MicroTurn", "Policy", "TurnBasedPolicy", "make_policy"]
 
 POLICIES: dict[str, type[Policy]] = {
+    FullDuplexPolicy.name: FullDuplexPolicy,
     TurnBasedPolicy.name: TurnBasedPolicy,
 }
 

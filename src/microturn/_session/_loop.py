@@ -31,7 +31,7 @@ from typing import Any
 
 import msgspec
 
-from microturn._actions import Action, CallTool, Delegate, Emit, Reply, Resume, Say, Stop
+from microturn._actions import Action, CallTool, Delegate, Dismiss, Emit, Reply, Resume, Say, Stop
 from microturn._bus import EventBus, Start, StartAt, Subscription
 from microturn._clock import Clock
 from microturn._codec import decode_event
@@ -195,7 +195,7 @@ class Session:
             self.stats.passes += 1
             await self._speak(now)
             due = round(next_tick * tick, 6)
-            wake = self._policy.wake_at(self.state)
+            wake = self._policy_wake()
             if now + _EPSILON >= due:
                 self.stats.tick_lags.append(now - due)
                 following = math.floor(now / tick + _EPSILON) + 1
@@ -211,12 +211,17 @@ class Session:
             self._floor.set_time(now)  # sources look at the state as of the end of this pass
             deadlines = [
                 self._output.next_awake(),
-                self._policy.wake_at(self.state),
+                self._policy_wake(),
                 *(source.next_awake(self.state) for source in self._sources),
             ]
             deadline = min([round(next_tick * tick, 6), *(t for t in deadlines if t is not None)])
             await self._clock.wait_until(self._wake, self._clock_time(deadline))
         await self._shutdown(self._ended or "ended")
+
+    def _policy_wake(self) -> float | None:
+        """The policy's next wake-up if still ahead: a moment already decided at never spins the loop."""
+        wake = self._policy.wake_at(self.state)
+        return wake if wake is not None and wake > self._last_decision + _EPSILON else None
 
     def _ending(self) -> bool:
         return self._ended is not None
@@ -329,6 +334,8 @@ class Session:
         elif isinstance(action, Say):
             utterance = await self._utterance(action.purpose, cause, append=action.append)
             self._produce(utterance, _once(action.text))
+        elif isinstance(action, Dismiss):
+            self._floor.take_user_text()
         elif isinstance(action, Resume):
             if self._cut is not None and self._output.utterance is None:
                 resumed, purpose, rest = self._cut

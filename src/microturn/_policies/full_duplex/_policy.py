@@ -1,0 +1,383 @@
+"""The full-duplex interaction policy: a good conversational partner in continuous time.
+
+Sans-I/O, like every policy: it reads the floor state and the events, and returns actions. It keeps
+its own small memory (what it has heard in this turn, its timers and cues, the jobs it is waiting
+on), all of it derived from the events it was shown, so a replay rebuilds it exactly.
+
+What it does, in the order a conversation needs it:
+
+* **End of turn.** The user's turn ends after a silence whose length depends on how their words end:
+  ``complete_silence`` after a complete sentence or question, a longer, per-speaker adaptive wait
+  after an unfinished one (a trailing "and", "to the", "um", a comma), and for typed input, Enter.
+  It decides at the exact moment (``wake_at``), not on the tick grid.
+* **Barge-in.** The user's first substantive word while the agent talks stops it in the same pass.
+  Backchannels ("mm-hm", "yeah") and noise tags ("[cough]") do not; if the agent was stopped and the
+  user then said only that, it resumes where it was cut off.
+* **Backchannels** at pauses inside long user turns: rate-limited, never over the user.
+* **Cues** the user set are checked on every word; the agent interjects while the user talks.
+* **Timers** ("remind me in 30 seconds to stretch", "every 10 seconds say tick") fire on time.
+* **Live modes**: repeat or translate each phrase while the user goes on talking.
+* **Weaving**: background results are delivered at the next pause, never over the user; results
+  made stale by a revision or a cancellation are dropped (and re-scoped), never delivered twice.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from microturn._actions import Action, Dismiss, Emit, Reply, Resume, Say, Stop
+from microturn._events import (
+    AgentSpeechEnded,
+    AgentSpeechStarted,
+    CancelJob,
+    CueFired,
+    CueSet,
+    EndReason,
+    Event,
+    JobRequested,
+    JobResult,
+    Modality,
+    SpeechPurpose,
+    TimerCancelled,
+    TimerFired,
+    TimerSet,
+    UserErase,
+    UserInput,
+    UserSubmit,
+)
+from microturn._floor import FloorState
+from microturn._language import Shape, is_backchannel, shape, words
+from microturn._policies._base import MicroTurn
+from microturn._policies.full_duplex._cues import Cue, Hit
+from microturn._policies.full_duplex._intents import (
+    CueRequest,
+    Intent,
+    StartLive,
+    StopCues,
+    StopTimers,
+    TimerRequest,
+    parse_intent,
+)
+from microturn._policies.full_duplex._weaving import Weaver
+from microturn.errors import ConfigError
+
+__all__ = ["FullDuplexPolicy"]
+
+_BACKCHANNEL_WORDS = ("mm-hm", "yeah", "right", "okay")
+_NOT_STOPPED_BY_USER = frozenset({SpeechPurpose.BACKCHANNEL, SpeechPurpose.INTERJECTION})
+
+
+@dataclass
+class _Timer:
+    name: str
+    due: float
+    request: TimerRequest
+    fired: int = 0
+
+
+class FullDuplexPolicy:
+    name: ClassVar[str] = "full-duplex"
+
+    def __init__(
+        self,
+        *,
+        complete_silence: float = 0.1,
+        incomplete_silence: float = 1.8,
+        max_incomplete_silence: float = 4.0,
+        typed_silence: float = 2.5,
+        backchannel_after: float = 4.0,
+        backchannel_pause: float = 0.5,
+        backchannel_gap: float = 5.0,
+        weave_pause: float = 0.6,
+        live_chunk_words: int = 3,
+        summary_words: int = 30,
+    ) -> None:
+        for label, value in (
+            ("complete_silence", complete_silence),
+            ("incomplete_silence", incomplete_silence),
+            ("typed_silence", typed_silence),
+            ("backchannel_pause", backchannel_pause),
+            ("weave_pause", weave_pause),
+        ):
+            if value < 0:
+                raise ConfigError(f"{label} cannot be negative, got {value}")
+        if live_chunk_words < 1 or summary_words < 1:
+            raise ConfigError("live_chunk_words and summary_words must be at least 1")
+        self.complete_silence = complete_silence
+        self.incomplete_silence = incomplete_silence
+        self.max_incomplete_silence = max(max_incomplete_silence, incomplete_silence)
+        self.typed_silence = typed_silence
+        self.backchannel_after = backchannel_after
+        self.backchannel_pause = backchannel_pause
+        self.backchannel_gap = backchannel_gap
+        self.live_chunk_words = live_chunk_words
+        self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
+
+        # The user's current turn
+        self._turn_started: float | None = None
+        self._turn_speech = 0.0  # seconds of speech in this turn
+        self._typed = False
+        self._submitted = False
+        self._pauses: deque[float] = deque(maxlen=8)  # pauses inside turns: they teach the wait
+        self._turn_deadline: float | None = None
+        self._previous_end = 0.0  # when the user's previous input ended
+        # The agent's current utterance
+        self._purpose: SpeechPurpose | None = None
+        self._heard_over_agent = ""  # what the user said since the agent started this utterance
+        self._cut_by_user = False  # the last utterance was cut off by the user and not resumed
+        # Backchannels
+        self._backchannel_count = 0
+        self._last_backchannel = float("-inf")
+        # Timers, cues, live mode
+        self._timers: dict[str, _Timer] = {}
+        self._cues: list[Cue] = []
+        self._names = 0
+        self._live: StartLive | None = None
+        self._live_words: list[str] = []
+
+    # --- the policy interface ----------------------------------------------------------------------
+
+    def react(self, state: FloorState, event: Event) -> Sequence[Action]:
+        if isinstance(event, UserInput):
+            return self._user_input(state, event) if event.addressed else ()
+        if isinstance(event, UserErase):
+            self._turn_deadline = self._deadline(state)
+        elif isinstance(event, UserSubmit):
+            self._submitted = True
+            self._turn_deadline = event.t
+        elif isinstance(event, AgentSpeechStarted):
+            self._purpose = event.purpose
+            self._heard_over_agent = ""
+            if event.resumes is not None:
+                self._cut_by_user = False
+        elif isinstance(event, AgentSpeechEnded):
+            self._purpose = None
+            self._cut_by_user = event.reason is EndReason.INTERRUPTED
+        elif isinstance(event, JobRequested | CancelJob):
+            self._weaver.track(event)
+        elif isinstance(event, JobResult):
+            return self._weaver.arrived(event, state)
+        return ()
+
+    def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
+        now = state.now
+        actions: list[Action] = [*self._fire_timers(state)]
+        if self._live is not None:
+            if self._live_words and not state.user_active:
+                actions += self._live_output()
+            if state.user_text and self._turn_over(state):
+                actions += self._end_of_turn(state)
+            return actions
+        if state.user_text.strip() and not state.agent_speaking and self._turn_over(state):
+            actions += self._end_of_turn(state)
+        elif self._backchannel_due(state):
+            self._last_backchannel = now
+            self._backchannel_count += 1
+            word = _BACKCHANNEL_WORDS[(self._backchannel_count - 1) % len(_BACKCHANNEL_WORDS)]
+            actions.append(Say(word, SpeechPurpose.BACKCHANNEL))
+        if not actions and not state.user_text.strip():
+            actions += self._weaver.deliver(state)
+        return actions
+
+    def wake_at(self, state: FloorState) -> float | None:
+        moments = [timer.due for timer in self._timers.values()]
+        if state.user_text.strip() and self._turn_deadline is not None and not state.agent_speaking:
+            moments.append(max(self._turn_deadline, state.user_active_until))
+        if self._backchannel_possible(state):
+            moments.append(state.user_active_until + self.backchannel_pause)
+        weave = self._weaver.next_moment(state)
+        if weave is not None:
+            moments.append(weave)
+        return min(moments) if moments else None
+
+    # --- listening ---------------------------------------------------------------------------------
+
+    def _user_input(self, state: FloorState, event: UserInput) -> list[Action]:
+        if self._turn_started is None:
+            self._turn_started = event.t
+            self._turn_speech = 0.0
+        else:
+            gap = event.t - self._previous_end
+            if gap >= 0.3:
+                self._pauses.append(gap)  # the turn went on: that silence was a pause, not its end
+        self._previous_end = event.t + event.duration
+        self._turn_speech += event.duration
+        self._typed = event.modality is Modality.TYPED
+        self._submitted = False
+        self._turn_deadline = self._deadline(state)
+
+        actions: list[Action] = []
+        for cue in self._cues:
+            hit = cue.hear(event.text) if self._complete_words(event) else None
+            if hit is not None:
+                actions += self._cue_fired(cue, hit)
+        if self._live is not None:
+            self._live_words.extend(token for token in event.text.split() if token)
+            if len(self._live_words) >= self.live_chunk_words:
+                actions += self._live_output()
+            return actions
+        if state.agent_speaking and self._purpose not in _NOT_STOPPED_BY_USER:
+            self._heard_over_agent += " " + event.text
+            spoken_backchannel = event.modality is Modality.SPOKEN and is_backchannel(self._heard_over_agent)
+            if not spoken_backchannel:
+                actions.append(Stop(EndReason.INTERRUPTED))  # barge-in: stop in this very pass
+        return actions
+
+    def _complete_words(self, event: UserInput) -> bool:
+        # Typed text is checked word by word (at a space), spoken input word by word as it comes.
+        return event.modality is Modality.SPOKEN or event.text[-1:].isspace() or len(event.text) > 1
+
+    def _deadline(self, state: FloorState) -> float:
+        """When the user's turn ends if nothing more comes, judging by how their words end."""
+        end = state.user_active_until
+        text = state.user_text
+        if self._typed:
+            if shape(text) is Shape.INCOMPLETE:
+                return end + 3 * self.typed_silence
+            return end + self.typed_silence
+        if shape(text) is Shape.INCOMPLETE:
+            return end + self._incomplete_wait()
+        return end + self.complete_silence
+
+    def _incomplete_wait(self) -> float:
+        """Long enough for this speaker's pauses: they pause longer, we wait longer (within bounds)."""
+        if not self._pauses:
+            return self.incomplete_silence
+        typical = max(statistics.median(self._pauses), max(self._pauses) * 0.8)
+        return min(self.max_incomplete_silence, max(self.incomplete_silence, 1.3 * typical))
+
+    def _turn_over(self, state: FloorState) -> bool:
+        if state.user_active or self._turn_deadline is None:
+            return False
+        return state.now + 1e-9 >= max(self._turn_deadline, state.user_active_until)
+
+    def _end_of_turn(self, state: FloorState) -> list[Action]:
+        text = state.user_text
+        started = self._turn_started if self._turn_started is not None else state.now
+        self._turn_started = None
+        self._turn_deadline = None
+        actions: list[Action] = [*self._flush_cues()]
+        if self._live is None and is_backchannel(text):
+            # Nothing to answer. If it cut us off, it was a false interruption: go on where we were.
+            actions.append(Dismiss())
+            if self._cut_by_user:
+                actions.append(Resume())
+            return actions
+        actions += self._weaver.turn_ended(text, started)
+        intent = parse_intent(text)
+        if intent is not None:
+            return actions + self._handle(intent, state)
+        if self._live is not None:
+            return [*actions, *self._live_output(), Dismiss()]
+        return [*actions, Reply(facts=self._weaver.facts())]
+
+    # --- backchannels --------------------------------------------------------------------------------
+
+    def _backchannel_possible(self, state: FloorState) -> bool:
+        return (
+            self._live is None
+            and self._turn_started is not None
+            and self._turn_speech >= self.backchannel_after
+            and not state.agent_speaking
+            and shape(state.user_text) is Shape.INCOMPLETE
+            and state.now - self._last_backchannel >= self.backchannel_gap
+        )
+
+    def _backchannel_due(self, state: FloorState) -> bool:
+        return (
+            self._backchannel_possible(state)
+            and not state.user_active
+            and state.user_silent_for + 1e-9 >= self.backchannel_pause
+            and not self._turn_over(state)
+        )
+
+    # --- requests about the conversation ------------------------------------------------------------
+
+    def _handle(self, intent: Intent, state: FloorState) -> list[Action]:
+        if isinstance(intent, TimerRequest):
+            name = self._name("timer")
+            due = round(state.user_active_until + intent.seconds, 6)
+            self._timers[name] = _Timer(name, due, intent)
+            set_event = TimerSet(timer=name, due=due, text=intent.text, every=intent.every)
+            return [Dismiss(), Emit(set_event), Say(intent.ack)]
+        if isinstance(intent, StopTimers):
+            stopped = [Emit(TimerCancelled(timer=name)) for name in self._timers]
+            self._timers.clear()
+            return [Dismiss(), *stopped, Say("Okay, timers stopped." if stopped else "There is no timer.")]
+        if isinstance(intent, CueRequest):
+            cue = Cue(self._name("cue"), intent)
+            self._cues.append(cue)
+            verb = "stop you" if intent.interrupt else "tell you"
+            return [
+                Dismiss(),
+                Emit(CueSet(cue=cue.name, watch=intent.watch, interrupt=intent.interrupt)),
+                Say(f"Okay, I'll {verb} when you say {intent.watch}."),
+            ]
+        if isinstance(intent, StopCues):
+            self._cues.clear()
+            return [Dismiss(), Say("Okay, I've stopped listening for that.")]
+        if isinstance(intent, StartLive):
+            self._live = intent
+            self._live_words = []
+            what = f"translate into {intent.language.title()}" if intent.language else "repeat after you"
+            return [Dismiss(), Say(f"Okay, I'll {what} as you speak.")]
+        self._live = None
+        self._live_words = []
+        return [Dismiss(), Say("Okay, I've stopped.")]
+
+    def _name(self, kind: str) -> str:
+        self._names += 1
+        return f"{kind}-{self._names}"
+
+    # --- timers ---------------------------------------------------------------------------------------
+
+    def _fire_timers(self, state: FloorState) -> list[Action]:
+        actions: list[Action] = []
+        for name, timer in list(self._timers.items()):
+            if state.now + 1e-9 < timer.due:
+                continue
+            if state.user_active:
+                timer.due = state.user_active_until  # never talk over the user: right after them
+                continue
+            timer.fired += 1
+            request = timer.request
+            text = request.text or f"{timer.fired * (request.every or 0):g} seconds."
+            actions += [Emit(TimerFired(timer=name, text=text)), Say(text)]
+            if request.every is None:
+                del self._timers[name]
+            else:
+                timer.due = round(timer.due + request.every, 6)
+        return actions
+
+    # --- cues -----------------------------------------------------------------------------------------
+
+    def _cue_fired(self, cue: Cue, hit: Hit) -> list[Action]:
+        return [
+            Emit(CueFired(cue=cue.name, matched=hit.matched)),
+            Say(hit.say, SpeechPurpose.INTERJECTION),
+        ]
+
+    def _flush_cues(self) -> list[Action]:
+        actions: list[Action] = []
+        for cue in self._cues:
+            hit = cue.flush()
+            if hit is not None:
+                actions += self._cue_fired(cue, hit)
+        return actions
+
+    # --- live modes -----------------------------------------------------------------------------------
+
+    def _live_output(self) -> list[Action]:
+        assert self._live is not None
+        chunk = " ".join(self._live_words)
+        self._live_words = []
+        if not chunk or parse_intent(chunk) is not None or not words(chunk):
+            return []
+        if self._live.language is None:
+            return [Dismiss(), Say(chunk, SpeechPurpose.REPLY, append=True)]
+        instruction = f"Translate into {self._live.language.title()}"
+        return [Reply(text=chunk, instruction=instruction, append=True)]

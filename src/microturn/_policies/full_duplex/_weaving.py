@@ -1,0 +1,132 @@
+"""Background results, woven into the conversation when it suits the user — or dropped when stale."""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+
+from microturn._actions import Action, Delegate, Emit, Say
+from microturn._events import CancelJob, JobRequested, JobResult, ResultDropped, ResultWoven
+from microturn._floor import FloorState
+from microturn._language import words
+
+__all__ = ["Weaver"]
+
+URGENT = 10
+"""Jobs requested with at least this priority interject: their result is said at once."""
+
+_CANCEL = re.compile(
+    r"\b(never ?mind|forget (?:it|that|about)|cancel (?:that|it|the)|don'?t bother|no need)\b"
+)
+_REVISE = re.compile(
+    r"\b(actually|instead|i mean|rather|make (?:it|that)|change (?:it|that)|no,? wait|scratch that"
+    r"|correction)\b"
+)
+_TOPIC = re.compile(r"\b(something else|change (?:of|the) (?:subject|topic)|different topic|another topic)\b")
+_STOPWORDS = frozenset(
+    "a an the to of in on at for with from by and or but is are was were be i me my you your it this that "
+    "please can could would will find get look up check search some any".split()
+)
+
+
+@dataclass
+class _Job:
+    name: str
+    task: str
+    requested: float
+    priority: int
+    stale: str | None = None
+    content: frozenset[str] = field(default_factory=frozenset)
+
+
+class Weaver:
+    def __init__(self, *, pause: float, summary_words: int) -> None:
+        self._pause = pause
+        self._summary_words = summary_words
+        self._jobs: dict[str, _Job] = {}
+        self._ready: deque[tuple[_Job, str]] = deque()
+        self._done: set[str] = set()  # delivered or dropped: never again
+        self._facts: deque[str] = deque(maxlen=5)
+
+    def track(self, event: JobRequested | CancelJob) -> None:
+        if isinstance(event, JobRequested):
+            content = frozenset(token for token in words(event.task) if token.isalpha()) - _STOPWORDS
+            self._jobs[event.job] = _Job(event.job, event.task, event.t, event.priority, content=content)
+        elif event.job in self._jobs:
+            self._jobs[event.job].stale = "cancelled"
+
+    def turn_ended(self, text: str, started: float) -> list[Action]:
+        """Judge the open jobs requested before this turn against what the user just said."""
+        said = " ".join(words(text))
+        mentioned = frozenset(words(text))
+        open_jobs = [
+            job for job in self._jobs.values() if job.requested < started and job.name not in self._done
+        ]
+        if not open_jobs or not (_CANCEL.search(said) or _REVISE.search(said) or _TOPIC.search(said)):
+            return []
+        named = [job for job in open_jobs if job.content & mentioned]
+        targets = named or ([open_jobs[-1]] if not _TOPIC.search(said) else open_jobs)
+        actions: list[Action] = []
+        for job in targets:
+            if _CANCEL.search(said):
+                job.stale = "the user cancelled the request"
+            elif _TOPIC.search(said):
+                job.stale = "the user changed the topic"
+            else:
+                job.stale = f"the user revised the request: {text.strip()}"
+                actions.append(
+                    Delegate(task=f"{job.task} (revised by the user: {text.strip()})", priority=job.priority)
+                )
+        return actions
+
+    def arrived(self, result: JobResult, state: FloorState) -> list[Action]:
+        job = self._jobs.get(result.job) or _Job(result.job, result.job, result.t, 0)
+        if job.name in self._done:
+            return [Emit(ResultDropped(job=job.name, reason="already delivered"))]
+        if job.stale is not None:
+            self._done.add(job.name)
+            return [Emit(ResultDropped(job=job.name, reason=job.stale))]
+        self._facts.append(f"{job.task}: {result.text}")
+        self._ready.append((job, result.text))
+        if job.priority >= URGENT:
+            return self._say_next()
+        return []
+
+    def next_moment(self, state: FloorState) -> float | None:
+        if not self._ready:
+            return None
+        return max(state.now, state.user_active_until + self._pause)
+
+    def deliver(self, state: FloorState) -> list[Action]:
+        """Say the next ready result if this is a natural moment: nobody talking, a pause after the user."""
+        if not self._ready or state.agent_speaking or state.user_active:
+            return []
+        if state.last_user_input is not None and state.user_silent_for + 1e-9 < self._pause:
+            return []
+        return self._say_next()
+
+    def facts(self) -> tuple[str, ...]:
+        return tuple(self._facts)
+
+    def _say_next(self) -> list[Action]:
+        job, text = self._ready.popleft()
+        self._done.add(job.name)
+        return [Emit(ResultWoven(job=job.name)), Say(f"About {job.task}: {self._summary(text)}")]
+
+    def _summary(self, text: str) -> str:
+        """Whole sentences up to the word budget (the first one, if even it is longer, cut short)."""
+        sentences = re.findall(r"[^.!?]+[.!?]*", text.strip())
+        kept: list[str] = []
+        count = 0
+        for sentence in sentences:
+            n = len(sentence.split())
+            if kept and count + n > self._summary_words:
+                break
+            kept.append(sentence.strip())
+            count += n
+        summary = " ".join(kept)
+        tokens = summary.split()
+        if len(tokens) > self._summary_words:
+            summary = " ".join(tokens[: self._summary_words]) + " …"
+        return summary
