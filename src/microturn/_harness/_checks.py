@@ -59,6 +59,7 @@ def _describe(check: Check) -> str:
             "holder",
             "kind",
             "reason",
+            "purpose",
             "contains",
         )
         if getattr(check, name) is not None
@@ -136,16 +137,21 @@ def _count(check: Check, run: RunRecord) -> tuple[bool, str]:
     matching = [
         event
         for event in run.events
-        if type(event).__name__ == check.kind and (check.reason is None or _reason(event) == check.reason)
+        if type(event).__name__ == check.kind
+        and (check.reason is None or _reason(event) == check.reason)
+        and (check.purpose is None or _value(getattr(event, "purpose", None)) == check.purpose)
     ]
     low = check.min if check.min is not None else (1 if check.max is None else 0)
     high = check.max if check.max is not None else float("inf")
     return low <= len(matching) <= high, f"{len(matching)} {check.kind} event(s)"
 
 
-def _reason(event: Event) -> str | None:
-    reason = getattr(event, "reason", None)
-    return getattr(reason, "value", reason)
+def _value(field: object) -> object:
+    return getattr(field, "value", field)
+
+
+def _reason(event: Event) -> object:
+    return _value(getattr(event, "reason", None))
 
 
 def _timeline(check: Check, run: RunRecord) -> tuple[bool, str]:

@@ -55,6 +55,8 @@ class Step(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     say: str | None = None
     """Spoken words at ``rate`` seconds per word; ``<pause 1.5>`` inside the text pauses."""
     rate: float = 0.4
+    aside: bool = False
+    """The words are side talk, not for the agent (as a speech front end would mark them)."""
     type: str | None = None
     """Keystrokes at ``cps`` characters per second (``cps: 0`` pastes the text as one chunk)."""
     cps: float = 8.0
@@ -100,6 +102,7 @@ class Check(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     holder: Literal["none", "user", "agent", "both"] | None = None
     kind: str | None = None
     reason: str | None = None
+    purpose: str | None = None
     contains: str | None = None
 
 

@@ -108,9 +108,14 @@ class ScriptSource:
                     t += float(token)
                     continue
                 for word in token.split():
-                    self._push(
-                        t, UserInput(text=word, modality=Modality.SPOKEN, duration=step.rate, t=round(t, 6))
+                    spoken = UserInput(
+                        text=word,
+                        modality=Modality.SPOKEN,
+                        duration=step.rate,
+                        addressed=not step.aside,
+                        t=round(t, 6),
                     )
+                    self._push(t, spoken)
                     t += step.rate
             return t
         if step.type is not None:

@@ -2,8 +2,8 @@
 
 It exists so that scenario outcomes depend on the runtime, not on model luck, and so that
 ``microturn chat`` answers before a real model is installed. It understands a few things by rule:
-arithmetic ("what is 12 times 4"), the time and the elapsed time, a little small talk, and a story
-long enough to interrupt. Anything else is echoed back.
+arithmetic ("what is 12 times 4"), the time and the elapsed time, a little small talk, a story long
+enough to interrupt, and word-by-word "translation" from a tiny phrasebook. Anything else is echoed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import ClassVar
 
 from microturn._language import parse_arithmetic, say_number
 from microturn._models._base import ModelRequest
+from microturn._models._phrasebook import translate
 
 __all__ = ["ScriptedModel"]
 
@@ -49,6 +50,9 @@ def answer(request: ModelRequest) -> str:
     text = " ".join(request.user_text.lower().split())
     if not text:
         return "Sorry, I didn't catch that."
+    translation = re.match(r"translate into (\w+)", request.instruction.lower())
+    if translation:
+        return translate(request.user_text, translation[1])
     if re.search(r"\b(how long|elapsed|how much time)\b", text):
         return f"We have been talking for {_duration(request.elapsed)}."
     if re.search(r"\bwhat time\b|\bthe time\b", text):

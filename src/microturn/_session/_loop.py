@@ -347,7 +347,7 @@ class Session:
         elif isinstance(action, Emit):
             await self._emit(action.event, cause=cause)
         elif isinstance(action, Delegate):
-            job = f"job-{self._next_number()}"
+            job = f"bg-{self._next_number()}"  # "bg-": never clashes with jobs named outside
             await self._emit(
                 JobRequested(job=job, task=action.task, priority=action.priority, deadline=action.deadline),
                 cause=cause,
