@@ -16,6 +16,7 @@ CORE_FILES = sorted([*CORE.rglob("*.yaml"), *CORE.rglob("*.yml")])
 
 PASSING = """\
 duration: 4
+config: {policy: turn-based}
 script:
   - {at: 0.3, type: "what is 2 plus 3", cps: 0, submit: true, id: ask}
 expect:
@@ -24,6 +25,7 @@ expect:
 """
 FAILING = """\
 duration: 5
+config: {policy: turn-based}
 script:
   - {at: 0.5, say: "what is two plus three", id: ask}
 expect:
@@ -66,11 +68,11 @@ def test_eval_of_the_core_scenarios_passes_and_writes_results_and_logs(
     for entry in results:
         assert entry["passed"] is True
         assert entry["error"] is None
-        assert entry["policy"] == "turn-based"
+        assert entry["policy"] == "turn-based"  # the core mechanics suite pins the baseline
         assert entry["checks"]
         assert all(check["passed"] for check in entry["checks"])
         log = Path(entry["log_path"])
-        assert log == out / "logs" / "turn-based" / f"{entry['name']}.jsonl"
+        assert log == out / "logs" / entry["policy"] / f"{entry['name']}.jsonl"
         assert log.read_bytes().startswith(b'{"v":1,"e":{"kind":"SessionStarted"')
         assert len(log.read_bytes().splitlines()) == entry["events"]
     assert {entry["name"] for entry in results} <= {

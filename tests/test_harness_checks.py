@@ -36,6 +36,9 @@ from microturn.errors import ScenarioError
 
 
 def scenario(**fields: Any) -> Scenario:
+    """A scenario under the turn-based baseline unless it says otherwise (these tests use its timing)."""
+    fields.setdefault("config", {})
+    fields["config"] = {"policy": "turn-based", **fields["config"]}
     return msgspec.convert({"name": "case", **fields}, Scenario)
 
 

@@ -13,7 +13,7 @@ from microturn.errors import ScenarioError
 VALID = """\
 description: a small valid scenario
 duration: 4
-config: {tick: 0.1, policy_options: {end_silence: 1.0}}
+config: {tick: 0.1, policy: turn-based, policy_options: {end_silence: 1.0}}
 script:
   - {at: 0.5, say: "what is two plus three", id: ask}
   - {when: {agent: ends}, delay: 0.2, type: "thanks", cps: 0, submit: true}

@@ -225,6 +225,7 @@ def test_every_time_in_a_scenario_log_is_rounded_to_the_microsecond() -> None:
         {
             "name": "rounding",
             "duration": 5,
+            "config": {"policy": "turn-based"},
             "script": [
                 {"at": 0.1, "type": "tell me a story", "cps": 0, "submit": True},
                 {"when": {"agent": "speaks", "words": 3}, "delay": 0.3, "say": "wait"},

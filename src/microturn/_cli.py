@@ -70,7 +70,15 @@ def _parser() -> argparse.ArgumentParser:
         "results.json and every session log to --out. Exits 1 if any scenario fails.",
     )
     evaluate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario files or directories")
-    evaluate.add_argument("--policy", choices=sorted(POLICIES), help="run every scenario with this policy")
+    choice = evaluate.add_mutually_exclusive_group()
+    choice.add_argument("--policy", choices=sorted(POLICIES), help="run every scenario with this policy")
+    choice.add_argument(
+        "--compare",
+        type=_policy_list,
+        metavar="A,B,...",
+        help="run every scenario under each policy and compare pass rates and interactivity metrics side "
+        "by side (writes compare.json); exits 0 only if all pass under the first policy, the candidate",
+    )
     evaluate.add_argument(
         "--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval"
     )
@@ -108,9 +116,24 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval(args: argparse.Namespace) -> int:
-    from microturn._harness import format_table, run_eval
+def _policy_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in POLICIES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown policy {unknown[0]!r} (choose from {', '.join(sorted(POLICIES))})"
+        )
+    return names
 
+
+def _eval(args: argparse.Namespace) -> int:
+    from microturn._harness import format_comparison, format_table, run_compare, run_eval
+
+    if args.compare:
+        comparison = run_compare(list(args.paths), args.compare, out_dir=args.out)
+        print(format_comparison(comparison))
+        print(f"results: {args.out / 'compare.json'}")
+        return 0 if comparison.passed else 1
     results = run_eval(list(args.paths), policy=args.policy, out_dir=args.out)
     print(format_table(results))
     print(f"results: {args.out / 'results.json'}")

@@ -20,7 +20,7 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Shortest gap recorded as a Silence event and shown in the timeline."""
     max_events_per_pass: int = 256
     """Bound on events handled in one loop pass; the rest wait for the next pass, nothing is dropped."""
-    policy: str = "turn-based"
+    policy: str = "full-duplex"
     policy_options: dict[str, Any] = {}
     model: str = "scripted"
     seed: int = 0

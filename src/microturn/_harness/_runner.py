@@ -11,12 +11,22 @@ from microturn._clock import Stopwatch, VirtualClock
 from microturn._codec import decode_log, encode_log
 from microturn._harness._checks import CheckResult, RunRecord, evaluate
 from microturn._harness._format import Scenario, load_scenario, scenario_paths
+from microturn._harness._metrics import Metrics, measure
 from microturn._harness._replay import replay_log
 from microturn._harness._script import ScriptSource
 from microturn._session import Session
 from microturn.errors import MicroturnError
 
-__all__ = ["ScenarioResult", "format_table", "run_eval", "run_scenario"]
+__all__ = [
+    "LogWriter",
+    "ScenarioResult",
+    "format_failures",
+    "format_table",
+    "load_all",
+    "load_failure",
+    "run_eval",
+    "run_scenario",
+]
 
 
 @dataclass
@@ -32,6 +42,8 @@ class ScenarioResult:
     wall_ms: float = 0.0
     error: str | None = None
     log_path: str | None = None
+    metrics: Metrics | None = None
+    """Interactivity samples of the run (see _metrics.py); None if it did not run."""
 
 
 def run_scenario(
@@ -66,6 +78,7 @@ def run_scenario(
     )
     result.checks = [evaluate(check, record) for check in scenario.expect]
     result.passed = all(check.passed for check in result.checks)
+    result.metrics = measure(events, source.marks, scenario)
     result.events = len(events)
     result.virtual_seconds = events[-1].t if events else 0.0
     result.wall_ms = stopwatch.elapsed() * 1000
@@ -81,37 +94,54 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
+def load_all(paths: list[Path]) -> list[tuple[Path, Scenario | MicroturnError]]:
+    """Every scenario file under ``paths``, loaded, or the error that stopped it loading."""
+    loaded: list[tuple[Path, Scenario | MicroturnError]] = []
+    for path in scenario_paths(paths):
+        try:
+            loaded.append((path, load_scenario(path)))
+        except MicroturnError as exc:
+            loaded.append((path, exc))
+    return loaded
+
+
+def load_failure(path: Path, error: MicroturnError, policy: str | None) -> ScenarioResult:
+    return ScenarioResult(
+        name=path.stem, family="?", path=str(path), policy=policy or "?", passed=False, error=str(error)
+    )
+
+
+class LogWriter:
+    """Writes session logs to ``out_dir/logs/<policy>/<name>.jsonl``: one name per file and policy."""
+
+    def __init__(self, out_dir: Path | None) -> None:
+        self._out_dir = out_dir
+        self._files: dict[tuple[str, str], Path] = {}
+
+    def write(self, result: ScenarioResult, log: bytes, *, path: Path) -> None:
+        if self._out_dir is None or not log:
+            return
+        name = result.name
+        while self._files.setdefault((result.policy, name), path) != path:
+            name += "~"  # two files may share a name in different folders
+        log_file = self._out_dir / "logs" / result.policy / f"{name}.jsonl"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        log_file.write_bytes(log)
+        result.log_path = str(log_file)
+
+
 def run_eval(
     paths: list[Path], *, policy: str | None = None, out_dir: Path | None = None
 ) -> list[ScenarioResult]:
     """Run every scenario found under ``paths``; write logs and ``results.json`` to ``out_dir``."""
     results: list[ScenarioResult] = []
-    log_names: set[str] = set()
-    for path in scenario_paths(paths):
-        try:
-            scenario = load_scenario(path)
-        except MicroturnError as exc:
-            results.append(
-                ScenarioResult(
-                    name=path.stem,
-                    family="?",
-                    path=str(path),
-                    policy=policy or "?",
-                    passed=False,
-                    error=str(exc),
-                )
-            )
+    logs = LogWriter(out_dir)
+    for path, scenario in load_all(paths):
+        if isinstance(scenario, MicroturnError):
+            results.append(load_failure(path, scenario, policy))
             continue
         result, log = run_scenario(scenario, policy=policy, path=str(path))
-        if out_dir is not None and log:
-            log_name = scenario.name
-            while log_name in log_names:  # two files may share a name in different folders
-                log_name += "~"
-            log_names.add(log_name)
-            log_file = out_dir / "logs" / result.policy / f"{log_name}.jsonl"
-            log_file.parent.mkdir(parents=True, exist_ok=True)
-            log_file.write_bytes(log)
-            result.log_path = str(log_file)
+        logs.write(result, log, path=path)
         results.append(result)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -140,6 +170,15 @@ def format_table(results: list[ScenarioResult]) -> str:
     ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     failures = [r for r in results if not r.passed]
+    lines.extend(format_failures(failures))
+    lines.append("")
+    lines.append(f"{len(results) - len(failures)} passed, {len(failures)} failed")
+    return "\n".join(lines)
+
+
+def format_failures(failures: list[ScenarioResult]) -> list[str]:
+    """What went wrong in each failed scenario: the error or failed checks, and where its log is."""
+    lines: list[str] = []
     for r in failures:
         lines.append("")
         lines.append(f"{r.name} ({r.path}):")
@@ -150,7 +189,4 @@ def format_table(results: list[ScenarioResult]) -> str:
                 lines.append(f"  FAILED {check.check}: {check.detail}")
         if r.log_path:
             lines.append(f"  log: {r.log_path}")
-    total = len(results)
-    lines.append("")
-    lines.append(f"{total - len(failures)} passed, {len(failures)} failed")
-    return "\n".join(lines)
+    return lines

@@ -179,7 +179,9 @@ class FullDuplexPolicy:
             self._backchannel_count += 1
             word = _BACKCHANNEL_WORDS[(self._backchannel_count - 1) % len(_BACKCHANNEL_WORDS)]
             actions.append(Say(word, SpeechPurpose.BACKCHANNEL))
-        if not actions and not state.user_text.strip():
+        if not actions:
+            # At a pause, even inside the user's turn; a finished turn is answered first (its
+            # deadline comes sooner than the weaving pause).
             actions += self._weaver.deliver(state)
         return actions
 
