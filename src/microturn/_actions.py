@@ -7,7 +7,18 @@ from typing import Any
 
 from microturn._events import EndReason, Event, SpeechPurpose
 
-__all__ = ["Action", "CallTool", "Delegate", "Dismiss", "Emit", "Reply", "Resume", "Say", "Stop"]
+__all__ = [
+    "Action",
+    "CallTool",
+    "CancelTool",
+    "Delegate",
+    "Dismiss",
+    "Emit",
+    "Reply",
+    "Resume",
+    "Say",
+    "Stop",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,4 +88,11 @@ class CallTool:
     arguments: dict[str, Any] = field(default_factory=dict)
 
 
-Action = Reply | Say | Stop | Resume | Dismiss | Delegate | CallTool | Emit
+@dataclass(frozen=True, slots=True)
+class CancelTool:
+    """Cancel a running tool call (its premise changed: the user revised what they said)."""
+
+    call: str
+
+
+Action = Reply | Say | Stop | Resume | Dismiss | Delegate | CallTool | CancelTool | Emit

@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from microturn._tools import ToolSpec
+
 __all__ = [
     "AgentSpeechEnded",
     "AgentSpeechStarted",
@@ -110,6 +112,8 @@ class SessionStarted(Event, frozen=True):
     session: str
     wall: float
     config: dict[str, Any]
+    tools: list[ToolSpec] = []
+    """The tools the session could call."""
 
 
 class SessionEnded(Event, frozen=True):

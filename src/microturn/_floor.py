@@ -27,6 +27,7 @@ from microturn._events import (
     UserInput,
     UserSubmit,
 )
+from microturn._tools import ToolSpec
 
 __all__ = ["Floor", "FloorState", "FloorTracker"]
 
@@ -60,6 +61,8 @@ class FloorState:
     agent_turns: int = 0
     interruptions: int = 0
     open_jobs: set[str] = field(default_factory=set)
+    tools: tuple[ToolSpec, ...] = ()
+    """The tools the session can call (from its first event)."""
 
     @property
     def user_active(self) -> bool:
@@ -155,6 +158,7 @@ class FloorTracker:
             state.open_jobs.discard(event.job)
         elif isinstance(event, SessionStarted):
             state.now = event.t
+            state.tools = tuple(event.tools)
         return facts
 
     def take_user_text(self) -> str:

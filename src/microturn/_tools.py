@@ -5,9 +5,22 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+import msgspec
+
 from microturn.errors import AdapterError
 
-__all__ = ["FakeToolbox", "NoTools", "ToolError", "Toolbox"]
+__all__ = ["FakeToolbox", "NoTools", "ToolError", "ToolSpec", "Toolbox"]
+
+
+class ToolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What the interaction layer knows about a tool before calling it."""
+
+    name: str
+    description: str = ""
+    trigger: str | None = None
+    """A regular expression over the user's lower-case words that means "this tool will be needed";
+    its named groups are the arguments. It lets the agent call the tool speculatively while the user
+    is still talking."""
 
 
 class ToolError(AdapterError):

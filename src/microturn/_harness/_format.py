@@ -25,6 +25,7 @@ __all__ = [
     "Scenario",
     "Step",
     "TimerAnchor",
+    "ToolScript",
     "Trigger",
     "load_scenario",
     "scenario_paths",
@@ -139,6 +140,17 @@ class Measure(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Count the agent's backchannels per second of user speech in this scenario."""
 
 
+class ToolScript(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A FAKE tool: answers ``result`` (the call's arguments filled in) after ``latency`` seconds."""
+
+    name: str
+    result: str
+    latency: float = 0.0
+    trigger: str | None = None
+    """See ToolSpec.trigger: when the user's words match, the agent may call the tool early."""
+    description: str = ""
+
+
 class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str = ""
     description: str = ""
@@ -150,6 +162,7 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     script: list[Step] = []
     expect: list[Check] = []
     measure: Measure = Measure()
+    tools: list[ToolScript] = []
 
     @property
     def pinned_policy(self) -> str | None:
@@ -204,6 +217,8 @@ def _validate(scenario: Scenario, path: str) -> None:
         make_model(config.model)
     except ConfigError as exc:
         raise ScenarioError(str(exc), path=path) from None
+    for tool in scenario.tools:
+        _validate_tool(tool, path)
     if scenario.duration <= 0:
         raise ScenarioError(f"duration must be positive, got {scenario.duration}", path=path)
     ids: set[str] = set()
@@ -235,6 +250,20 @@ def _validate(scenario: Scenario, path: str) -> None:
                 raise ScenarioError(
                     f"expectation {number} ({check.check}): no step has the id {ref!r}", path=path
                 )
+
+
+def _validate_tool(tool: ToolScript, path: str) -> None:
+    where = f"tool {tool.name!r}"
+    try:
+        pattern = re.compile(tool.trigger or "")
+    except re.error as exc:
+        raise ScenarioError(f"{where}: its trigger is not a regular expression: {exc}", path=path) from None
+    unnamed = set(re.findall(r"{(\w+)}", tool.result)) - set(pattern.groupindex)
+    if tool.trigger is not None and unnamed:
+        names = ", ".join(sorted(unnamed))
+        raise ScenarioError(f"{where}: its result uses {names}, which its trigger never names", path=path)
+    if tool.latency < 0:
+        raise ScenarioError(f"{where}: latency cannot be negative", path=path)
 
 
 def scenario_paths(paths: list[Path]) -> list[Path]:

@@ -75,6 +75,7 @@ def replay_log(data: bytes) -> bytes:
             session_id=started.session,
             sources=[ReplaySource(events)],
             tools=_RecordedTools(),
+            tool_specs=started.tools,
         )
         await session.run()
         log = encode_log(await bus.read(session.id))

@@ -14,6 +14,7 @@ from microturn._harness._format import Scenario, load_scenario, scenario_paths
 from microturn._harness._metrics import Metrics, measure
 from microturn._harness._replay import replay_log
 from microturn._harness._script import ScriptSource
+from microturn._harness._tools import ScriptedToolbox
 from microturn._session import Session
 from microturn.errors import MicroturnError
 
@@ -61,7 +62,16 @@ def run_scenario(
 
         async def main() -> bytes:
             bus = open_bus("memory")
-            session = Session(bus=bus, clock=clock, config=config, session_id=scenario.name, sources=[source])
+            toolbox = ScriptedToolbox(clock, scenario.tools)
+            session = Session(
+                bus=bus,
+                clock=clock,
+                config=config,
+                session_id=scenario.name,
+                sources=[source],
+                tools=toolbox,
+                tool_specs=toolbox.specs,
+            )
             await session.run()
             log = encode_log(await bus.read(session.id))
             await bus.aclose()

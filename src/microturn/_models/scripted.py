@@ -53,6 +53,8 @@ def answer(request: ModelRequest) -> str:
     translation = re.match(r"translate into (\w+)", request.instruction.lower())
     if translation:
         return translate(request.user_text, translation[1])
+    if request.facts:
+        return request.facts[-1]  # a tool or background result answers the question
     if re.search(r"\b(how long|elapsed|how much time)\b", text):
         return f"We have been talking for {_duration(request.elapsed)}."
     if re.search(r"\bwhat time\b|\bthe time\b", text):

@@ -31,7 +31,18 @@ from typing import Any
 
 import msgspec
 
-from microturn._actions import Action, CallTool, Delegate, Dismiss, Emit, Reply, Resume, Say, Stop
+from microturn._actions import (
+    Action,
+    CallTool,
+    CancelTool,
+    Delegate,
+    Dismiss,
+    Emit,
+    Reply,
+    Resume,
+    Say,
+    Stop,
+)
 from microturn._bus import EventBus, Start, StartAt, Subscription
 from microturn._clock import Clock
 from microturn._codec import decode_event
@@ -58,7 +69,7 @@ from microturn._policies import MicroTurn, Policy, make_policy
 from microturn._session._output import OutputStream
 from microturn._session._sources import Source
 from microturn._timeline import Timeline
-from microturn._tools import NoTools, Toolbox
+from microturn._tools import NoTools, Toolbox, ToolSpec
 from microturn.errors import AdapterError, CodecError, SlowConsumer
 
 __all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "LoopStats", "Session", "ingress"]
@@ -108,6 +119,7 @@ class Session:
         policy: Policy | None = None,
         model: ChatModel | None = None,
         tools: Toolbox | None = None,
+        tool_specs: Sequence[ToolSpec] = (),
         sources: Sequence[Source] = (),
     ) -> None:
         self.id = session_id
@@ -117,6 +129,7 @@ class Session:
         self._policy = policy or make_policy(self.config.policy, self.config.policy_options)
         self._model = model or make_model(self.config.model)
         self._tools = tools or NoTools()
+        self._tool_specs = list(tool_specs)
         self._sources = list(sources)
         self._floor = FloorTracker(silence_min=self.config.silence_min)
         self._output = OutputStream(rate=self.config.speaking_rate)
@@ -129,7 +142,7 @@ class Session:
         self._counter = 0  # utterances, jobs and tool calls are numbered in one deterministic sequence
         self._generations: list[asyncio.Task[None]] = []  # streaming into the current utterance, in order
         self._cut: tuple[int, SpeechPurpose, str] | None = None  # the last cut-off utterance and its rest
-        self._tool_tasks: set[asyncio.Task[None]] = set()
+        self._tool_tasks: dict[str, asyncio.Task[None]] = {}  # running tool calls by call id
         self._task_group: asyncio.TaskGroup | None = None
         self._ended: str | None = None
 
@@ -182,11 +195,15 @@ class Session:
             self._task_group = None
 
     async def _run(self, subscription: Subscription) -> None:
-        await self._record(
-            SessionStarted(
-                session=self.id, wall=self._clock.wall(), config=self.config.to_dict(), t=0.0, source=LOOP
-            )
+        started = SessionStarted(
+            session=self.id,
+            wall=self._clock.wall(),
+            config=self.config.to_dict(),
+            tools=self._tool_specs,
+            t=0.0,
+            source=LOOP,
         )
+        self._floor.observe(await self._record(started))
         tick = self.config.tick
         next_tick = 1
         while True:
@@ -269,6 +286,11 @@ class Session:
             return stored
         if isinstance(stored, StopOutput):
             await self._act(Stop(EndReason.STOPPED), stored)
+        if isinstance(stored, ToolResult):
+            # Its result is in: the call is over (in a replay, the result comes from the log instead).
+            running = self._tool_tasks.pop(stored.call, None)
+            if running is not None:
+                running.cancel()
         for action in self._policy.react(self.state, stored):
             await self._act(action, stored)
         return stored
@@ -358,8 +380,13 @@ class Session:
                 ToolCalled(call=call, tool=action.tool, arguments=action.arguments), cause=cause
             )
             task = self._spawn(self._call_tool(called.seq, call, action))
-            self._tool_tasks.add(task)
-            task.add_done_callback(self._tool_tasks.discard)
+            self._tool_tasks[call] = task
+            task.add_done_callback(lambda _: self._forget_tool(call))
+        elif isinstance(action, CancelTool):
+            running = self._tool_tasks.pop(action.call, None)
+            if running is not None:
+                running.cancel()
+                await self._emit(ToolResult(call=action.call, output="cancelled", error=True), cause=cause)
 
     async def _utterance(
         self,
@@ -423,6 +450,10 @@ class Session:
             output.finish_input()
             self._wake.set()
 
+    def _forget_tool(self, call: str) -> None:
+        if call in self._tool_tasks:
+            del self._tool_tasks[call]
+
     async def _call_tool(self, called: int, call: str, action: CallTool) -> None:
         try:
             result = ToolResult(
@@ -442,6 +473,6 @@ class Session:
 
     async def _shutdown(self, reason: str) -> None:
         await self._end_utterance(EndReason.STOPPED, None)
-        for task in tuple(self._tool_tasks):
+        for task in tuple(self._tool_tasks.values()):
             task.cancel()
         await self._record(SessionEnded(reason=reason, t=self.now(), source=LOOP))

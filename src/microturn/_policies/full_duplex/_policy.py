@@ -45,6 +45,8 @@ from microturn._events import (
     TimerCancelled,
     TimerFired,
     TimerSet,
+    ToolCalled,
+    ToolResult,
     UserErase,
     UserInput,
     UserSubmit,
@@ -62,6 +64,7 @@ from microturn._policies.full_duplex._intents import (
     TimerRequest,
     parse_intent,
 )
+from microturn._policies.full_duplex._speculation import Speculator
 from microturn._policies.full_duplex._weaving import Weaver
 from microturn.errors import ConfigError
 
@@ -95,6 +98,7 @@ class FullDuplexPolicy:
         weave_pause: float = 0.6,
         live_chunk_words: int = 3,
         summary_words: int = 30,
+        holding_phrase: str = "Let me check.",
     ) -> None:
         for label, value in (
             ("complete_silence", complete_silence),
@@ -116,6 +120,7 @@ class FullDuplexPolicy:
         self.backchannel_gap = backchannel_gap
         self.live_chunk_words = live_chunk_words
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
+        self._speculator = Speculator(holding=holding_phrase)
 
         # The user's current turn
         self._turn_started: float | None = None
@@ -146,6 +151,10 @@ class FullDuplexPolicy:
             return self._user_input(state, event) if event.addressed else ()
         if isinstance(event, UserErase):
             self._turn_deadline = self._deadline(state)
+        elif isinstance(event, ToolCalled):
+            self._speculator.called(event)
+        elif isinstance(event, ToolResult):
+            return self._speculator.result(event)
         elif isinstance(event, UserSubmit):
             self._submitted = True
             self._turn_deadline = event.t
@@ -202,6 +211,7 @@ class FullDuplexPolicy:
         if self._turn_started is None:
             self._turn_started = event.t
             self._turn_speech = 0.0
+            self._speculator.interrupted()
         else:
             gap = event.t - self._previous_end
             if gap >= 0.3:
@@ -222,6 +232,8 @@ class FullDuplexPolicy:
             if len(self._live_words) >= self.live_chunk_words:
                 actions += self._live_output()
             return actions
+        if self._complete_words(event):
+            actions += self._speculator.listen(state)  # think while listening
         if state.agent_speaking and self._purpose not in _NOT_STOPPED_BY_USER:
             self._heard_over_agent += " " + event.text
             spoken_backchannel = event.modality is Modality.SPOKEN and is_backchannel(self._heard_over_agent)
@@ -275,7 +287,8 @@ class FullDuplexPolicy:
             return actions + self._handle(intent, state)
         if self._live is not None:
             return [*actions, *self._live_output(), Dismiss()]
-        return [*actions, Reply(facts=self._weaver.facts())]
+        answer = self._speculator.answer(state)  # with a tool's result, or holding the floor for it
+        return [*actions, *(answer if answer is not None else [Reply()])]
 
     # --- backchannels --------------------------------------------------------------------------------
 

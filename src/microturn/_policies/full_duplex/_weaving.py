@@ -47,7 +47,6 @@ class Weaver:
         self._jobs: dict[str, _Job] = {}
         self._ready: deque[tuple[_Job, str]] = deque()
         self._done: set[str] = set()  # delivered or dropped: never again
-        self._facts: deque[str] = deque(maxlen=5)
 
     def track(self, event: JobRequested | CancelJob) -> None:
         if isinstance(event, JobRequested):
@@ -87,7 +86,6 @@ class Weaver:
         if job.stale is not None:
             self._done.add(job.name)
             return [Emit(ResultDropped(job=job.name, reason=job.stale))]
-        self._facts.append(f"{job.task}: {result.text}")
         self._ready.append((job, result.text))
         if job.priority >= URGENT:
             return self._say_next()
@@ -105,9 +103,6 @@ class Weaver:
         if state.last_user_input is not None and state.user_silent_for + 1e-9 < self._pause:
             return []
         return self._say_next()
-
-    def facts(self) -> tuple[str, ...]:
-        return tuple(self._facts)
 
     def _say_next(self) -> list[Action]:
         job, text = self._ready.popleft()

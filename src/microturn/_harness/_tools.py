@@ -1,0 +1,34 @@
+"""Scenario tools: FAKE tools that answer from the scenario file after a latency in session time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from microturn._clock import Clock
+from microturn._harness._format import ToolScript
+from microturn._tools import ToolError, ToolSpec
+
+__all__ = ["ScriptedToolbox"]
+
+
+class ScriptedToolbox:
+    def __init__(self, clock: Clock, scripts: list[ToolScript]) -> None:
+        self._clock = clock
+        self._scripts = {script.name: script for script in scripts}
+
+    @property
+    def specs(self) -> list[ToolSpec]:
+        return [
+            ToolSpec(name=script.name, description=script.description, trigger=script.trigger)
+            for script in self._scripts.values()
+        ]
+
+    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
+        script = self._scripts.get(tool)
+        if script is None:
+            raise ToolError(f"no tool named {tool!r} in this scenario", transient=False)
+        await self._clock.sleep_until(self._clock.now() + script.latency)
+        try:
+            return script.result.format(**arguments)
+        except (KeyError, IndexError) as exc:
+            raise ToolError(f"tool {tool!r} needs the argument {exc}", transient=False) from None
