@@ -21,6 +21,7 @@ commands:
   chat     talk with the agent in this terminal (typing interrupts it)
   eval     run scenario files in virtual time and check their expectations
   replay   re-run a recorded session log and check it reproduces byte for byte
+  timeline draw a session log as one self-contained HTML page
 
 Run 'microturn COMMAND --help' for the options of a command."""
 
@@ -93,6 +94,16 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
     replay.add_argument("--out", type=Path, metavar="FILE", help="also write the replayed log here")
     replay.set_defaults(run=_replay)
+
+    timeline = commands.add_parser(
+        "timeline",
+        help="draw a session log as an HTML page",
+        description="Draw the session recorded in LOG as one self-contained HTML page: user, floor, agent, "
+        "cues and timers, background jobs and other marks on one time axis, then the plain-text timeline.",
+    )
+    timeline.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
+    timeline.add_argument("-o", "--out", type=Path, metavar="FILE", help="default: LOG with .html")
+    timeline.set_defaults(run=_timeline)
     return parser
 
 
@@ -144,10 +155,7 @@ def _replay(args: argparse.Namespace) -> int:
     from microturn._harness import compare_logs, replay_log
     from microturn.errors import ReplayMismatch
 
-    try:
-        original = args.log.read_bytes()
-    except OSError as exc:
-        raise MicroturnError(f"cannot read {args.log}: {exc.strerror}") from None
+    original = _read(args.log)
     replayed = replay_log(original)
     if args.out is not None:
         args.out.write_bytes(replayed)
@@ -158,6 +166,24 @@ def _replay(args: argparse.Namespace) -> int:
         return 1
     print(f"replay identical: {len(original.splitlines())} events, {len(original)} bytes")
     return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from microturn._codec import decode_log
+    from microturn._render import render_timeline_html
+
+    events = list(decode_log(_read(args.log)))
+    out = args.out if args.out is not None else args.log.with_suffix(".html")
+    out.write_text(render_timeline_html(events, title=args.log.stem), encoding="utf-8")
+    print(f"timeline: {out} ({len(events)} events)")
+    return 0
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise MicroturnError(f"cannot read {path}: {exc.strerror}") from None
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from microturn._harness._metrics import Metrics, measure
 from microturn._harness._replay import replay_log
 from microturn._harness._script import ScriptSource
 from microturn._harness._tools import ScriptedToolbox
+from microturn._render import render_timeline_html
 from microturn._session import Session
 from microturn.errors import MicroturnError
 
@@ -43,6 +44,8 @@ class ScenarioResult:
     wall_ms: float = 0.0
     error: str | None = None
     log_path: str | None = None
+    timeline_path: str | None = None
+    """The HTML timeline of a failed run, next to its log."""
     metrics: Metrics | None = None
     """Interactivity samples of the run (see _metrics.py); None if it did not run."""
 
@@ -138,6 +141,11 @@ class LogWriter:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         log_file.write_bytes(log)
         result.log_path = str(log_file)
+        if not result.passed:  # a picture of what went wrong, next to the log
+            page = log_file.with_suffix(".html")
+            title = f"{result.name} — {result.policy} — FAILED"
+            page.write_text(render_timeline_html(list(decode_log(log)), title=title), encoding="utf-8")
+            result.timeline_path = str(page)
 
 
 def run_eval(
@@ -199,4 +207,6 @@ def format_failures(failures: list[ScenarioResult]) -> list[str]:
                 lines.append(f"  FAILED {check.check}: {check.detail}")
         if r.log_path:
             lines.append(f"  log: {r.log_path}")
+        if r.timeline_path:
+            lines.append(f"  timeline: {r.timeline_path}")
     return lines

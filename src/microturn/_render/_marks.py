@@ -1,0 +1,43 @@
+"""Other marks: rejected input, stop requests, notes, the end of the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from microturn._events import Event, InputRejected, Note, SessionEnded, StopOutput
+from microturn._render._items import Item, Lane, Point, Track
+from microturn._render._text import clean, seconds, shorten
+
+__all__ = ["marks_lane"]
+
+_SHOWN = 40  # characters of a mark's visible label
+
+
+def marks_lane(events: Iterable[Event]) -> Lane:
+    items: list[Item] = []
+    for event in events:
+        at = seconds(event.t)
+        if isinstance(event, InputRejected):
+            reason = clean(event.reason)
+            title = f"{at}  input rejected: {reason}\nexcerpt: {clean(event.excerpt)}"
+            items.append(Point(event.t, "cross", "rejected", title, f"rejected: {shorten(reason, _SHOWN)}"))
+        elif isinstance(event, StopOutput):
+            reason = clean(event.reason)
+            items.append(
+                Point(
+                    event.t,
+                    "square",
+                    "stop-output",
+                    f"{at}  stop requested: {reason}",
+                    f"stop: {shorten(reason, _SHOWN)}",
+                )
+            )
+        elif isinstance(event, Note):
+            text = clean(event.text)
+            items.append(Point(event.t, "dot", "note", f"{at}  note: {text}", shorten(text, _SHOWN)))
+        elif isinstance(event, SessionEnded):
+            reason = clean(event.reason)
+            items.append(
+                Point(event.t, "bar", "session-ended", f"{at}  session ended: {reason}", f"end: {reason}")
+            )
+    return Lane("marks", (Track("marks", tuple(items)),))
