@@ -42,7 +42,7 @@ from microturn import (
     open_bus,
 )
 from microturn._tools import FakeToolbox
-from microturn.errors import AdapterError
+from microturn.errors import AdapterError, SessionStalled
 from microturn.testing import Step, end, run_session, spoken, typed
 
 E = TypeVar("E", bound=Event)
@@ -381,3 +381,30 @@ def test_the_same_script_gives_a_byte_identical_log() -> None:
     assert first == second
     assert b"InputRejected" in first
     assert b'"reason":"interrupted"' in first
+
+
+class StuckSource:
+    """A broken source: always due at 1.0 s, never hands anything over."""
+
+    name = "stuck"
+
+    def next_awake(self, state: FloorState) -> float | None:
+        return 1.0
+
+    def poll(self, now: float, state: FloorState) -> list[Event | bytes]:
+        return []
+
+
+def test_a_loop_that_stops_moving_in_time_fails_loudly_instead_of_hanging() -> None:
+    clock = VirtualClock()
+
+    async def main() -> None:
+        session = Session(bus=open_bus("memory"), clock=clock, sources=[StuckSource()])
+        await session.run()
+
+    with pytest.raises(ExceptionGroup) as raised:
+        clock.run(main())
+    (stalled,) = raised.value.exceptions
+    assert isinstance(stalled, SessionStalled)
+    assert stalled.at == 1.0
+    assert "stalled at 1.000 s" in str(stalled)

@@ -13,6 +13,7 @@ Every error raised on purpose by microturn derives from :class:`MicroturnError`:
     │   └── BusClosed              publish/subscribe on a closed bus
     ├── AdapterError             a model, tool or store adapter failed (``transient``: may a retry help?)
     │   └── ModelError
+    ├── SessionStalled           a session loop kept running without time moving (a bug)
     ├── ScenarioError            a scenario file is invalid
     └── ReplayMismatch           a replay did not reproduce its log
 
@@ -32,6 +33,7 @@ __all__ = [
     "ModelError",
     "ReplayMismatch",
     "ScenarioError",
+    "SessionStalled",
     "SlowConsumer",
     "SubscriptionClosed",
     "UnsupportedVersion",
@@ -111,6 +113,23 @@ class AdapterError(MicroturnError):
 
 class ModelError(AdapterError):
     """A language model adapter failed."""
+
+
+class SessionStalled(MicroturnError):
+    """The session loop ran many passes without time moving on: a component keeps asking to run now.
+
+    Raised instead of spinning forever; it is a bug in a policy, source or adapter, so report it with
+    the session log.
+    """
+
+    def __init__(self, session: str, at: float, passes: int) -> None:
+        super().__init__(
+            f"session {session!r} stalled at {at:.3f} s: {passes} loop passes without time moving on. "
+            "A policy, source or adapter keeps asking to run at once; please report it with the log"
+        )
+        self.session = session
+        self.at = at
+        self.passes = passes
 
 
 class ScenarioError(MicroturnError):

@@ -70,7 +70,7 @@ from microturn._session._output import OutputStream
 from microturn._session._sources import Source
 from microturn._timeline import Timeline
 from microturn._tools import NoTools, Toolbox, ToolSpec
-from microturn.errors import AdapterError, CodecError, SlowConsumer
+from microturn.errors import AdapterError, CodecError, SessionStalled, SlowConsumer
 
 __all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "LoopStats", "Session", "ingress"]
 
@@ -83,6 +83,7 @@ count as outside input: the world may answer differently next time, so a replay 
 results back instead of calling the tools again."""
 
 _EPSILON = 1e-9
+_MAX_PASSES_AT_ONE_MOMENT = 100_000  # far more than any real burst: past it, something spins
 _LAG_SAMPLES = 4096
 _SORRY = "Sorry, I couldn't come up with an answer just now."
 
@@ -206,10 +207,15 @@ class Session:
         self._floor.observe(await self._record(started))
         tick = self.config.tick
         next_tick = 1
+        same_moment, previous = 0, -1.0
         while True:
             self._wake.clear()
             now = self.now()
             self.stats.passes += 1
+            same_moment = same_moment + 1 if now == previous else 0
+            previous = now
+            if same_moment > _MAX_PASSES_AT_ONE_MOMENT:
+                raise SessionStalled(self.id, now, same_moment)
             await self._speak(now)
             due = round(next_tick * tick, 6)
             wake = self._policy_wake()
