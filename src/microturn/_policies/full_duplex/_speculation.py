@@ -27,6 +27,7 @@ class Speculator:
         self._calls: dict[Key, str | None] = {}  # this turn's calls; the id once the loop has made it
         self._results: dict[str, str] = {}
         self._held: Key | None = None  # the answer waits for this call's result
+        self._held_call: str | None = None
         self._question = ""
 
     def listen(self, state: FloorState) -> list[Action]:
@@ -56,13 +57,15 @@ class Speculator:
         key: Key = (event.tool, tuple(sorted((k, str(v)) for k, v in event.arguments.items())))
         if key in self._calls and self._calls[key] is None:
             self._calls[key] = event.call
+        if key == self._held and self._held_call is None:
+            self._held_call = event.call
 
     def result(self, event: ToolResult) -> list[Action]:
         if event.error:
             return []
         self._results[event.call] = event.output
-        if self._held is not None and self._calls.get(self._held) == event.call:
-            self._held = None
+        if self._held is not None and self._held_call == event.call:
+            self._held, self._held_call = None, None
             # The answer flows on from the holding phrase, in the same utterance if it is still going.
             return [Reply(text=self._question, facts=(event.output,), append=True)]
         return []
@@ -77,11 +80,10 @@ class Speculator:
         call = turn[key]
         if call is not None and call in self._results:
             return [*actions, Reply(facts=(self._results[call],))]
-        self._held = key
+        self._held, self._held_call = key, call
         self._question = state.user_text
-        self._calls = {key: call}  # keep it, to recognise its result
         return [*actions, Dismiss(), Say(self._holding, SpeechPurpose.REPLY)]
 
     def interrupted(self) -> None:
         """The user started a new turn: an answer still waiting for a result is no longer wanted."""
-        self._held = None
+        self._held, self._held_call = None, None
