@@ -176,6 +176,10 @@ _UNFINISHED = frozenset(
     " what which how why".split()
 )
 _PREPOSITIONS = frozenset("to of in on at for with from by about into over under after before".split())
+_DISCOURSE = frozenset(
+    "sorry so and oh ok okay well wait but hey um uh hmm yeah right actually also then".split()
+)
+_PRONOUN_OBJECTS = frozenset("that this there then it".split())
 _PRONOUNS = frozenset("i you we they he she it".split())
 _SO_VERBS = frozenset("think hope guess believe said suppose".split())
 _QUESTION_START = frozenset(
@@ -201,7 +205,10 @@ def shape(text: str) -> Shape:
     if not content:
         return Shape.INCOMPLETE
     end = content[-1]
-    question = content[0] in _QUESTION_START
+    opening = next((token for token in content if token not in _DISCOURSE), content[0])
+    question = opening in _QUESTION_START
+    if question and end in _PRONOUN_OBJECTS:
+        return Shape.QUESTION  # "sorry, which day was that"
     if end in _PREPOSITIONS and question and len(content) > 3 and content[2] in _PRONOUNS:
         return Shape.QUESTION  # a stranded preposition: "where are you from", "who did she go with"
     if end == "so" and len(content) > 1 and content[-2] in _SO_VERBS:

@@ -73,7 +73,12 @@ class Cue:
             return None  # "twenty" may be "twenty four"
         if end < 0 or number_value(tokens[end]) is None:
             return None
+        equals = [i for i in range(end) if tokens[i] in _EQUALS]
+        if not equals or any(number_value(token) is None for token in tokens[equals[-1] + 1 : end + 1]):
+            return None  # the number just finished is not what a claim says something "is"
         for begin in range(end - 1, -1, -1):
+            if begin > 0 and number_value(tokens[begin - 1]) is not None:
+                continue  # inside a number ("twenty | three"): a claim starts where its number does
             claim = parse_arithmetic(" ".join(tokens[begin : end + 1]))
             if claim is None or claim.claimed is None:
                 continue
@@ -91,4 +96,5 @@ class Cue:
         return None
 
 
+_EQUALS = frozenset({"is", "equals", "makes", "="})
 _TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())

@@ -100,10 +100,9 @@ _CUE_WRONG = re.compile(
     r"(?:get (?:a|any)(?: \w+)? (?:fact|facts|sum|sums|math) wrong"
     r"|(?:am|'m) wrong|make a mistake|say something wrong)"
 )
-_CUE_STOP = re.compile(r"\bstop me (?:if|when(?:ever)?) i (?:say|mention) (?:that )?(?P<phrase>.+)$")
-_CUE_TELL = re.compile(
-    r"\b(?:tell|let) me(?: know)? (?:when(?:ever)?|if) i (?:say|mention) (?:the word )?(?P<phrase>.+)$"
-)
+_QUOTED = r"(?:that |the words? |the phrase |the name )?(?P<phrase>.+)$"
+_CUE_STOP = re.compile(rf"\bstop me (?:if|when(?:ever)?) i (?:say|mention|use) {_QUOTED}")
+_CUE_TELL = re.compile(rf"\b(?:tell|let) me(?: know)? (?:when(?:ever)?|if) i (?:say|mention|use) {_QUOTED}")
 _STOP_CUES = re.compile(r"\b(?:stop|quit) (?:watching|listening for|checking)\b|\bforget the cues?\b")
 
 _LIVE = re.compile(rf"\btranslate (?:everything |what i say )?(?:into|to) (?P<lang>{'|'.join(_LANGUAGES)})\b")

@@ -60,6 +60,7 @@ from microturn._policies.full_duplex._intents import (
     Intent,
     StartLive,
     StopCues,
+    StopLive,
     StopTimers,
     TimerRequest,
     parse_intent,
@@ -71,6 +72,7 @@ from microturn.errors import ConfigError
 __all__ = ["FullDuplexPolicy"]
 
 _BACKCHANNEL_WORDS = ("mm-hm", "yeah", "right", "okay")
+_TIMER_PAUSE = 0.3  # a timer due while the user talks waits for a pause this long
 _NOT_STOPPED_BY_USER = frozenset({SpeechPurpose.BACKCHANNEL, SpeechPurpose.INTERJECTION})
 
 
@@ -130,6 +132,7 @@ class FullDuplexPolicy:
         self._pauses: deque[float] = deque(maxlen=8)  # pauses inside turns: they teach the wait
         self._turn_deadline: float | None = None
         self._previous_end = 0.0  # when the user's previous input ended
+        self._typing = ""  # the typed word not finished yet
         # The agent's current utterance
         self._purpose: SpeechPurpose | None = None
         self._heard_over_agent = ""  # what the user said since the agent started this utterance
@@ -143,6 +146,7 @@ class FullDuplexPolicy:
         self._names = 0
         self._live: StartLive | None = None
         self._live_words: list[str] = []
+        self._live_tail = ""
 
     # --- the policy interface ----------------------------------------------------------------------
 
@@ -150,6 +154,7 @@ class FullDuplexPolicy:
         if isinstance(event, UserInput):
             return self._user_input(state, event) if event.addressed else ()
         if isinstance(event, UserErase):
+            self._typing = self._typing[: max(0, len(self._typing) - event.count)]
             self._turn_deadline = self._deadline(state)
         elif isinstance(event, ToolCalled):
             self._speculator.called(event)
@@ -158,6 +163,8 @@ class FullDuplexPolicy:
         elif isinstance(event, UserSubmit):
             self._submitted = True
             self._turn_deadline = event.t
+            finished, self._typing = self._typing, ""
+            return self._hear(finished)
         elif isinstance(event, AgentSpeechStarted):
             self._purpose = event.purpose
             self._heard_over_agent = ""
@@ -175,6 +182,8 @@ class FullDuplexPolicy:
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         now = state.now
         actions: list[Action] = [*self._fire_timers(state)]
+        if actions:
+            return actions  # the timer speaks now; anything else waits until it has been said
         if self._live is not None:
             if self._live_words and not state.user_active:
                 actions += self._live_output()
@@ -188,10 +197,8 @@ class FullDuplexPolicy:
             self._backchannel_count += 1
             word = _BACKCHANNEL_WORDS[(self._backchannel_count - 1) % len(_BACKCHANNEL_WORDS)]
             actions.append(Say(word, SpeechPurpose.BACKCHANNEL))
-        if not actions:
-            # At a pause, even inside the user's turn; a finished turn is answered first (its
-            # deadline comes sooner than the weaving pause).
-            actions += self._weaver.deliver(state)
+        if not actions and not state.user_text.strip():
+            actions += self._weaver.deliver(state)  # at a pause after the user's words were answered
         return actions
 
     def wake_at(self, state: FloorState) -> float | None:
@@ -222,17 +229,14 @@ class FullDuplexPolicy:
         self._submitted = False
         self._turn_deadline = self._deadline(state)
 
-        actions: list[Action] = []
-        for cue in self._cues:
-            hit = cue.hear(event.text) if self._complete_words(event) else None
-            if hit is not None:
-                actions += self._cue_fired(cue, hit)
+        finished = self._finished_words(event)
+        actions: list[Action] = [*self._hear(finished)]
         if self._live is not None:
             self._live_words.extend(token for token in event.text.split() if token)
             if len(self._live_words) >= self.live_chunk_words:
                 actions += self._live_output()
             return actions
-        if self._complete_words(event):
+        if finished:
             actions += self._speculator.listen(state)  # think while listening
         if state.agent_speaking and self._purpose not in _NOT_STOPPED_BY_USER:
             self._heard_over_agent += " " + event.text
@@ -241,9 +245,27 @@ class FullDuplexPolicy:
                 actions.append(Stop(EndReason.INTERRUPTED))  # barge-in: stop in this very pass
         return actions
 
-    def _complete_words(self, event: UserInput) -> bool:
-        # Typed text is checked word by word (at a space), spoken input word by word as it comes.
-        return event.modality is Modality.SPOKEN or event.text[-1:].isspace() or len(event.text) > 1
+    def _finished_words(self, event: UserInput) -> str:
+        """The words this input finishes: a spoken word at once, typed words at the space after them."""
+        if event.modality is Modality.SPOKEN:
+            return event.text
+        self._typing += event.text
+        if self._typing[-1:].isspace():
+            done, self._typing = self._typing, ""
+            return done
+        head, _, self._typing = self._typing.rpartition(" ")
+        return head
+
+    def _hear(self, text: str) -> list[Action]:
+        """Let every cue hear the user's newly finished words."""
+        actions: list[Action] = []
+        if not text.strip():
+            return actions
+        for cue in self._cues:
+            hit = cue.hear(text)
+            if hit is not None:
+                actions += self._cue_fired(cue, hit)
+        return actions
 
     def _deadline(self, state: FloorState) -> float:
         """When the user's turn ends if nothing more comes, judging by how their words end."""
@@ -355,8 +377,9 @@ class FullDuplexPolicy:
         for name, timer in list(self._timers.items()):
             if state.now + 1e-9 < timer.due:
                 continue
-            if state.user_active:
-                timer.due = state.user_active_until  # never talk over the user: right after them
+            if state.last_user_input is not None and state.user_silent_for + 1e-9 < _TIMER_PAUSE:
+                # Never over the user (nor into the gap between two words): at their next pause.
+                timer.due = round(max(state.now, state.user_active_until + _TIMER_PAUSE), 6)
                 continue
             timer.fired += 1
             request = timer.request
@@ -390,7 +413,12 @@ class FullDuplexPolicy:
         assert self._live is not None
         chunk = " ".join(self._live_words)
         self._live_words = []
-        if not chunk or parse_intent(chunk) is not None or not words(chunk):
+        # "stop translating" may straddle two phrases: look at the end of the last one too.
+        heard, self._live_tail = f"{self._live_tail} {chunk}", " ".join(chunk.split()[-2:])
+        if isinstance(parse_intent(heard), StopLive):
+            self._live = None
+            return [Dismiss(), Say("Okay, I've stopped.")]
+        if not words(chunk):
             return []
         if self._live.language is None:
             return [Dismiss(), Say(chunk, SpeechPurpose.REPLY, append=True)]

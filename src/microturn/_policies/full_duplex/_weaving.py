@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from microturn._actions import Action, Delegate, Emit, Say
-from microturn._events import CancelJob, JobRequested, JobResult, ResultDropped, ResultWoven
+from microturn._events import CancelJob, JobRequested, JobResult, ResultDropped, ResultWoven, SpeechPurpose
 from microturn._floor import FloorState
 from microturn._language import words
 
@@ -88,7 +88,7 @@ class Weaver:
             return [Emit(ResultDropped(job=job.name, reason=job.stale))]
         self._ready.append((job, result.text))
         if job.priority >= URGENT:
-            return self._say_next()
+            return self._say_next(urgent=True)
         return []
 
     def next_moment(self, state: FloorState) -> float | None:
@@ -104,10 +104,14 @@ class Weaver:
             return []
         return self._say_next()
 
-    def _say_next(self) -> list[Action]:
+    def _say_next(self, *, urgent: bool = False) -> list[Action]:
         job, text = self._ready.popleft()
         self._done.add(job.name)
-        return [Emit(ResultWoven(job=job.name)), Say(f"About {job.task}: {self._summary(text)}")]
+        if job.stale is not None:  # it went stale while it waited for a pause
+            return [Emit(ResultDropped(job=job.name, reason=job.stale))]
+        # An urgent result interjects: said over the user if need be, and not stopped by them.
+        purpose = SpeechPurpose.INTERJECTION if urgent else SpeechPurpose.ANNOUNCE
+        return [Emit(ResultWoven(job=job.name)), Say(f"About {job.task}: {self._summary(text)}", purpose)]
 
     def _summary(self, text: str) -> str:
         """Whole sentences up to the word budget (the first one, if even it is longer, cut short)."""
