@@ -184,7 +184,8 @@ _PRONOUNS = frozenset("i you we they he she it".split())
 _SO_VERBS = frozenset("think hope guess believe said suppose".split())
 _QUESTION_START = frozenset(
     "what when where who whom whose why how which is are was were do does did can could will would should "
-    "shall may might have has had am".split()
+    "shall may might have has had am what's where's who's how's when's why's isn't aren't wasn't don't "
+    "doesn't didn't can't won't wouldn't shouldn't couldn't haven't".split()
 )
 BACKCHANNELS = frozenset(
     "mm-hm mhm mm-hmm uh-huh mm yeah yep yes right okay ok sure wow oh ah huh cool nice exactly true "
@@ -207,8 +208,8 @@ def shape(text: str) -> Shape:
     end = content[-1]
     opening = next((token for token in content if token not in _DISCOURSE), content[0])
     question = opening in _QUESTION_START
-    if question and end in _PRONOUN_OBJECTS:
-        return Shape.QUESTION  # "sorry, which day was that"
+    if question and (end in _PRONOUN_OBJECTS or end == "like"):
+        return Shape.QUESTION  # "sorry, which day was that", "what is it like"
     if end in _PREPOSITIONS and question and len(content) > 3 and content[2] in _PRONOUNS:
         return Shape.QUESTION  # a stranded preposition: "where are you from", "who did she go with"
     if end == "so" and len(content) > 1 and content[-2] in _SO_VERBS:
