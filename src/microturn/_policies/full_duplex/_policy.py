@@ -73,15 +73,22 @@ __all__ = ["FullDuplexPolicy"]
 
 _BACKCHANNEL_WORDS = ("mm-hm", "yeah", "right", "okay")
 _TIMER_PAUSE = 0.3  # a timer due while the user talks waits for a pause this long
+_LIVE_PAUSE = 0.3  # in a live mode, a phrase shorter than the chunk is said after a pause this long
 _NOT_STOPPED_BY_USER = frozenset({SpeechPurpose.BACKCHANNEL, SpeechPurpose.INTERJECTION})
 
 
 @dataclass
 class _Timer:
     name: str
-    due: float
+    scheduled: float
+    """When it is due by its schedule (a repeating timer keeps to it even if one firing waited)."""
     request: TimerRequest
+    due: float = 0.0
+    """When it will fire: the schedule, or later while the user or the agent is talking."""
     fired: int = 0
+
+    def __post_init__(self) -> None:
+        self.due = self.scheduled
 
 
 class FullDuplexPolicy:
@@ -185,7 +192,7 @@ class FullDuplexPolicy:
         if actions:
             return actions  # the timer speaks now; anything else waits until it has been said
         if self._live is not None:
-            if self._live_words and not state.user_active:
+            if self._live_words and state.user_silent_for + 1e-9 >= _LIVE_PAUSE:
                 actions += self._live_output()
             if state.user_text and self._turn_over(state):
                 actions += self._end_of_turn(state)
@@ -203,6 +210,8 @@ class FullDuplexPolicy:
 
     def wake_at(self, state: FloorState) -> float | None:
         moments = [timer.due for timer in self._timers.values()]
+        if self._live is not None and self._live_words:
+            moments.append(state.user_active_until + _LIVE_PAUSE)
         if state.user_text.strip() and self._turn_deadline is not None and not state.agent_speaking:
             moments.append(max(self._turn_deadline, state.user_active_until))
         if self._backchannel_possible(state):
@@ -381,14 +390,17 @@ class FullDuplexPolicy:
                 # Never over the user (nor into the gap between two words): at their next pause.
                 timer.due = round(max(state.now, state.user_active_until + _TIMER_PAUSE), 6)
                 continue
+            if state.agent_speaking and not actions:
+                continue  # nor over the agent's own answer: right after it (the next micro-turn)
             timer.fired += 1
             request = timer.request
             text = request.text or f"{timer.fired * (request.every or 0):g} seconds."
-            actions += [Emit(TimerFired(timer=name, text=text)), Say(text)]
+            actions += [Emit(TimerFired(timer=name, text=text)), Say(text, append=bool(actions))]
             if request.every is None:
                 del self._timers[name]
             else:
-                timer.due = round(timer.due + request.every, 6)
+                timer.scheduled = round(timer.scheduled + request.every, 6)
+                timer.due = max(timer.scheduled, state.now)
         return actions
 
     # --- cues -----------------------------------------------------------------------------------------
