@@ -23,7 +23,7 @@ __all__ = [
     "words",
 ]
 
-_WORD = re.compile(r"\[[a-z -]+\]|\d+(?:[.,]\d+)?|[a-z]+(?:['-][a-z]+)*|[-+*/?,.…]")
+_WORD = re.compile(r"\[[a-z -]+\]|\d+(?:[.,]\d+)?|[a-z]+(?:['-][a-z]+)*|[-+*/?,.…=]")
 
 _UNITS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -79,6 +79,7 @@ _OPERATORS = {
     "over": "/",
     "/": "/",
 }
+_SCALES = frozenset({"hundred", "thousand"})
 _SPOKEN = {"+": "plus", "-": "minus", "*": "times", "/": "divided by"}
 _EQUALS = {"is", "equals", "makes", "="}
 
@@ -125,6 +126,9 @@ def parse_arithmetic(text: str) -> Arithmetic | None:
         value = number_value(token)
         if after_equals:
             if value is not None:
+                if claimed is not None and token in _SCALES:
+                    claimed *= value  # "three hundred"
+                    continue
                 if claimed is not None and claimed >= 20 and value < 10 and token in NUMBER_WORDS:
                     claimed += value  # "twenty three"
                     continue
@@ -139,8 +143,10 @@ def parse_arithmetic(text: str) -> Arithmetic | None:
         elif value is not None:
             if len(numbers) == len(operators):
                 numbers.append(value)
+            elif token in _SCALES:
+                numbers[-1] *= value  # "three hundred"
             elif token in NUMBER_WORDS and numbers[-1] >= 20 and value < 10:
-                numbers[-1] += value  # "twenty three"
+                numbers[-1] += value  # "twenty three", "one hundred and five" stays 100 then 5
         elif token in _EQUALS and operators and len(numbers) == len(operators) + 1:
             after_equals = True
     if not operators or len(numbers) != len(operators) + 1:

@@ -33,7 +33,7 @@ class Cue:
         if kind == "number":
             return self._number(start)
         if kind == "phrase":
-            return self._phrase()
+            return self._phrase() if any(t not in _PUNCTUATION for t in self.heard[start:]) else None
         return self._wrong_fact()
 
     def _number(self, start: int) -> Hit | None:
@@ -76,25 +76,27 @@ class Cue:
         equals = [i for i in range(end) if tokens[i] in _EQUALS]
         if not equals or any(number_value(token) is None for token in tokens[equals[-1] + 1 : end + 1]):
             return None  # the number just finished is not what a claim says something "is"
-        for begin in range(end - 1, -1, -1):
-            if begin > 0 and number_value(tokens[begin - 1]) is not None:
-                continue  # inside a number ("twenty | three"): a claim starts where its number does
-            claim = parse_arithmetic(" ".join(tokens[begin : end + 1]))
-            if claim is None or claim.claimed is None:
-                continue
-            if (begin, end) in self._reported:
-                return None
-            self._reported.add((begin, end))
-            try:
-                value = claim.value()
-            except ZeroDivisionError:
-                return None
-            if abs(value - claim.claimed) < 1e-9:
-                return None
-            matched = " ".join(tokens[begin : end + 1])
-            return Hit(matched=matched, say=f"Wait, {claim.spoken} is {say_number(value)}.")
-        return None
+        # The expression is everything before the equals word that reads as arithmetic.
+        begin = equals[-1]
+        while begin > 0 and (number_value(tokens[begin - 1]) is not None or tokens[begin - 1] in _ARITHMETIC):
+            begin -= 1
+        if (begin, end) in self._reported:
+            return None
+        claim = parse_arithmetic(" ".join(tokens[begin : end + 1]))
+        if claim is None or claim.claimed is None:
+            return None
+        self._reported.add((begin, end))
+        try:
+            value = claim.value()
+        except ZeroDivisionError:
+            return None
+        if abs(value - claim.claimed) < 1e-9:
+            return None
+        matched = " ".join(tokens[begin : end + 1])
+        return Hit(matched=matched, say=f"Wait, {claim.spoken} is {say_number(value)}.")
 
 
 _EQUALS = frozenset({"is", "equals", "makes", "="})
+_ARITHMETIC = frozenset("plus minus times x multiplied divided by over add + - * /".split())
+_PUNCTUATION = frozenset({",", ".", "?", "!", "-", "…"})
 _TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety".split())

@@ -82,12 +82,14 @@ _TIMER_PATTERNS = (
     re.compile(rf"\bset an? (?:timer|alarm) for {_SPAN}$"),
 )
 _REPEAT_PATTERNS = (
-    re.compile(rf"\bevery {_SPAN},? (?:say|tell me) (?P<text>.+)$"),
-    re.compile(rf"\b(?:say|tell me) (?P<text>.+?) every {_SPAN}$"),
+    # First: "tell me the time every 30 seconds" asks for the time, not for those words to be said.
     re.compile(
         rf"\b(?:tell me|let me know|ping me|count)(?: how much time has passed| the time)? every {_SPAN}$"
     ),
+    re.compile(rf"\bevery {_SPAN},? (?:say|tell me) (?P<text>.+)$"),
+    re.compile(rf"\b(?:say|tell me) (?P<text>.+?) every {_SPAN}$"),
 )
+_ASKING = re.compile(r"(?:how|what|why|where|when|which|who|can you tell me how)\b")
 _STOP_TIMERS = re.compile(
     r"\b(?:stop|cancel|clear)(?: the| all| my)? (?:timers?|reminders?|counting|alarms?)\b"
 )
@@ -114,8 +116,8 @@ def parse_intent(text: str) -> Intent | None:
     said = " ".join(token for token in words(text) if token not in {",", ".", "?", "!"})
     if _STOP_LIVE.search(said):
         return StopLive()
-    if _STOP_TIMERS.search(said):
-        return StopTimers()
+    if _STOP_TIMERS.search(said) and not _ASKING.match(said):
+        return StopTimers()  # but "how do I cancel my alarm" is a question, not a request
     if _STOP_CUES.search(said):
         return StopCues()
     live = _LIVE.search(said)

@@ -90,6 +90,11 @@ class _Timer:
     def __post_init__(self) -> None:
         self.due = self.scheduled
 
+    @property
+    def held_back(self) -> bool:
+        """Overdue: it waited for the user (or the agent) to finish."""
+        return self.due > self.scheduled
+
 
 class FullDuplexPolicy:
     name: ClassVar[str] = "full-duplex"
@@ -112,8 +117,11 @@ class FullDuplexPolicy:
         for label, value in (
             ("complete_silence", complete_silence),
             ("incomplete_silence", incomplete_silence),
+            ("max_incomplete_silence", max_incomplete_silence),
             ("typed_silence", typed_silence),
+            ("backchannel_after", backchannel_after),
             ("backchannel_pause", backchannel_pause),
+            ("backchannel_gap", backchannel_gap),
             ("weave_pause", weave_pause),
         ):
             if value < 0:
@@ -189,8 +197,8 @@ class FullDuplexPolicy:
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         now = state.now
         actions: list[Action] = [*self._fire_timers(state)]
-        if actions:
-            return actions  # the timer speaks now; anything else waits until it has been said
+        if actions or any(timer.held_back for timer in self._timers.values()):
+            return actions  # a timer speaks now, or is overdue: anything else waits until it has been said
         if self._live is not None:
             if self._live_words and state.user_silent_for + 1e-9 >= _LIVE_PAUSE:
                 actions += self._live_output()

@@ -61,13 +61,14 @@ class Speculator:
             self._held_call = event.call
 
     def result(self, event: ToolResult) -> list[Action]:
-        if event.error:
-            return []
-        self._results[event.call] = event.output
+        if not event.error:
+            self._results[event.call] = event.output
         if self._held is not None and self._held_call == event.call:
+            # After "Let me check." the user hears the answer — or that the lookup failed.
             self._held, self._held_call = None, None
+            fact = f"I couldn't find that out: {event.output}" if event.error else event.output
             # The answer flows on from the holding phrase, in the same utterance if it is still going.
-            return [Reply(text=self._question, facts=(event.output,), append=True)]
+            return [Reply(text=self._question, facts=(fact,), append=True)]
         return []
 
     def answer(self, state: FloorState) -> list[Action] | None:
