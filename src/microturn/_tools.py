@@ -1,7 +1,12 @@
-"""The tool adapter the loop calls. The full registry (schemas, scopes, MCP) builds on this."""
+"""The tool adapter the loop calls, and what the interaction layer knows about each tool.
+
+Registries (typed Python functions, MCP servers) implement :class:`Toolbox`; the loop gates every
+call on the session's granted scopes and, for high-risk tools, on the user's approval.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -9,7 +14,15 @@ import msgspec
 
 from microturn.errors import AdapterError
 
-__all__ = ["FakeToolbox", "NoTools", "ToolError", "ToolSpec", "Toolbox"]
+__all__ = ["FakeToolbox", "NoTools", "Progress", "Risk", "ToolError", "ToolSpec", "Toolbox"]
+
+Progress = Callable[[str], Awaitable[None]]
+"""Where a tool streams partial results while it runs."""
+
+
+class Risk(enum.Enum):
+    LOW = "low"
+    HIGH = "high"  # acts on the world (deletes, sends, pays): needs the user's explicit approval
 
 
 class ToolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -21,6 +34,11 @@ class ToolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A regular expression over the user's lower-case words that means "this tool will be needed";
     its named groups are the arguments. It lets the agent call the tool speculatively while the user
     is still talking."""
+    scopes: tuple[str, ...] = ()
+    """What the tool may touch ("files:read", "net"); a session must grant every one of them."""
+    risk: Risk = Risk.LOW
+    parameters: dict[str, Any] = {}
+    """The JSON schema of its arguments."""
 
 
 class ToolError(AdapterError):
@@ -28,11 +46,16 @@ class ToolError(AdapterError):
 
 
 class Toolbox(Protocol):
-    async def call(self, tool: str, arguments: dict[str, Any]) -> str: ...
+    async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
+        """Run ``tool``; stream partial results to ``progress``; return the result as text.
+
+        Raise ToolError (``transient`` set as appropriate) for anything the user should hear about.
+        """
+        ...
 
 
 class NoTools:
-    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
+    async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
         raise ToolError(f"no tool named {tool!r} is available in this session", transient=False)
 
 
@@ -42,5 +65,5 @@ class FakeToolbox:
     def __init__(self, handler: Callable[[str, dict[str, Any]], Awaitable[str]]) -> None:
         self._handler = handler
 
-    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
+    async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
         return await self._handler(tool, arguments)

@@ -12,6 +12,7 @@ from microturn._config import SessionConfig
 from microturn._events import EndSession, Event, SessionStarted
 from microturn._floor import FloorState
 from microturn._session import RUNTIME_SOURCES, Session
+from microturn._tools import Progress
 from microturn.errors import MalformedEvent, ReplayMismatch
 
 __all__ = ["ReplaySource", "compare_logs", "replay_log"]
@@ -49,7 +50,7 @@ class ReplaySource:
 class _RecordedTools:
     """Tools in a replay never answer: their recorded results come back from the log instead."""
 
-    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
+    async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
         await asyncio.Event().wait()  # cancelled when the replayed session ends
         raise AssertionError("unreachable")
 

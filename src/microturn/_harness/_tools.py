@@ -6,7 +6,7 @@ from typing import Any
 
 from microturn._clock import Clock
 from microturn._harness._format import ToolScript
-from microturn._tools import ToolError, ToolSpec
+from microturn._tools import Progress, ToolError, ToolSpec
 
 __all__ = ["ScriptedToolbox"]
 
@@ -23,7 +23,7 @@ class ScriptedToolbox:
             for script in self._scripts.values()
         ]
 
-    async def call(self, tool: str, arguments: dict[str, Any]) -> str:
+    async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
         script = self._scripts.get(tool)
         if script is None:
             raise ToolError(f"no tool named {tool!r} in this scenario", transient=False)
