@@ -11,6 +11,8 @@ from microturn import (
     AgentSpeechEnded,
     AgentSpeechStarted,
     AgentWord,
+    ApprovalDecided,
+    ApprovalRequested,
     AudioFrame,
     CancelJob,
     CueFired,
@@ -19,6 +21,7 @@ from microturn import (
     EndSession,
     Event,
     InputRejected,
+    JobFailed,
     JobProgress,
     JobRequested,
     JobResult,
@@ -36,6 +39,7 @@ from microturn import (
     TimerFired,
     TimerSet,
     ToolCalled,
+    ToolProgress,
     ToolResult,
     UserErase,
     UserInput,
@@ -115,6 +119,10 @@ SAMPLES: dict[type[Event], Event] = {
         TimerSet(t=11.0, seq=24, source="agent", timer="timer-1", due=41.0, text="stretch", every=10.0),
         TimerFired(t=41.0, seq=25, source="agent", timer="timer-1", text="stretch"),
         TimerCancelled(t=42.0, seq=26, source="agent", timer="timer-1"),
+        JobFailed(t=43.0, seq=27, source="background", job="bg-3", reason="the flight site was down"),
+        ToolProgress(t=43.5, seq=28, source="tools", call="call-4", text="2 of 5 pages"),
+        ApprovalRequested(t=44.0, seq=29, source="background", call="call-5", tool="send_email", job="bg-3"),
+        ApprovalDecided(t=45.0, seq=30, source="agent", call="call-5", granted=False, reason="no answer"),
     ]
 }
 

@@ -123,7 +123,7 @@ def test_every_kind_that_matters_leaves_a_line() -> None:
         "user: tell me a story",
         "user: what time iz⌫⌫is it",
         "(tool call call-3: clock {'tz': 'UTC'})",
-        "(tool result call-3: 09:00)",
+        "(tool result call-3, data: «09:00»)",
         "(background job job-4 started: find a train)",
         "(background job job-4: searching)",
         "(background job job-4 result: the 10:15 to Bern)",

@@ -22,6 +22,8 @@ __all__ = [
     "AgentSpeechEnded",
     "AgentSpeechStarted",
     "AgentWord",
+    "ApprovalDecided",
+    "ApprovalRequested",
     "AudioFrame",
     "CancelJob",
     "CueFired",
@@ -30,6 +32,7 @@ __all__ = [
     "EndSession",
     "Event",
     "InputRejected",
+    "JobFailed",
     "JobProgress",
     "JobRequested",
     "JobResult",
@@ -49,6 +52,7 @@ __all__ = [
     "TimerFired",
     "TimerSet",
     "ToolCalled",
+    "ToolProgress",
     "ToolResult",
     "UserErase",
     "UserInput",
@@ -237,6 +241,37 @@ class JobProgress(Event, frozen=True):
 class JobResult(Event, frozen=True):
     job: str
     text: str
+
+
+class JobFailed(Event, frozen=True):
+    """A background job gave up; ``reason`` is in plain words, for the user."""
+
+    job: str
+    reason: str
+
+
+class ToolProgress(Event, frozen=True):
+    """A partial result a running tool streamed."""
+
+    call: str
+    text: str
+
+
+class ApprovalRequested(Event, frozen=True):
+    """A high-risk tool call waits for the user's explicit yes. Silence or a timeout means no."""
+
+    call: str
+    tool: str
+    arguments: dict[str, Any] = {}
+    job: str | None = None
+
+
+class ApprovalDecided(Event, frozen=True):
+    """The user's answer to an ApprovalRequested, as the interaction layer heard it."""
+
+    call: str
+    granted: bool
+    reason: str = ""
 
 
 class ToolCalled(Event, frozen=True):

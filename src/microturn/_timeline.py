@@ -19,12 +19,15 @@ import datetime as dt
 from microturn._events import (
     AgentSpeechEnded,
     AgentWord,
+    ApprovalDecided,
+    ApprovalRequested,
     CancelJob,
     CueFired,
     CueSet,
     EndReason,
     Event,
     InputRejected,
+    JobFailed,
     JobProgress,
     JobRequested,
     JobResult,
@@ -40,6 +43,7 @@ from microturn._events import (
     TimerFired,
     TimerSet,
     ToolCalled,
+    ToolProgress,
     ToolResult,
     UserErase,
     UserInput,
@@ -147,7 +151,17 @@ def _line(event: Event) -> str | None:
     if isinstance(event, ToolCalled):
         return f"(tool call {event.call}: {event.tool} {event.arguments})"
     if isinstance(event, ToolResult):
-        return f"(tool {'error' if event.error else 'result'} {event.call}: {event.output})"
+        # Quoted as data: whatever a tool returns is never an instruction to the agent.
+        return f"(tool {'error' if event.error else 'result'} {event.call}, data: «{event.output}»)"
+    if isinstance(event, JobFailed):
+        return f"(background job {event.job} failed: {event.reason})"
+    if isinstance(event, ToolProgress):
+        return f"(tool {event.call} so far: {event.text})"
+    if isinstance(event, ApprovalRequested):
+        return f"(approval needed for {event.tool} {event.arguments})"
+    if isinstance(event, ApprovalDecided):
+        verdict = "approved" if event.granted else "refused"
+        return f"(tool call {event.call} {verdict}{': ' + event.reason if event.reason else ''})"
     if isinstance(event, ResultDropped):
         return f"(background job {event.job} result dropped: {event.reason})"
     if isinstance(event, CueSet):
