@@ -159,9 +159,7 @@ def capacity(measure: Callable[[int], float], counts: list[int]) -> tuple[int, d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and a shorter ramp (smoke test)")
     parser.add_argument("--json", type=Path, default=Path("out/bench/loop_overhead.json"))
     args = parser.parse_args()

@@ -75,9 +75,7 @@ def test_eval_of_the_core_scenarios_passes_and_writes_results_and_logs(
         assert log == out / "logs" / entry["policy"] / f"{entry['name']}.jsonl"
         assert log.read_bytes().startswith(b'{"v":1,"e":{"kind":"SessionStarted"')
         assert len(log.read_bytes().splitlines()) == entry["events"]
-    assert {entry["name"] for entry in results} <= {
-        line.split()[0] for line in printed.out.splitlines() if line
-    }
+    assert {entry["name"] for entry in results} <= {line.split()[0] for line in printed.out.splitlines() if line}
 
 
 def test_eval_with_a_failing_scenario_exits_1_and_shows_the_failed_check(
@@ -103,9 +101,7 @@ def test_eval_with_a_failing_scenario_exits_1_and_shows_the_failed_check(
     assert [(entry["name"], entry["passed"]) for entry in results] == [("a-passes", True), ("b-fails", False)]
 
 
-def test_eval_of_a_malformed_scenario_exits_1_with_an_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_eval_of_a_malformed_scenario_exits_1_with_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     suite = tmp_path / "suite"
     write(suite, "good.yaml", PASSING)
     broken = write(suite, "typo.yaml", "duration: 3\nscript:\n  - {at: 1, sya: hello}\n")
@@ -138,9 +134,7 @@ def test_eval_of_a_scenario_that_cannot_run_exits_1_with_an_error(
     assert "'Nope'" in printed
 
 
-def test_eval_with_a_policy_runs_every_scenario_with_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_eval_with_a_policy_runs_every_scenario_with_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, "one.yaml", PASSING)
 
     code = main(["eval", str(path), "--policy", "turn-based", "--out", str(tmp_path / "out")])
@@ -161,9 +155,7 @@ def test_eval_of_nothing_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert json.loads((tmp_path / "out" / "results.json").read_text()) == []
 
 
-def test_eval_of_a_missing_path_exits_2_with_a_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_eval_of_a_missing_path_exits_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nowhere"
 
     code = main(["eval", str(missing), "--out", str(tmp_path / "out")])
@@ -214,9 +206,7 @@ def test_replay_of_a_doctored_log_exits_1_showing_the_first_difference(
     assert '"word":"plus"' in printed
 
 
-def test_replay_of_a_missing_log_exits_2_with_a_message(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_replay_of_a_missing_log_exits_2_with_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "missing.jsonl"
 
     code = main(["replay", str(missing)])
@@ -227,9 +217,7 @@ def test_replay_of_a_missing_log_exits_2_with_a_message(
     assert printed.err == f"microturn: cannot read {missing}: No such file or directory\n"
 
 
-def test_replay_of_a_file_that_is_not_a_log_exits_2(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_replay_of_a_file_that_is_not_a_log_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bogus = tmp_path / "bogus.jsonl"
     bogus.write_text("hello\n")
 

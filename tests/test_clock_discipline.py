@@ -16,9 +16,7 @@ import microturn
 PACKAGE = Path(microturn.__file__).parent
 ALLOWED = {PACKAGE / "_clock.py"}
 
-TIME_FUNCTIONS = frozenset(
-    {"time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "sleep"}
-)
+TIME_FUNCTIONS = frozenset({"time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns", "sleep"})
 DATETIME_READERS = frozenset({"now", "utcnow", "today"})
 DATETIME_CLASSES = frozenset({"datetime", "date"})
 

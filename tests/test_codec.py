@@ -78,9 +78,7 @@ SAMPLES: dict[type[Event], Event] = {
         UserErase(t=1.5, seq=2, source="user", count=3),
         UserSubmit(t=2.0, seq=3, source="user"),
         AudioFrame(t=2.02, seq=4, source="mic", pcm=bytes(range(256)), sample_rate=48_000),
-        AgentSpeechStarted(
-            t=2.2, seq=5, source="agent", cause=3, utterance=4, purpose=SpeechPurpose.BACKCHANNEL
-        ),
+        AgentSpeechStarted(t=2.2, seq=5, source="agent", cause=3, utterance=4, purpose=SpeechPurpose.BACKCHANNEL),
         AgentWord(t=2.2, seq=6, source="agent", utterance=4, word="mm-hm,", duration=0.4),
         AgentSpeechEnded(
             t=2.5,
@@ -96,9 +94,7 @@ SAMPLES: dict[type[Event], Event] = {
         StopOutput(t=5.0, seq=10, source="console", reason="escape key"),
         CancelJob(t=5.1, seq=11, source="agent", job="job-2"),
         EndSession(t=5.2, seq=12, source="console", reason="bye"),
-        JobRequested(
-            t=6.0, seq=13, source="agent", job="job-2", task="find flights", priority=3, deadline=30.5
-        ),
+        JobRequested(t=6.0, seq=13, source="agent", job="job-2", task="find flights", priority=3, deadline=30.5),
         JobProgress(t=6.5, seq=14, source="worker", job="job-2", text="searching", fraction=0.5),
         JobResult(t=7.0, seq=15, source="worker", job="job-2", text="three flights"),
         ToolCalled(
@@ -218,9 +214,7 @@ MALFORMED = [
         "'telepathy' - at `$.e.modality`",
         id="bad-enum",
     ),
-    pytest.param(
-        b'{"v": 1, "e": {"kind": "UserInput"}}', "missing required field `text`", id="missing-field"
-    ),
+    pytest.param(b'{"v": 1, "e": {"kind": "UserInput"}}', "missing required field `text`", id="missing-field"),
     pytest.param(b'{"v": 1}', "missing required field `e`", id="missing-event"),
 ]
 

@@ -55,9 +55,7 @@ async def type_text(keys: PipeInput, clock: VirtualClock, text: str, *, gap: flo
         await advance(clock, gap)
 
 
-def run_chat_script(
-    script: Script, *, record: Path | None = None, bus: EventBus | None = None
-) -> list[Event]:
+def run_chat_script(script: Script, *, record: Path | None = None, bus: EventBus | None = None) -> list[Event]:
     """Chat on a fresh session while ``script`` types; return the session log once the chat ended."""
     clock = VirtualClock()
     chat_bus = bus or open_bus("memory")
@@ -237,9 +235,7 @@ def test_console_shows_the_conversation_and_closes_when_the_session_ends() -> No
         session = Session(bus=bus, clock=clock, session_id=SESSION)
         events = await bus.subscribe(SESSION, "console", start=Start.NEW, kinds=SHOWN)
         with create_pipe_input() as keys:
-            console = ConsoleTransport(
-                session, banner="banner", terminal_input=keys, terminal_output=DummyOutput()
-            )
+            console = ConsoleTransport(session, banner="banner", terminal_input=keys, terminal_output=DummyOutput())
             async with clock.timeout_at(clock.now() + DEADLINE), asyncio.TaskGroup() as tasks:
                 tasks.create_task(session.run())
                 tasks.create_task(console.run(events))
@@ -282,9 +278,7 @@ def test_console_shows_the_conversation_and_closes_when_the_session_ends() -> No
     ],
     ids=["type", "paste", "backspace", "edit-mid-line", "no-change"],
 )
-def test_edits_turn_line_changes_into_end_of_line_keystrokes(
-    before: str, after: str, expected: list[Event]
-) -> None:
+def test_edits_turn_line_changes_into_end_of_line_keystrokes(before: str, after: str, expected: list[Event]) -> None:
     assert edits(before, after, t=1.0) == expected
 
 

@@ -73,9 +73,7 @@ def aside(steps: list[Step]) -> list[Step]:
 
 def speaking_user(log: Sequence[Event], t: float) -> bool:
     """The user was in the middle of a word at ``t`` (a word's start counts; its end does not)."""
-    return any(
-        word.t <= t < word.t + word.duration - 1e-9 for word in of_kind(log, UserInput) if word.addressed
-    )
+    return any(word.t <= t < word.t + word.duration - 1e-9 for word in of_kind(log, UserInput) if word.addressed)
 
 
 async def run(clock: VirtualClock, steps: list[Step], **options: Any) -> list[Event]:
@@ -219,9 +217,7 @@ async def test_a_typed_ok_stops_the_agent_which_then_resumes_the_rest(clock: Vir
 
 
 async def test_side_talk_over_the_agent_neither_stops_nor_is_answered(clock: VirtualClock) -> None:
-    log = await run(
-        clock, [*STORY_REQUEST, *aside(spoken("hey honey can you get the door", 3.05)), *end(25.0)]
-    )
+    log = await run(clock, [*STORY_REQUEST, *aside(spoken("hey honey can you get the door", 3.05)), *end(25.0)])
     (story,) = of_kind(log, AgentSpeechStarted)
     assert ended(log, story.utterance).reason is EndReason.COMPLETED
 
@@ -248,9 +244,7 @@ async def test_backchannels_at_pauses_in_a_long_turn_at_most_one_per_five_second
     clock: VirtualClock,
 ) -> None:
     log = await run(clock, [*LONG_TURN, *end(30.0)])
-    backchannels = [
-        event for event in of_kind(log, AgentSpeechStarted) if event.purpose is SpeechPurpose.BACKCHANNEL
-    ]
+    backchannels = [event for event in of_kind(log, AgentSpeechStarted) if event.purpose is SpeechPurpose.BACKCHANNEL]
     # 0.5 s into the pauses at 5.5 s and 10.5 s; the one at 13.0 s is too soon after 11.0 s.
     assert [event.t for event in backchannels] == [6.0, 11.0]
     assert [said(log, event.utterance) for event in backchannels] == ["mm-hm", "yeah"]
@@ -269,9 +263,7 @@ async def test_no_backchannel_in_a_short_turn(clock: VirtualClock) -> None:
 
 async def test_backchannels_can_be_tuned(clock: VirtualClock) -> None:
     log = await run(clock, [*LONG_TURN, *end(30.0)], backchannel_gap=2.0, backchannel_pause=0.3)
-    times = [
-        event.t for event in of_kind(log, AgentSpeechStarted) if event.purpose is SpeechPurpose.BACKCHANNEL
-    ]
+    times = [event.t for event in of_kind(log, AgentSpeechStarted) if event.purpose is SpeechPurpose.BACKCHANNEL]
     assert times == [5.8, 8.3, 10.8, 13.3]
 
 
@@ -314,9 +306,7 @@ async def test_a_timer_due_while_the_user_talks_on_is_said_after_them(clock: Vir
     (fired,) = of_kind(log, TimerFired)
     assert fired.t >= 7.45
     (announce,) = [
-        event
-        for event in of_kind(log, AgentSpeechStarted)
-        if event.purpose is SpeechPurpose.ANNOUNCE and event.t > 6
+        event for event in of_kind(log, AgentSpeechStarted) if event.purpose is SpeechPurpose.ANNOUNCE and event.t > 6
     ]
     assert ended(log, announce.utterance).delivered == "Reminder: stretch."
 
@@ -448,9 +438,7 @@ async def test_a_result_arriving_while_the_user_talks_is_said_after_a_pause(cloc
     (woven,) = of_kind(log, ResultWoven)
     assert woven.job == "j1"
     assert woven.t >= 4.6 + 0.6 - 1e-9
-    (announce,) = [
-        event for event in of_kind(log, AgentSpeechStarted) if event.t == woven.t and not event.reply_to
-    ]
+    (announce,) = [event for event in of_kind(log, AgentSpeechStarted) if event.t == woven.t and not event.reply_to]
     done = ended(log, announce.utterance)
     assert done.reason is EndReason.COMPLETED
     assert done.delivered == "About find flights to Lisbon: There are three flights."

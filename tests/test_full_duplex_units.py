@@ -465,9 +465,7 @@ def test_a_cancelled_job_is_dropped_as_cancelled() -> None:
     w.track(requested("j1", "book a table", 1.0))
     w.track(CancelJob(job="j1", t=2.0))
     quiet = floor(5.0)
-    assert w.arrived(result("j1", "Booked.", 5.0), quiet) == [
-        Emit(ResultDropped(job="j1", reason="cancelled"))
-    ]
+    assert w.arrived(result("j1", "Booked.", 5.0), quiet) == [Emit(ResultDropped(job="j1", reason="cancelled"))]
     assert w.deliver(quiet) == []
 
 
@@ -480,9 +478,7 @@ def test_a_turn_that_cancels_drops_the_result() -> None:
         Emit(ResultDropped(job="j1", reason="the user cancelled the request"))
     ]
     assert w.deliver(quiet) == []
-    assert w.arrived(result("j1", "Booked.", 7.0), quiet) == [
-        Emit(ResultDropped(job="j1", reason="already delivered"))
-    ]
+    assert w.arrived(result("j1", "Booked.", 7.0), quiet) == [Emit(ResultDropped(job="j1", reason="already delivered"))]
 
 
 @pytest.mark.parametrize("text", ["forget it", "cancel that", "don't bother", "no need, thanks"])
@@ -518,9 +514,7 @@ def test_a_revision_drops_the_result_and_delegates_the_revised_request() -> None
     ]
 
 
-@pytest.mark.parametrize(
-    "text", ["instead try Porto", "I mean Porto", "scratch that, Porto", "no wait, Porto"]
-)
+@pytest.mark.parametrize("text", ["instead try Porto", "I mean Porto", "scratch that, Porto", "no wait, Porto"])
 def test_revising_phrasings(text: str) -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))

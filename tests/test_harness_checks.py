@@ -58,9 +58,7 @@ def run_with_source(s: Scenario) -> tuple[list[Event], ScriptSource]:
 
     async def main() -> list[Event]:
         bus = open_bus("memory")
-        session = Session(
-            bus=bus, clock=clock, config=s.session_config(), session_id=s.name, sources=[source]
-        )
+        session = Session(bus=bus, clock=clock, config=s.session_config(), session_id=s.name, sources=[source])
         await session.run()
         events = await bus.read(session.id)
         await bus.aclose()
@@ -84,9 +82,7 @@ def one(s: Scenario, check: dict[str, Any]) -> CheckResult:
 
 
 # A typed question answered on the next tick: "2 plus 3 is 5." one word per 0.4 s from 0.4 s.
-TYPED = scenario(
-    duration=4, script=[{"at": 0.3, "type": "what is 2 plus 3", "cps": 0, "submit": True, "id": "ask"}]
-)
+TYPED = scenario(duration=4, script=[{"at": 0.3, "type": "what is 2 plus 3", "cps": 0, "submit": True, "id": "ask"}])
 # The same question spoken: the turn-based policy waits for end_silence (0.8 s) before answering.
 SPOKEN = scenario(duration=5, script=[{"at": 0.5, "say": "what is two plus three", "id": "ask"}])
 # A story cut off by a spoken word 0.3 s after its third word (1.0 s): the cut lands at 1.3 s.

@@ -86,16 +86,10 @@ def test_an_unknown_key_is_an_error_naming_it(tmp_path: Path, text: str, problem
         pytest.param("duration: ten\n", "$.duration", id="duration"),
         pytest.param("script:\n  - {at: soon, say: hi}\n", "$.script[0].at", id="step-at"),
         pytest.param("script: {at: 1}\n", "$.script", id="script-not-a-list"),
-        pytest.param(
-            "expect:\n  - {check: speaks, after: 1, within: fast}\n", "$.expect[0].within", id="within"
-        ),
-        pytest.param(
-            "expect:\n  - {check: floor, at: 1, holder: nobody}\n", "$.expect[0].holder", id="holder"
-        ),
+        pytest.param("expect:\n  - {check: speaks, after: 1, within: fast}\n", "$.expect[0].within", id="within"),
+        pytest.param("expect:\n  - {check: floor, at: 1, holder: nobody}\n", "$.expect[0].holder", id="holder"),
         pytest.param("expect:\n  - {check: speak}\n", "$.expect[0].check", id="check-name"),
-        pytest.param(
-            "script:\n  - {when: {agent: talks}, say: hi}\n", "$.script[0].when.agent", id="trigger"
-        ),
+        pytest.param("script:\n  - {when: {agent: talks}, say: hi}\n", "$.script[0].when.agent", id="trigger"),
     ],
 )
 def test_a_wrong_type_is_an_error_naming_the_place(tmp_path: Path, text: str, where: str) -> None:

@@ -107,9 +107,7 @@ def test_parse_arithmetic_finds_the_expression_in_a_question() -> None:
         ("1.5 times 4", 6.0),
     ],
 )
-def test_arithmetic_value_multiplies_and_divides_before_adding_and_subtracting(
-    text: str, value: float
-) -> None:
+def test_arithmetic_value_multiplies_and_divides_before_adding_and_subtracting(text: str, value: float) -> None:
     expression = parse_arithmetic(text)
     assert expression is not None
     assert expression.value() == pytest.approx(value)

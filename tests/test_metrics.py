@@ -86,9 +86,7 @@ class Log:
         number = self._utterances
         self.add(AgentSpeechStarted(utterance=number, purpose=purpose, t=t, cause=cause))
         for index in range(words):
-            self.add(
-                AgentWord(utterance=number, word=f"w{index}", duration=each, t=round(t + index * each, 6))
-            )
+            self.add(AgentWord(utterance=number, word=f"w{index}", duration=each, t=round(t + index * each, 6)))
         if end is not None:
             self.end(number, round(t + words * each, 6), end)
         return number
@@ -100,9 +98,7 @@ class Log:
         ordered = sorted(self._events, key=lambda e: e.t)
         renumber = {e.seq: new for new, e in enumerate(ordered)}
         numbered = [
-            msgspec.structs.replace(
-                e, seq=renumber[e.seq], cause=None if e.cause is None else renumber[e.cause]
-            )
+            msgspec.structs.replace(e, seq=renumber[e.seq], cause=None if e.cause is None else renumber[e.cause])
             for e in ordered
         ]
         return [*numbered, SessionEnded(reason="over", t=end, seq=len(numbered))]
@@ -134,9 +130,7 @@ def words(count: int, each: float) -> list[AgentWord]:
         (0, 0.0, False),
     ],
 )
-def test_take_over_is_more_than_three_words_or_at_least_a_second(
-    count: int, each: float, expected: bool
-) -> None:
+def test_take_over_is_more_than_three_words_or_at_least_a_second(count: int, each: float, expected: bool) -> None:
     assert takes_over(words(count, each)) is expected
 
 
@@ -261,9 +255,7 @@ def test_speech_starting_with_the_users_input_is_not_interrupted_by_it() -> None
     log.say(2.0, 2, end=EndReason.INTERRUPTED)
     marks = {"cut": mark(2.0, 2.4, (2.0, "hey"))}
 
-    summary = summarise(
-        Metrics(interruption=interruptions(log.events(), marks, scenario(interruptions=["cut"])))
-    )
+    summary = summarise(Metrics(interruption=interruptions(log.events(), marks, scenario(interruptions=["cut"]))))
 
     assert summary.stop_latency_median is None
     assert summary.not_stopped == 0
@@ -330,9 +322,7 @@ def test_a_fired_cue_matches_one_anchor_only() -> None:
     log.add(CueFired(cue="c", matched="one", t=1.2))
     marks = {"s": mark(1.0, 1.8, (1.0, "one"), (1.4, "two"))}
 
-    result = cues(
-        log.events(), marks, scenario(cues=[{"step": "s", "word": "one"}, {"step": "s", "word": "two"}])
-    )
+    result = cues(log.events(), marks, scenario(cues=[{"step": "s", "word": "one"}, {"step": "s", "word": "two"}]))
 
     assert (result.true_positives, result.false_positives, result.false_negatives) == (1, 0, 1)
     assert result.latencies == []  # the agent never said anything
@@ -361,9 +351,7 @@ def test_timer_onsets_pair_with_expected_onsets_and_missing_firings_are_misses()
     log.say(6.1, 1, purpose=SpeechPurpose.ANNOUNCE)  # expected at 6.0: error 0.1
     marks = {"go": mark(0.5, 1.0, (0.5, "go"))}  # the third firing, due at 9.0, never comes
 
-    result = timers(
-        log.events(), marks, scenario(timers=[{"after": "go", "seconds": 2, "every": 3, "count": 3}])
-    )
+    result = timers(log.events(), marks, scenario(timers=[{"after": "go", "seconds": 2, "every": 3, "count": 3}]))
 
     assert sorted(result.errors) == [0.1, 0.2]
     assert (result.misses, result.extra, result.missing) == (1, 0, [])
@@ -523,9 +511,7 @@ def scenarios(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
-def test_run_compare_runs_each_policy_and_pins_scenarios_that_name_theirs(
-    scenarios: Path, tmp_path: Path
-) -> None:
+def test_run_compare_runs_each_policy_and_pins_scenarios_that_name_theirs(scenarios: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
 
     comparison = run_compare([scenarios], ["turn-based", "mute"], out_dir=out)

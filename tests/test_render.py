@@ -271,9 +271,7 @@ def test_one_box_per_spoken_word() -> None:
     _, root = render(events)
     spoken = [e for e in events if isinstance(e, UserInput) and e.modality is Modality.SPOKEN]
     boxes = marks(root, "user-word")
-    assert (
-        [box.text() for box in boxes] == [event.text for event in spoken] == ["hello", "are", "you", "there"]
-    )
+    assert [box.text() for box in boxes] == [event.text for event in spoken] == ["hello", "are", "you", "there"]
     for event, box in zip(spoken, boxes, strict=True):
         rect = box.find("rect")[0]
         assert float(rect.attrs["x"]) == pytest.approx(MARGIN + event.t * PX)
@@ -300,9 +298,7 @@ def test_erased_characters_stay_visible_struck_through() -> None:
     assert "user typed “what is 3 plus 4”" in run.title()
 
 
-@pytest.mark.parametrize(
-    "name", ["silence-threshold-configurable", "replay-spoken-and-typed", "answer-elapsed-time"]
-)
+@pytest.mark.parametrize("name", ["silence-threshold-configurable", "replay-spoken-and-typed", "answer-elapsed-time"])
 def test_one_silence_span_per_silence_event_labelled_with_its_length(name: str) -> None:
     events = scenario_events(name)
     _, root = render(events)
@@ -548,9 +544,7 @@ def test_consecutive_words_share_a_row_and_colliding_labels_stack() -> None:
     scale = Scale(10.0)
     words = Track("words", tuple(Span(t, round(t + 0.4, 6), "agent-word reply", "") for t in (0.0, 0.4, 0.8)))
     assert [row for _, row in _pack(words, scale)[0]] == [0, 0, 0]
-    points = Track(
-        "marks", (Point(1.0, "dot", "note", "", "a long label"), Point(1.2, "dot", "note", "", "b"))
-    )
+    points = Track("marks", (Point(1.0, "dot", "note", "", "a long label"), Point(1.2, "dot", "note", "", "b")))
     assert [row for _, row in _pack(points, scale)[0]] == [0, 1]
     apart = Track("marks", (Point(1.0, "dot", "note", "", "a"), Point(3.0, "dot", "note", "", "b")))
     assert [row for _, row in _pack(apart, scale)[0]] == [0, 0]

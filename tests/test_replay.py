@@ -206,9 +206,7 @@ def test_a_log_cut_before_its_end_session_does_not_replay_forever(monkeypatch: p
     # hangs. The clock here turns that hang into an error after 120 virtual seconds.
     monkeypatch.setattr(replay_module, "VirtualClock", BoundedClock)
     lines = scenario_log("barge-in-spoken").splitlines(keepends=True)
-    cut = b"".join(
-        line for line in lines if b'"kind":"EndSession"' not in line and b'"SessionEnded"' not in line
-    )
+    cut = b"".join(line for line in lines if b'"kind":"EndSession"' not in line and b'"SessionEnded"' not in line)
 
     try:
         replayed = replay_log(cut)

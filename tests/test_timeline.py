@@ -62,9 +62,7 @@ def conversation() -> list[Event]:
         AudioFrame(t=6.6, pcm=b"\x00\x00"),
         *agent_says(2, 6.6, "Once upon a time there"),
         UserInput(t=8.5, text="wait", modality=Modality.SPOKEN, duration=0.3),
-        AgentSpeechEnded(
-            t=8.5, utterance=2, reason=EndReason.INTERRUPTED, delivered="Once upon a time there"
-        ),
+        AgentSpeechEnded(t=8.5, utterance=2, reason=EndReason.INTERRUPTED, delivered="Once upon a time there"),
         Overlap(t=8.6, started=8.5, duration=0.0),
         UserInput(t=9.0, text="what time iz"),
         UserErase(t=9.1, count=2),

@@ -80,9 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run every scenario under each policy and compare pass rates and interactivity metrics side "
         "by side (writes compare.json); exits 0 only if all pass under the first policy, the candidate",
     )
-    evaluate.add_argument(
-        "--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval"
-    )
+    evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
     evaluate.set_defaults(run=_eval)
 
     replay = commands.add_parser(
@@ -109,9 +107,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _session_options(parser: argparse.ArgumentParser) -> None:
     defaults = SessionConfig()
-    parser.add_argument(
-        "--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy"
-    )
+    parser.add_argument("--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy")
     parser.add_argument("--model", choices=sorted(MODELS), default=defaults.model, help="interaction model")
     parser.add_argument("--tick", type=float, default=defaults.tick, help="micro-turn length in seconds")
     parser.add_argument(
@@ -131,9 +127,7 @@ def _policy_list(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",")]
     unknown = [name for name in names if name not in POLICIES]
     if unknown:
-        raise argparse.ArgumentTypeError(
-            f"unknown policy {unknown[0]!r} (choose from {', '.join(sorted(POLICIES))})"
-        )
+        raise argparse.ArgumentTypeError(f"unknown policy {unknown[0]!r} (choose from {', '.join(sorted(POLICIES))})")
     return names
 
 

@@ -53,9 +53,7 @@ def decode_event(data: bytes | str) -> Event:
     except msgspec.DecodeError as exc:
         raise MalformedEvent(f"not a JSON object frame ({exc})", excerpt=_excerpt(raw)) from None
     if header.v is None:
-        raise MalformedEvent(
-            'frame has no codec version: expected {"v": 1, "e": {...}}', excerpt=_excerpt(raw)
-        )
+        raise MalformedEvent('frame has no codec version: expected {"v": 1, "e": {...}}', excerpt=_excerpt(raw))
     if header.v != CODEC_VERSION:
         raise UnsupportedVersion(header.v, CODEC_VERSION)
     try:

@@ -29,9 +29,7 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         if not 0.01 <= self.tick <= 5.0:
             raise ConfigError(f"tick must be between 0.01 and 5 seconds, got {self.tick}")
         if not 0.05 <= self.speaking_rate <= 5.0:
-            raise ConfigError(
-                f"speaking_rate must be between 0.05 and 5 seconds per word, got {self.speaking_rate}"
-            )
+            raise ConfigError(f"speaking_rate must be between 0.05 and 5 seconds per word, got {self.speaking_rate}")
         if self.silence_min <= 0:
             raise ConfigError(f"silence_min must be positive, got {self.silence_min}")
         if self.max_events_per_pass < 1:

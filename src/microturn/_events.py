@@ -93,9 +93,7 @@ class EndReason(enum.Enum):
     STOPPED = "stopped"  # the policy or a control event stopped it
 
 
-class Event(
-    msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag=True, omit_defaults=True, gc=False
-):
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag=True, omit_defaults=True, gc=False):
     """Base of every event. Subclasses are the event kinds."""
 
     lane: ClassVar[Lane] = Lane.DATA

@@ -182,9 +182,7 @@ _UNFINISHED = frozenset(
     " what which how why".split()
 )
 _PREPOSITIONS = frozenset("to of in on at for with from by about into over under after before".split())
-_DISCOURSE = frozenset(
-    "sorry so and oh ok okay well wait but hey um uh hmm yeah right actually also then".split()
-)
+_DISCOURSE = frozenset("sorry so and oh ok okay well wait but hey um uh hmm yeah right actually also then".split())
 _PRONOUN_OBJECTS = frozenset("that this there then it".split())
 _PRONOUNS = frozenset("i you we they he she it".split())
 _SO_VERBS = frozenset("think hope guess believe said suppose".split())

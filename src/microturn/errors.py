@@ -144,9 +144,7 @@ class ReplayMismatch(MicroturnError):
     """A replay produced a different log; ``line`` is the first line (1-based) that differs."""
 
     def __init__(self, line: int, expected: str, actual: str) -> None:
-        super().__init__(
-            f"replay differs from the log at line {line}:\n  log:    {expected}\n  replay: {actual}"
-        )
+        super().__init__(f"replay differs from the log at line {line}:\n  log:    {expected}\n  replay: {actual}")
         self.line = line
         self.expected = expected
         self.actual = actual

@@ -196,9 +196,7 @@ class MemoryBus:
         capacity: int = 1024,
     ) -> MemorySubscription:
         log = self._log(session)
-        sub = MemorySubscription(
-            self, session, name, kinds=kinds, exclude_sources=exclude_sources, capacity=capacity
-        )
+        sub = MemorySubscription(self, session, name, kinds=kinds, exclude_sources=exclude_sources, capacity=capacity)
         if start is Start.BEGINNING:
             offset = 0
         elif start is Start.NEW:
@@ -236,9 +234,7 @@ class MemoryBus:
         log = self._logs.get(session)
         if log is None:
             if not _SESSION_NAME.match(session):
-                raise ConfigError(
-                    f"session id {session!r} is invalid: use 1-128 letters, digits, '_', '-' or '.'"
-                )
+                raise ConfigError(f"session id {session!r} is invalid: use 1-128 letters, digits, '_', '-' or '.'")
             log = self._logs[session] = self._load(session)
         return log
 

@@ -34,9 +34,7 @@ class RunRecord:
 
 def evaluate(check: Check, run: RunRecord) -> CheckResult:
     unfired = [
-        ref
-        for ref in (check.start, check.end, check.after, check.at)
-        if isinstance(ref, str) and ref not in run.marks
+        ref for ref in (check.start, check.end, check.after, check.at) if isinstance(ref, str) and ref not in run.marks
     ]
     if unfired:
         return CheckResult(check=_describe(check), passed=False, detail=f"step {unfired[0]!r} never ran")

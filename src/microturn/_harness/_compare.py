@@ -93,10 +93,7 @@ def run_compare(paths: list[Path], policies: list[str], out_dir: Path | None = N
                 logs.write(result, log, path=path)
                 results.append(result)
     comparison = Comparison(
-        runs=[
-            PolicyRun(policy, results, _summary(results))
-            for policy, results in zip(policies, runs, strict=True)
-        ],
+        runs=[PolicyRun(policy, results, _summary(results)) for policy, results in zip(policies, runs, strict=True)],
         pinned=pinned,
     )
     if out_dir is not None:
@@ -203,8 +200,6 @@ def _format(value: float | int | None, unit: str) -> str:
 
 def _table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return lines

@@ -225,9 +225,7 @@ def _validate(scenario: Scenario, path: str) -> None:
     for number, step in enumerate(scenario.script, start=1):
         where = f"script step {number}"
         if (step.at is None) == (step.when is None):
-            raise ScenarioError(
-                f"{where}: give exactly one of 'at' (seconds) or 'when' (a trigger)", path=path
-            )
+            raise ScenarioError(f"{where}: give exactly one of 'at' (seconds) or 'when' (a trigger)", path=path)
         actions = step.actions()
         if len(actions) > 1 or (not actions and not step.submit):
             raise ScenarioError(
@@ -247,9 +245,7 @@ def _validate(scenario: Scenario, path: str) -> None:
             raise ScenarioError(f"expectation {number} ({check.check}) needs {', '.join(missing)}", path=path)
         for ref in (check.start, check.end, check.after, check.at):
             if isinstance(ref, str) and ref not in ids:
-                raise ScenarioError(
-                    f"expectation {number} ({check.check}): no step has the id {ref!r}", path=path
-                )
+                raise ScenarioError(f"expectation {number} ({check.check}): no step has the id {ref!r}", path=path)
 
 
 def _validate_tool(tool: ToolScript, path: str) -> None:

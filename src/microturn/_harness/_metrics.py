@@ -267,9 +267,7 @@ def _overlap(words: Iterable[AgentWord], activity: Sequence[tuple[float, float]]
     return round(total, 6)
 
 
-def _speech_after(
-    trigger: Event, starts: Sequence[AgentSpeechStarted], claimed: set[int]
-) -> AgentSpeechStarted | None:
+def _speech_after(trigger: Event, starts: Sequence[AgentSpeechStarted], claimed: set[int]) -> AgentSpeechStarted | None:
     """The utterance ``trigger`` started: its effect (``cause``), else the nearest start at or after it."""
     free = [s for s in starts if s.utterance not in claimed]
     caused = [s for s in free if s.cause == trigger.seq]
@@ -376,11 +374,7 @@ def cues(events: Sequence[Event], marks: Marks, scenario: Scenario) -> CueMetric
     latencies: list[float] = []
     for anchor in sorted(anchors):
         match = next(
-            (
-                f
-                for f in fired
-                if f.seq not in matched and anchor - _EPSILON <= f.t <= anchor + CUE_WINDOW + _EPSILON
-            ),
+            (f for f in fired if f.seq not in matched and anchor - _EPSILON <= f.t <= anchor + CUE_WINDOW + _EPSILON),
             None,
         )
         if match is None:

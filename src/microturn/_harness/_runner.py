@@ -50,15 +50,11 @@ class ScenarioResult:
     """Interactivity samples of the run (see _metrics.py); None if it did not run."""
 
 
-def run_scenario(
-    scenario: Scenario, *, policy: str | None = None, path: str = ""
-) -> tuple[ScenarioResult, bytes]:
+def run_scenario(scenario: Scenario, *, policy: str | None = None, path: str = "") -> tuple[ScenarioResult, bytes]:
     """Run one scenario in virtual time; return its result and its session log."""
     stopwatch = Stopwatch()
     config = scenario.session_config(policy=policy)
-    result = ScenarioResult(
-        name=scenario.name, family=scenario.family, path=path, policy=config.policy, passed=False
-    )
+    result = ScenarioResult(name=scenario.name, family=scenario.family, path=path, policy=config.policy, passed=False)
     try:
         source = ScriptSource(scenario)
         clock = VirtualClock()
@@ -86,9 +82,7 @@ def run_scenario(
         result.wall_ms = stopwatch.elapsed() * 1000
         return result, b""
     events = list(decode_log(log))
-    record = RunRecord(
-        events=events, log=log, marks=source.marks, silence_min=config.silence_min, replay=replay_log
-    )
+    record = RunRecord(events=events, log=log, marks=source.marks, silence_min=config.silence_min, replay=replay_log)
     result.checks = [evaluate(check, record) for check in scenario.expect]
     result.passed = all(check.passed for check in result.checks)
     result.metrics = measure(events, source.marks, scenario)
@@ -148,9 +142,7 @@ class LogWriter:
             result.timeline_path = str(page)
 
 
-def run_eval(
-    paths: list[Path], *, policy: str | None = None, out_dir: Path | None = None
-) -> list[ScenarioResult]:
+def run_eval(paths: list[Path], *, policy: str | None = None, out_dir: Path | None = None) -> list[ScenarioResult]:
     """Run every scenario found under ``paths``; write logs and ``results.json`` to ``out_dir``."""
     results: list[ScenarioResult] = []
     logs = LogWriter(out_dir)
@@ -183,9 +175,7 @@ def format_table(results: list[ScenarioResult]) -> str:
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
-    ]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     failures = [r for r in results if not r.passed]
     lines.extend(format_failures(failures))

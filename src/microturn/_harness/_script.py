@@ -148,9 +148,7 @@ class ScriptSource:
             if step.note is not None:
                 return Note(text=step.note, t=t)
         except (CodecError, msgspec.ValidationError) as exc:
-            raise ScenarioError(
-                f"scenario {self._scenario.name!r}: bad step input: {exc}", path=self._name
-            ) from None
+            raise ScenarioError(f"scenario {self._scenario.name!r}: bad step input: {exc}", path=self._name) from None
         return None  # a bare 'submit: true' step
 
 

@@ -102,13 +102,9 @@ def _word(word: AgentWord, utterance: _Utterance, end: float) -> Span:
 def _ending(ended: AgentSpeechEnded) -> Point:
     delivered = clean(ended.delivered)
     if ended.reason is EndReason.STOPPED:
-        label = (
-            f"stopped after “{tail(delivered, _SHOWN_DELIVERED)}”" if delivered else "stopped before a word"
-        )
+        label = f"stopped after “{tail(delivered, _SHOWN_DELIVERED)}”" if delivered else "stopped before a word"
         title = f"{seconds(ended.t)}  agent stopped (utterance {ended.utterance})\ndelivered: “{delivered}”"
         return Point(ended.t, "square", "stopped", title, label=label, rule="stop")
     label = f"cut after “{tail(delivered, _SHOWN_DELIVERED)}”" if delivered else "cut before a word"
-    title = (
-        f"{seconds(ended.t)}  user cut the agent off (utterance {ended.utterance})\ndelivered: “{delivered}”"
-    )
+    title = f"{seconds(ended.t)}  user cut the agent off (utterance {ended.utterance})\ndelivered: “{delivered}”"
     return Point(ended.t, "cross", "cut", title, label=label, rule="cut")

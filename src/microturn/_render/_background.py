@@ -66,9 +66,7 @@ def background_lane(events: Iterable[Event], session_end: float) -> Lane:
                 calls[event.call] = _Call(ToolCalled(t=event.t, call=event.call, tool="?"), event)
             else:
                 call.result = event
-        elif isinstance(
-            event, JobRequested | JobProgress | JobResult | CancelJob | ResultWoven | ResultDropped
-        ):
+        elif isinstance(event, JobRequested | JobProgress | JobResult | CancelJob | ResultWoven | ResultDropped):
             job = jobs.get(event.job)
             if job is None:
                 job = jobs[event.job] = _Job(event.job, start=event.t)

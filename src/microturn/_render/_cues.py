@@ -85,9 +85,7 @@ def _span(line: _Line, session_end: float) -> Span:
     if setting.due > session_end:  # due after the log ends: say so rather than stretch the axis
         end = max(session_end, line.last)
         note = f"due at {seconds(setting.due)}"
-        return Span(
-            setting.t, end, "timer", title, label, fit=False, thin=True, ticks=tuple(line.ticks), note=note
-        )
+        return Span(setting.t, end, "timer", title, label, fit=False, thin=True, ticks=tuple(line.ticks), note=note)
     due = Tick(setting.due, "ring", "timer-due", f"{seconds(setting.due)}  timer {setting.timer} due")
     end = max(setting.due, line.last)
     return Span(setting.t, end, "timer", title, label, fit=False, thin=True, ticks=(due, *line.ticks))

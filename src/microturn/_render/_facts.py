@@ -20,14 +20,10 @@ def floor_lane(events: Iterable[Event]) -> tuple[Lane, tuple[Highlight, ...]]:
         if isinstance(event, Silence):
             end = event.started + event.duration
             title = f"{seconds(event.started)}–{seconds(end)}  silence of {seconds(event.duration)}"
-            spans.append(
-                Span(event.started, end, "silence", title, label=plain(seconds(event.duration, 1)), fit=False)
-            )
+            spans.append(Span(event.started, end, "silence", title, label=plain(seconds(event.duration, 1)), fit=False))
         elif isinstance(event, Overlap):
             end = event.started + event.duration
-            title = (
-                f"{seconds(event.started)}–{seconds(end)}  user and agent overlap {seconds(event.duration)}"
-            )
+            title = f"{seconds(event.started)}–{seconds(end)}  user and agent overlap {seconds(event.duration)}"
             label = plain(f"overlap {seconds(event.duration, 1)}")
             spans.append(Span(event.started, end, "overlap", title, label=label, fit=False))
             bands.append(Highlight(event.started, end, "overlap-band", title, OVERLAP_LANES))

@@ -37,7 +37,5 @@ def marks_lane(events: Iterable[Event]) -> Lane:
             items.append(Point(event.t, "dot", "note", f"{at}  note: {text}", shorten(text, _SHOWN)))
         elif isinstance(event, SessionEnded):
             reason = clean(event.reason)
-            items.append(
-                Point(event.t, "bar", "session-ended", f"{at}  session ended: {reason}", f"end: {reason}")
-            )
+            items.append(Point(event.t, "bar", "session-ended", f"{at}  session ended: {reason}", f"end: {reason}"))
     return Lane("marks", (Track("marks", tuple(items)),))

@@ -10,9 +10,7 @@ from typing import Literal
 
 __all__ = ["CSS", "LEGEND", "Swatch"]
 
-Swatch = Literal[
-    "box", "thin", "line", "dot", "diamond", "square", "cross", "enter", "erase", "bar", "cut", "stop"
-]
+Swatch = Literal["box", "thin", "line", "dot", "diamond", "square", "cross", "enter", "erase", "bar", "cut", "stop"]
 
 LEGEND: tuple[tuple[str, Swatch, str], ...] = (
     ("user-word", "box", "user word (spoken)"),

@@ -50,9 +50,7 @@ def session_end(events: Sequence[Event]) -> float:
 def summarize(events: Sequence[Event]) -> Summary:
     session = next((event.session for event in events if isinstance(event, SessionStarted)), "")
     utterances = {
-        event.utterance
-        for event in events
-        if isinstance(event, AgentSpeechStarted | AgentWord | AgentSpeechEnded)
+        event.utterance for event in events if isinstance(event, AgentSpeechStarted | AgentWord | AgentSpeechEnded)
     }
     return Summary(
         session=session,

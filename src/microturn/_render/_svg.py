@@ -58,9 +58,7 @@ def lanes_svg(picture: Picture) -> str:
     for lane in picture.lanes:
         out.append(_text("lane-name", 8, lane.y0 + 17, _e(lane.name)))
         if len(lane.tracks) > 1:
-            out.extend(
-                _text("track-name", LANE_COLUMN - 8, track.y0 + 13, _e(track.name)) for track in lane.tracks
-            )
+            out.extend(_text("track-name", LANE_COLUMN - 8, track.y0 + 13, _e(track.name)) for track in lane.tracks)
     out.append("</svg>")
     return "\n".join(out)
 

@@ -309,9 +309,7 @@ class Session:
 
     async def _emit(self, event: Event, *, cause: Event | None = None) -> Event:
         """Record something the agent does now."""
-        stamped = msgspec.structs.replace(
-            event, t=self.now(), source=AGENT, cause=None if cause is None else cause.seq
-        )
+        stamped = msgspec.structs.replace(event, t=self.now(), source=AGENT, cause=None if cause is None else cause.seq)
         return await self._handle(stamped)
 
     async def _speak(self, now: float) -> None:
@@ -320,9 +318,7 @@ class Session:
             return
         word = output.take_due(now)
         if word is not None:
-            await self._emit(
-                AgentWord(utterance=output.utterance, word=word, duration=self.config.speaking_rate)
-            )
+            await self._emit(AgentWord(utterance=output.utterance, word=word, duration=self.config.speaking_rate))
         if output.utterance is not None and output.finished(now):
             await self._end_utterance(EndReason.COMPLETED, cause=None)
 
@@ -382,9 +378,7 @@ class Session:
             )
         elif isinstance(action, CallTool):
             call = f"call-{self._next_number()}"
-            called = await self._emit(
-                ToolCalled(call=call, tool=action.tool, arguments=action.arguments), cause=cause
-            )
+            called = await self._emit(ToolCalled(call=call, tool=action.tool, arguments=action.arguments), cause=cause)
             task = self._spawn(self._call_tool(called.seq, call, action))
             self._tool_tasks[call] = task
             task.add_done_callback(lambda _: self._forget_tool(call))
@@ -433,13 +427,9 @@ class Session:
         delivered = self._output.end()
         if reason is not EndReason.COMPLETED and rest:
             self._cut = (utterance, purpose, rest)
-        await self._emit(
-            AgentSpeechEnded(utterance=utterance, reason=reason, delivered=delivered), cause=cause
-        )
+        await self._emit(AgentSpeechEnded(utterance=utterance, reason=reason, delivered=delivered), cause=cause)
 
-    async def _generate(
-        self, utterance: int, chunks: AsyncIterator[str], after: asyncio.Task[None] | None
-    ) -> None:
+    async def _generate(self, utterance: int, chunks: AsyncIterator[str], after: asyncio.Task[None] | None) -> None:
         if after is not None:
             await after
         output = self._output
@@ -462,9 +452,7 @@ class Session:
 
     async def _call_tool(self, called: int, call: str, action: CallTool) -> None:
         try:
-            result = ToolResult(
-                call=call, output=await self._tools.call(action.tool, action.arguments), cause=called
-            )
+            result = ToolResult(call=call, output=await self._tools.call(action.tool, action.arguments), cause=called)
         except AdapterError as exc:
             result = ToolResult(call=call, output=str(exc), error=True, cause=called)
         await self.inject(result, source=TOOLS)

@@ -67,9 +67,7 @@ class StopLive:
 
 Intent = TimerRequest | StopTimers | CueRequest | StopCues | StartLive | StopLive
 
-_NUMBER = (
-    r"(?P<n>\d+(?:\.\d+)?|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) )?[a-z]+|an?|half an?)"
-)
+_NUMBER = r"(?P<n>\d+(?:\.\d+)?|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) )?[a-z]+|an?|half an?)"
 _UNIT = r"(?P<unit>seconds?|secs?|minutes?|mins?|hours?)"
 _SPAN = rf"{_NUMBER} {_UNIT}"
 _LANGUAGES = ("spanish", "french", "german", "italian")
@@ -83,20 +81,14 @@ _TIMER_PATTERNS = (
 )
 _REPEAT_PATTERNS = (
     # First: "tell me the time every 30 seconds" asks for the time, not for those words to be said.
-    re.compile(
-        rf"\b(?:tell me|let me know|ping me|count)(?: how much time has passed| the time)? every {_SPAN}$"
-    ),
+    re.compile(rf"\b(?:tell me|let me know|ping me|count)(?: how much time has passed| the time)? every {_SPAN}$"),
     re.compile(rf"\bevery {_SPAN},? (?:say|tell me) (?P<text>.+)$"),
     re.compile(rf"\b(?:say|tell me) (?P<text>.+?) every {_SPAN}$"),
 )
 _ASKING = re.compile(r"(?:how|what|why|where|when|which|who|can you tell me how)\b")
-_STOP_TIMERS = re.compile(
-    r"\b(?:stop|cancel|clear)(?: the| all| my)? (?:timers?|reminders?|counting|alarms?)\b"
-)
+_STOP_TIMERS = re.compile(r"\b(?:stop|cancel|clear)(?: the| all| my)? (?:timers?|reminders?|counting|alarms?)\b")
 
-_CUE_NUMBER = re.compile(
-    r"\b(?:tell|let) me(?: know)? (?:when(?:ever)?|if) i (?:say|mention|use) (?:a|any) number"
-)
+_CUE_NUMBER = re.compile(r"\b(?:tell|let) me(?: know)? (?:when(?:ever)?|if) i (?:say|mention|use) (?:a|any) number")
 _CUE_WRONG = re.compile(
     r"\b(?:stop|correct|tell) me (?:if|when(?:ever)?) i "
     r"(?:get (?:a|any)(?: \w+)? (?:fact|facts|sum|sums|math) wrong"
@@ -169,9 +161,7 @@ def _seconds(number: str, unit: str) -> float | None:
     else:
         parts = number.split()
         values = [number_value(part) for part in parts]
-        if any(v is None for v in values) or (
-            parts and parts[-1] not in NUMBER_WORDS and not parts[-1][0].isdigit()
-        ):
+        if any(v is None for v in values) or (parts and parts[-1] not in NUMBER_WORDS and not parts[-1][0].isdigit()):
             return None
         value = sum(v for v in values if v is not None)
     scale = 60.0 if unit.startswith("min") else 3600.0 if unit.startswith("hour") else 1.0

@@ -16,9 +16,7 @@ __all__ = ["Weaver"]
 URGENT = 10
 """Jobs requested with at least this priority interject: their result is said at once."""
 
-_CANCEL = re.compile(
-    r"\b(never ?mind|forget (?:it|that|about)|cancel (?:that|it|the)|don'?t bother|no need)\b"
-)
+_CANCEL = re.compile(r"\b(never ?mind|forget (?:it|that|about)|cancel (?:that|it|the)|don'?t bother|no need)\b")
 _REVISE = re.compile(
     r"\b(actually|instead|i mean|rather|make (?:it|that)|change (?:it|that)|no,? wait|scratch that"
     r"|correction)\b"
@@ -59,9 +57,7 @@ class Weaver:
         """Judge the open jobs requested before this turn against what the user just said."""
         said = " ".join(words(text))
         mentioned = frozenset(words(text))
-        open_jobs = [
-            job for job in self._jobs.values() if job.requested < started and job.name not in self._done
-        ]
+        open_jobs = [job for job in self._jobs.values() if job.requested < started and job.name not in self._done]
         if not open_jobs or not (_CANCEL.search(said) or _REVISE.search(said) or _TOPIC.search(said)):
             return []
         named = [job for job in open_jobs if job.content & mentioned]

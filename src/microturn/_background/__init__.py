@@ -1,0 +1,26 @@
+"""The background lane: delegated jobs, run as asynchronous ReAct loops beside the conversation."""
+
+from microturn._background._agent import (
+    AgentModel,
+    AgentStep,
+    FakeAgent,
+    Finish,
+    JobContext,
+    Observation,
+    ScriptedAgent,
+    UseTool,
+)
+from microturn._background._lane import BACKGROUND, BackgroundLane
+
+__all__ = [
+    "BACKGROUND",
+    "AgentModel",
+    "AgentStep",
+    "BackgroundLane",
+    "FakeAgent",
+    "Finish",
+    "JobContext",
+    "Observation",
+    "ScriptedAgent",
+    "UseTool",
+]
