@@ -24,6 +24,8 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     policy_options: dict[str, Any] = {}
     model: str = "scripted"
     seed: int = 0
+    scopes: list[str] = []
+    """What tools may touch in this session ("files:read", "code:run", "*" for everything)."""
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.tick <= 5.0:

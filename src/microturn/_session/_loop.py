@@ -51,6 +51,8 @@ from microturn._events import (
     AgentSpeechEnded,
     AgentSpeechStarted,
     AgentWord,
+    ApprovalDecided,
+    ApprovalRequested,
     EndReason,
     EndSession,
     Event,
@@ -65,6 +67,7 @@ from microturn._events import (
 )
 from microturn._floor import FloorState, FloorTracker
 from microturn._models import ChatModel, ModelRequest, make_model
+from microturn._permissions import Verdict, check, redact
 from microturn._policies import MicroTurn, Policy, make_policy
 from microturn._session._output import OutputStream
 from microturn._session._sources import Source
@@ -131,6 +134,8 @@ class Session:
         self._model = model or make_model(self.config.model)
         self._tools = tools or NoTools()
         self._tool_specs = list(tool_specs)
+        self._specs = {spec.name: spec for spec in self._tool_specs}
+        self._awaiting_approval: dict[str, tuple[int, CallTool]] = {}  # high-risk calls waiting for a yes
         self._sources = list(sources)
         self._floor = FloorTracker(silence_min=self.config.silence_min)
         self._output = OutputStream(rate=self.config.speaking_rate)
@@ -292,6 +297,8 @@ class Session:
             return stored
         if isinstance(stored, StopOutput):
             await self._act(Stop(EndReason.STOPPED), stored)
+        if isinstance(stored, ApprovalDecided) and stored.source == AGENT:
+            await self._approval(stored)  # only the interaction layer's record counts, never other input
         if isinstance(stored, ToolResult):
             # Its result is in: the call is over (in a replay, the result comes from the log instead).
             running = self._tool_tasks.pop(stored.call, None)
@@ -378,10 +385,17 @@ class Session:
             )
         elif isinstance(action, CallTool):
             call = f"call-{self._next_number()}"
-            called = await self._emit(ToolCalled(call=call, tool=action.tool, arguments=action.arguments), cause=cause)
-            task = self._spawn(self._call_tool(called.seq, call, action))
-            self._tool_tasks[call] = task
-            task.add_done_callback(lambda _: self._forget_tool(call))
+            arguments = redact(action.arguments)
+            called = await self._emit(ToolCalled(call=call, tool=action.tool, arguments=arguments), cause=cause)
+            spec = self._specs.get(action.tool, ToolSpec(name=action.tool))
+            permission = check(spec, self.config.scopes)
+            if permission.verdict is Verdict.DENY:
+                await self._emit(ToolResult(call=call, output=f"not permitted: {permission.reason}", error=True))
+            elif permission.verdict is Verdict.ASK:
+                self._awaiting_approval[call] = (called.seq, action)
+                await self._emit(ApprovalRequested(call=call, tool=action.tool, arguments=arguments), cause=called)
+            else:
+                self._start_tool(called.seq, call, action)
         elif isinstance(action, CancelTool):
             running = self._tool_tasks.pop(action.call, None)
             if running is not None:
@@ -445,6 +459,23 @@ class Session:
         if output.utterance == utterance and self._generations[-1] is asyncio.current_task():
             output.finish_input()
             self._wake.set()
+
+    def _start_tool(self, called: int, call: str, action: CallTool) -> None:
+        task = self._spawn(self._call_tool(called, call, action))
+        self._tool_tasks[call] = task
+        task.add_done_callback(lambda _: self._forget_tool(call))
+
+    async def _approval(self, decided: ApprovalDecided) -> None:
+        """The interaction layer recorded the user's answer: run the waiting call, or refuse it."""
+        waiting = self._awaiting_approval.pop(decided.call, None)
+        if waiting is None:
+            return
+        called, action = waiting
+        if decided.granted:
+            self._start_tool(called, decided.call, action)
+        else:
+            refusal = f"not approved by the user{': ' + decided.reason if decided.reason else ''}"
+            await self._emit(ToolResult(call=decided.call, output=refusal, error=True), cause=decided)
 
     def _forget_tool(self, call: str) -> None:
         if call in self._tool_tasks:

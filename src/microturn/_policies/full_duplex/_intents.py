@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from microturn._language import NUMBER_WORDS, number_value, say_number, words
 
 __all__ = [
+    "AskProgress",
     "CueRequest",
+    "DelegateTask",
     "Intent",
     "StartLive",
     "StopCues",
@@ -21,6 +23,7 @@ __all__ = [
     "StopTimers",
     "TimerRequest",
     "parse_intent",
+    "yes_or_no",
 ]
 
 
@@ -65,7 +68,43 @@ class StopLive:
     pass
 
 
-Intent = TimerRequest | StopTimers | CueRequest | StopCues | StartLive | StopLive
+@dataclass(frozen=True, slots=True)
+class AskProgress:
+    """ "How is it going?" — about the background work."""
+
+
+@dataclass(frozen=True, slots=True)
+class DelegateTask:
+    """Deep work for the background lane: "can you find me a hotel in Porto for Friday"."""
+
+    task: str
+
+
+Intent = TimerRequest | StopTimers | CueRequest | StopCues | StartLive | StopLive | AskProgress | DelegateTask
+
+_PROGRESS = re.compile(
+    r"\b(how(?:'s| is) (?:it|that|the \w+) going|any (?:progress|news|luck|update)|are you (?:done|finished)"
+    r"|how far (?:along )?are you|status update|still working)\b"
+)
+_DELEGATE = re.compile(
+    r"^(?:(?:can|could|would) you (?:please )?|please |i need you to |go and )?"
+    r"(?P<task>(?:find|look up|search for|research|look into|book|compare|plan|figure out|work out|check on)\b.+)$"
+)
+_YES = frozenset("yes yeah yep sure ok okay go ahead do it approved approve please fine alright".split())
+_NO = frozenset("no nope don't dont not stop cancel never wait".split())
+
+
+def yes_or_no(text: str) -> bool | None:
+    """The user's answer to a yes/no question, if it is one."""
+    tokens = [token for token in words(text) if token.isalpha() or "'" in token]
+    if not tokens or len(tokens) > 8:
+        return None
+    no = any(token in _NO for token in tokens)
+    yes = any(token in _YES for token in tokens) or " ".join(tokens).startswith("go ahead")
+    if no:
+        return False
+    return True if yes else None
+
 
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) )?[a-z]+|an?|half an?)"
 _UNIT = r"(?P<unit>seconds?|secs?|minutes?|mins?|hours?)"
@@ -117,7 +156,13 @@ def parse_intent(text: str) -> Intent | None:
         return StartLive(language=live["lang"])
     if _REPEAT.search(said):
         return StartLive(language=None)
-    return _cue(said) or _timer(said)
+    if _PROGRESS.search(said):
+        return AskProgress()
+    intent = _cue(said) or _timer(said)
+    if intent is not None:
+        return intent
+    delegate = _DELEGATE.match(said)
+    return DelegateTask(task=delegate["task"]) if delegate else None
 
 
 def _cue(said: str) -> CueRequest | None:

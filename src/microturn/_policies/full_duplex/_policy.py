@@ -29,15 +29,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from microturn._actions import Action, Dismiss, Emit, Reply, Resume, Say, Stop
+from microturn._actions import Action, Delegate, Dismiss, Emit, Reply, Resume, Say, Stop
 from microturn._events import (
     AgentSpeechEnded,
     AgentSpeechStarted,
+    ApprovalDecided,
+    ApprovalRequested,
     CancelJob,
     CueFired,
     CueSet,
     EndReason,
     Event,
+    JobFailed,
+    JobProgress,
     JobRequested,
     JobResult,
     Modality,
@@ -56,7 +60,9 @@ from microturn._language import Shape, is_backchannel, shape, words
 from microturn._policies._base import MicroTurn
 from microturn._policies.full_duplex._cues import Cue, Hit
 from microturn._policies.full_duplex._intents import (
+    AskProgress,
     CueRequest,
+    DelegateTask,
     Intent,
     StartLive,
     StopCues,
@@ -64,6 +70,7 @@ from microturn._policies.full_duplex._intents import (
     StopTimers,
     TimerRequest,
     parse_intent,
+    yes_or_no,
 )
 from microturn._policies.full_duplex._speculation import Speculator
 from microturn._policies.full_duplex._weaving import Weaver
@@ -113,6 +120,7 @@ class FullDuplexPolicy:
         live_chunk_words: int = 3,
         summary_words: int = 30,
         holding_phrase: str = "Let me check.",
+        approval_timeout: float = 20.0,
     ) -> None:
         for label, value in (
             ("complete_silence", complete_silence),
@@ -123,6 +131,7 @@ class FullDuplexPolicy:
             ("backchannel_pause", backchannel_pause),
             ("backchannel_gap", backchannel_gap),
             ("weave_pause", weave_pause),
+            ("approval_timeout", approval_timeout),
         ):
             if value < 0:
                 raise ConfigError(f"{label} cannot be negative, got {value}")
@@ -137,6 +146,10 @@ class FullDuplexPolicy:
         self.backchannel_gap = backchannel_gap
         self.live_chunk_words = live_chunk_words
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
+        self._weaver_pause = weave_pause
+        self.approval_timeout = approval_timeout
+        self._to_ask: list[ApprovalRequested] = []  # high-risk calls to ask the user about
+        self._asked: tuple[str, float] | None = None  # the call asked about, and when
         self._speculator = Speculator(holding=holding_phrase)
 
         # The user's current turn
@@ -192,6 +205,12 @@ class FullDuplexPolicy:
             self._weaver.track(event)
         elif isinstance(event, JobResult):
             return self._weaver.arrived(event, state)
+        elif isinstance(event, JobProgress):
+            self._weaver.progressed(event)
+        elif isinstance(event, JobFailed):
+            self._weaver.failed(event)
+        elif isinstance(event, ApprovalRequested):
+            self._to_ask.append(event)
         return ()
 
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
@@ -213,11 +232,15 @@ class FullDuplexPolicy:
             word = _BACKCHANNEL_WORDS[(self._backchannel_count - 1) % len(_BACKCHANNEL_WORDS)]
             actions.append(Say(word, SpeechPurpose.BACKCHANNEL))
         if not actions and not state.user_text.strip():
-            actions += self._weaver.deliver(state)  # at a pause after the user's words were answered
+            actions += self._approvals(state) or self._weaver.deliver(state)
         return actions
 
     def wake_at(self, state: FloorState) -> float | None:
         moments = [timer.due for timer in self._timers.values()]
+        if self._asked is not None:
+            moments.append(self._asked[1] + self.approval_timeout)
+        elif self._to_ask:
+            moments.append(max(state.now, state.user_active_until + self._weaver_pause))
         if self._live is not None and self._live_words:
             moments.append(state.user_active_until + _LIVE_PAUSE)
         if state.user_text.strip() and self._turn_deadline is not None and not state.agent_speaking:
@@ -320,14 +343,52 @@ class FullDuplexPolicy:
             if self._cut_by_user:
                 actions.append(Resume())
             return actions
+        if self._asked is not None and (verdict := yes_or_no(text)) is not None:
+            return [*actions, Dismiss(), *self._decided(verdict, "the user said " + ("yes" if verdict else "no"))]
         actions += self._weaver.turn_ended(text, started)
         intent = parse_intent(text)
+        if isinstance(intent, AskProgress | DelegateTask):
+            return actions + self._background(intent, state)
         if intent is not None:
             return actions + self._handle(intent, state)
         if self._live is not None:
             return [*actions, *self._live_output(), Dismiss()]
         answer = self._speculator.answer(state)  # with a tool's result, or holding the floor for it
         return [*actions, *(answer if answer is not None else [Reply()])]
+
+    # --- background work and approvals -------------------------------------------------------------
+
+    def _background(self, intent: AskProgress | DelegateTask, state: FloorState) -> list[Action]:
+        if isinstance(intent, AskProgress):
+            status = self._weaver.status()
+            return [Dismiss(), Say(status)] if status is not None else [Reply()]
+        answer = self._speculator.answer(state)  # a tool that answers at once beats a background job
+        if answer is not None:
+            return answer
+        return [Delegate(task=intent.task), Dismiss(), Say("On it. I'll tell you when I have something.")]
+
+    def _approvals(self, state: FloorState) -> list[Action]:
+        """Ask about the next high-risk call at a pause; a question left unanswered is a no."""
+        if self._asked is not None:
+            if state.now + 1e-9 >= self._asked[1] + self.approval_timeout and not state.agent_speaking:
+                return [*self._decided(False, "no answer"), Say("I didn't hear a yes, so I won't.")][:2]
+            return []
+        if not self._to_ask or state.agent_speaking or state.user_active:
+            return []
+        if state.last_user_input is not None and state.user_silent_for + 1e-9 < self._weaver_pause:
+            return []
+        request = self._to_ask.pop(0)
+        self._asked = (request.call, state.now)
+        details = ", ".join(f"{key} {value}" for key, value in request.arguments.items())
+        what = request.tool.replace("_", " ") + (f" ({details})" if details else "")
+        return [Say(f"May I {what}? Please say yes or no.")]
+
+    def _decided(self, granted: bool, reason: str) -> list[Action]:
+        assert self._asked is not None
+        call, _ = self._asked
+        self._asked = None
+        acknowledgement = "Okay, going ahead." if granted else "Okay, I won't."
+        return [Emit(ApprovalDecided(call=call, granted=granted, reason=reason)), Say(acknowledgement)]
 
     # --- backchannels --------------------------------------------------------------------------------
 

@@ -7,7 +7,16 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from microturn._actions import Action, Delegate, Emit, Say
-from microturn._events import CancelJob, JobRequested, JobResult, ResultDropped, ResultWoven, SpeechPurpose
+from microturn._events import (
+    CancelJob,
+    JobFailed,
+    JobProgress,
+    JobRequested,
+    JobResult,
+    ResultDropped,
+    ResultWoven,
+    SpeechPurpose,
+)
 from microturn._floor import FloorState
 from microturn._language import words
 
@@ -36,6 +45,9 @@ class _Job:
     priority: int
     stale: str | None = None
     content: frozenset[str] = field(default_factory=frozenset)
+    progress: str = ""
+    steps: int = 0
+    finished: bool = False
 
 
 class Weaver:
@@ -82,10 +94,37 @@ class Weaver:
         if job.stale is not None:
             self._done.add(job.name)
             return [Emit(ResultDropped(job=job.name, reason=job.stale))]
-        self._ready.append((job, result.text))
+        job.finished = True
+        self._ready.append((job, f"About {job.task}: {self._summary(result.text)}"))
         if job.priority >= URGENT:
             return self._say_next(urgent=True)
         return []
+
+    def progressed(self, event: JobProgress) -> None:
+        job = self._jobs.get(event.job)
+        if job is not None:
+            job.progress = event.text
+            job.steps += 1
+
+    def failed(self, event: JobFailed) -> None:
+        """A job gave up: the user hears so, in plain words, at the next natural moment."""
+        job = self._jobs.get(event.job) or _Job(event.job, event.job, event.t, 0)
+        job.finished = True
+        if job.name not in self._done and job.stale is None:
+            self._ready.append((job, f"Sorry, I couldn't {job.task}: {event.reason}."))
+
+    def status(self) -> str | None:
+        """How the running jobs are going, from their progress, for "how is it going?"."""
+        running = [job for job in self._jobs.values() if not job.finished and job.stale is None]
+        if not running:
+            return None
+        parts = [
+            f"{job.task}: {job.progress} ({job.steps} step{'s' * (job.steps != 1)} so far)"
+            if job.progress
+            else f"{job.task}: just started"
+            for job in running
+        ]
+        return "Still on it. " + "; ".join(parts) + "."
 
     def next_moment(self, state: FloorState) -> float | None:
         if not self._ready:
@@ -107,7 +146,7 @@ class Weaver:
             return [Emit(ResultDropped(job=job.name, reason=job.stale))]
         # An urgent result interjects: said over the user if need be, and not stopped by them.
         purpose = SpeechPurpose.INTERJECTION if urgent else SpeechPurpose.ANNOUNCE
-        return [Emit(ResultWoven(job=job.name)), Say(f"About {job.task}: {self._summary(text)}", purpose)]
+        return [Emit(ResultWoven(job=job.name)), Say(text, purpose)]
 
     def _summary(self, text: str) -> str:
         """Whole sentences up to the word budget (the first one, if even it is longer, cut short)."""
