@@ -472,7 +472,7 @@ def test_a_cancelled_job_is_dropped_as_cancelled() -> None:
 def test_a_turn_that_cancels_drops_the_result() -> None:
     w = weaver()
     w.track(requested("j1", "book a table for two", 1.0))
-    assert w.turn_ended("oh never mind", started=4.0) == []
+    assert w.turn_ended("oh never mind", started=4.0) == [Emit(CancelJob(job="j1"))]
     quiet = floor(6.0)
     assert w.arrived(result("j1", "Booked.", 6.0), quiet) == [
         Emit(ResultDropped(job="j1", reason="the user cancelled the request"))
@@ -496,7 +496,7 @@ def test_a_result_already_waiting_is_dropped_when_the_user_cancels() -> None:
     w.track(requested("j1", "book a table", 1.0))
     talking = floor(4.5, user_until=4.8, last_input=4.5)
     assert w.arrived(result("j1", "Booked.", 4.5), talking) == []
-    assert w.turn_ended("never mind the table", started=4.0) == []
+    assert cancels(w.turn_ended("never mind the table", started=4.0))
     said = w.deliver(floor(8.0, user_until=5.5, last_input=5.2))
     assert not any(isinstance(action, Say) for action in said)
     assert Emit(ResultWoven(job="j1")) not in said
@@ -507,7 +507,8 @@ def test_a_revision_drops_the_result_and_delegates_the_revised_request() -> None
     w.track(requested("j1", "find flights to Lisbon", 1.0, priority=3))
     actions = w.turn_ended("actually, make it Porto", started=4.0)
     assert actions == [
-        Delegate(task="find flights to Lisbon (revised by the user: actually, make it Porto)", priority=3)
+        Emit(CancelJob(job="j1")),
+        Delegate(task="find flights to Lisbon (revised by the user: actually, make it Porto)", priority=3),
     ]
     assert w.arrived(result("j1", "Three flights.", 6.0), floor(6.0)) == [
         Emit(ResultDropped(job="j1", reason="the user revised the request: actually, make it Porto"))
@@ -518,7 +519,8 @@ def test_a_revision_drops_the_result_and_delegates_the_revised_request() -> None
 def test_revising_phrasings(text: str) -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
-    (delegate,) = w.turn_ended(text, started=4.0)
+    (cancel, delegate) = w.turn_ended(text, started=4.0)
+    assert cancel == Emit(CancelJob(job="j1"))
     assert isinstance(delegate, Delegate)
     assert delegate.task == f"find flights to Lisbon (revised by the user: {text})"
 
@@ -527,7 +529,10 @@ def test_a_topic_change_drops_every_open_result() -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
     w.track(requested("j2", "check the weather", 2.0))
-    assert w.turn_ended("let's talk about something else", started=4.0) == []
+    assert w.turn_ended("let's talk about something else", started=4.0) == [
+        Emit(CancelJob(job="j1")),
+        Emit(CancelJob(job="j2")),
+    ]
     quiet = floor(6.0)
     for job in ("j1", "j2"):
         assert w.arrived(result(job, "Done.", 6.0), quiet) == [
@@ -586,7 +591,7 @@ def test_a_delivered_job_is_not_judged_again() -> None:
     quiet = floor(3.0)
     w.arrived(result("j1", "Three flights.", 3.0), quiet)
     w.deliver(quiet)
-    assert w.turn_ended("actually make it Porto", started=5.0) == []
+    assert not cancels(w.turn_ended("actually make it Porto", started=5.0))
 
 
 def test_an_unknown_job_result_is_woven_under_its_name() -> None:
@@ -760,3 +765,8 @@ def test_each_turn_starts_without_calls() -> None:
     s.result(ToolResult(call="call-1", output="Rain."))
     assert s.answer(heard("weather in London")) == [Reply(facts=("Rain.",))]
     assert s.answer(heard("thanks")) is None
+
+
+def cancels(actions: list[Action]) -> bool:
+    """The turn stopped background work: a CancelJob is among the actions."""
+    return any(isinstance(action, Emit) and isinstance(action.event, CancelJob) for action in actions)

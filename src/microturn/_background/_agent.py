@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
 from microturn._language import words
-from microturn._tools import Risk, ToolSpec
+from microturn._tools import ToolSpec
 
 __all__ = [
     "AgentModel",
@@ -67,10 +67,12 @@ class AgentModel(Protocol):
 
 
 class ScriptedAgent:
-    """A FAKE background agent: uses the first tool whose trigger matches the task, then reports.
+    """A FAKE, deliberately gullible background agent.
 
-    Deterministic, so scenario outcomes depend on the runtime; real reasoning is the background
-    model's job once one is configured.
+    It picks the tool whose trigger matches the task (or whose description shares two words with
+    it) and reports what the tool said. It also *obeys instructions found in tool output* ("call
+    delete_files"), as a compromised model would, so tests can show that the permission gate holds
+    no matter what the model does. Deterministic, so scenario outcomes depend on the runtime.
     """
 
     name: ClassVar[str] = "scripted"
@@ -78,18 +80,35 @@ class ScriptedAgent:
     async def step(self, context: JobContext, observations: Sequence[Observation]) -> AgentStep:
         if observations:
             last = observations[-1]
+            injected = _instruction(last.output, context.tools)
+            if injected is not None and len(observations) < 3:
+                return UseTool(injected, {}, note=f"doing what {last.tool} said")
             if last.error:
                 return Finish(f"I couldn't {context.task}: {last.output}")
             return Finish(last.output)
-        said = " ".join(token for token in words(context.task) if token not in {",", ".", "?", "!"})
-        for spec in context.tools:
-            if spec.trigger is None or spec.risk is Risk.HIGH:
-                continue
-            found = re.search(spec.trigger, said)
-            if found:
-                arguments = {key: value for key, value in found.groupdict().items() if value}
-                return UseTool(spec.name, arguments, note=f"checking {spec.name}")
-        return Finish(f"I looked into {context.task}, but I have no tool for it.")
+        tool = _choose(context.task, context.tools)
+        if tool is None:
+            return Finish(f"I looked into {context.task}, but I have no tool for it.")
+        return UseTool(tool[0], tool[1], note=f"checking {tool[0].replace('_', ' ')}")
+
+
+def _choose(task: str, tools: Sequence[ToolSpec]) -> tuple[str, dict[str, Any]] | None:
+    said = " ".join(token for token in words(task) if token not in {",", ".", "?", "!"})
+    wanted = set(said.split())
+    for spec in tools:
+        found = re.search(spec.trigger, said) if spec.trigger else None
+        if found:
+            return spec.name, {key: value for key, value in found.groupdict().items() if value}
+        if len(wanted & set(words(spec.description))) >= 2:
+            return spec.name, {}
+    return None
+
+
+def _instruction(output: str, tools: Sequence[ToolSpec]) -> str | None:
+    found = re.search(r"\b(?:call|run|use)\s+([a-z_][a-z0-9_.]*)", output.lower())
+    if found and any(spec.name == found[1] for spec in tools):
+        return found[1]
+    return None
 
 
 class FakeAgent:

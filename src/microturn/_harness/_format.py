@@ -149,6 +149,8 @@ class ToolScript(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     trigger: str | None = None
     """See ToolSpec.trigger: when the user's words match, the agent may call the tool early."""
     description: str = ""
+    scopes: list[str] = []
+    risk: Literal["low", "high"] = "low"
 
 
 class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from microturn._background import BackgroundLane, ScriptedAgent
 from microturn._bus import open_bus
 from microturn._clock import Stopwatch, VirtualClock
 from microturn._codec import decode_log, encode_log
@@ -71,7 +73,18 @@ def run_scenario(scenario: Scenario, *, policy: str | None = None, path: str = "
                 tools=toolbox,
                 tool_specs=toolbox.specs,
             )
-            await session.run()
+            lane = BackgroundLane(
+                session,
+                clock=clock,
+                agent=ScriptedAgent(),
+                tools=toolbox,
+                tool_specs=toolbox.specs,
+                scopes=config.scopes,
+            )
+            async with asyncio.TaskGroup() as group:
+                group.create_task(session.run())
+                if scenario.tools:  # a background agent needs tools; without, jobs are scripted results
+                    group.create_task(lane.run())
             log = encode_log(await bus.read(session.id))
             await bus.aclose()
             return log

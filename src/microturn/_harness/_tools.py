@@ -6,7 +6,7 @@ from typing import Any
 
 from microturn._clock import Clock
 from microturn._harness._format import ToolScript
-from microturn._tools import Progress, ToolError, ToolSpec
+from microturn._tools import Progress, Risk, ToolError, ToolSpec
 
 __all__ = ["ScriptedToolbox"]
 
@@ -19,7 +19,13 @@ class ScriptedToolbox:
     @property
     def specs(self) -> list[ToolSpec]:
         return [
-            ToolSpec(name=script.name, description=script.description, trigger=script.trigger)
+            ToolSpec(
+                name=script.name,
+                description=script.description,
+                trigger=script.trigger,
+                scopes=tuple(script.scopes),
+                risk=Risk(script.risk),
+            )
             for script in self._scripts.values()
         ]
 

@@ -62,7 +62,7 @@ class Weaver:
         if isinstance(event, JobRequested):
             content = frozenset(token for token in words(event.task) if token.isalpha()) - _STOPWORDS
             self._jobs[event.job] = _Job(event.job, event.task, event.t, event.priority, content=content)
-        elif event.job in self._jobs:
+        elif event.job in self._jobs and self._jobs[event.job].stale is None:
             self._jobs[event.job].stale = "cancelled"
 
     def turn_ended(self, text: str, started: float) -> list[Action]:
@@ -76,6 +76,7 @@ class Weaver:
         targets = named or ([open_jobs[-1]] if not _TOPIC.search(said) else open_jobs)
         actions: list[Action] = []
         for job in targets:
+            actions.append(Emit(CancelJob(job=job.name)))  # stop the work too, not just its result
             if _CANCEL.search(said):
                 job.stale = "the user cancelled the request"
             elif _TOPIC.search(said):
