@@ -9,9 +9,9 @@ from microturn._bus import open_bus
 from microturn._clock import VirtualClock
 from microturn._codec import decode_log, encode_log
 from microturn._config import SessionConfig
-from microturn._events import EndSession, Event, SessionStarted
+from microturn._events import EndSession, Event, Overlap, SessionStarted, Silence
 from microturn._floor import FloorState
-from microturn._session import RUNTIME_SOURCES, Session
+from microturn._session import LOOP, RUNTIME_SOURCES, Session
 from microturn._tools import Progress
 from microturn.errors import MalformedEvent, ReplayMismatch
 
@@ -21,30 +21,61 @@ _EPSILON = 1e-9
 
 
 class ReplaySource:
-    """Feeds a log's outside input (everything not produced by the runtime) back at its event times."""
+    """Feeds a log's outside input (everything not produced by the runtime) back where it came in.
+
+    An input is handed over at its event time *and* once the replayed log has caught up with where
+    it was recorded: when work of the runtime's own (a word the model streamed, a step of a job)
+    and an outside input share a moment, only the log knows which came first.
+    """
+
+    _PATIENCE = 1000  # passes at one moment before a held input is released anyway (a diverging replay)
 
     def __init__(self, events: list[Event]) -> None:
-        self._inputs = [event for event in events if event.source not in RUNTIME_SOURCES]
-        if not any(isinstance(event, EndSession) for event in self._inputs):
+        self._inputs: list[tuple[Event, int]] = []
+        for index, event in enumerate(events):
+            if event.source in RUNTIME_SOURCES:
+                continue
+            position = index
+            while position > 0 and _fact_of(events[position - 1], event):
+                position -= 1  # facts the input completed (a silence it ended) were logged before it
+            self._inputs.append((event, position))
+        if not any(isinstance(event, EndSession) for event, _ in self._inputs):
             # A log cut short (a crash) has no end: end the replay where the log ends, so it terminates
             # and the comparison shows what is missing.
             last = events[-1].t if events else 0.0
-            self._inputs.append(EndSession(reason="log ended", t=last, source=self.name))
+            self._inputs.append((EndSession(reason="log ended", t=last, source=self.name), len(events)))
         self._next = 0
+        self._session: Session | None = None
+        self._held = 0
 
     @property
     def name(self) -> str:
         return "replay"
 
+    def attach(self, session: Session) -> None:
+        self._session = session
+
     def next_awake(self, state: FloorState) -> float | None:
-        return self._inputs[self._next].t if self._next < len(self._inputs) else None
+        return self._inputs[self._next][0].t if self._next < len(self._inputs) else None
 
     def poll(self, now: float, state: FloorState) -> list[Event | bytes]:
         due: list[Event | bytes] = []
-        while self._next < len(self._inputs) and self._inputs[self._next].t <= now + _EPSILON:
-            due.append(self._inputs[self._next])
+        while self._next < len(self._inputs):
+            event, position = self._inputs[self._next]
+            if event.t > now + _EPSILON:
+                break
+            caught_up = self._session is None or self._session.log_length >= position
+            if not caught_up and self._held < self._PATIENCE:
+                self._held += 1
+                break
+            self._held = 0
+            due.append(event)
             self._next += 1
         return due
+
+
+def _fact_of(previous: Event, event: Event) -> bool:
+    return isinstance(previous, Silence | Overlap) and previous.source == LOOP and previous.t == event.t
 
 
 class _RecordedTools:
@@ -69,15 +100,17 @@ def replay_log(data: bytes) -> bytes:
 
     async def main() -> bytes:
         bus = open_bus("memory")
+        source = ReplaySource(events)
         session = Session(
             bus=bus,
             clock=clock,
             config=config,
             session_id=started.session,
-            sources=[ReplaySource(events)],
+            sources=[source],
             tools=_RecordedTools(),
             tool_specs=started.tools,
         )
+        source.attach(session)
         await session.run()
         log = encode_log(await bus.read(session.id))
         await bus.aclose()

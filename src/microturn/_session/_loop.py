@@ -144,6 +144,7 @@ class Session:
         self._wake = asyncio.Event()
         self._start: float | None = None
         self._turn_events: list[Event] = []
+        self._recorded = 0
         self._last_decision = 0.0
         self._counter = 0  # utterances, jobs and tool calls are numbered in one deterministic sequence
         self._generations: list[asyncio.Task[None]] = []  # streaming into the current utterance, in order
@@ -308,8 +309,14 @@ class Session:
             await self._act(action, stored)
         return stored
 
+    @property
+    def log_length(self) -> int:
+        """How many events the session has recorded in its log."""
+        return self._recorded
+
     async def _record(self, event: Event) -> Event:
         stored = await self._bus.publish(self.id, event)
+        self._recorded += 1
         self.timeline.feed(stored)
         self._turn_events.append(stored)
         return stored

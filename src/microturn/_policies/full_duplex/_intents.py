@@ -88,7 +88,8 @@ _PROGRESS = re.compile(
 )
 _DELEGATE = re.compile(
     r"^(?:(?:can|could|would) you (?:please )?|please |i need you to |go and )?"
-    r"(?P<task>(?:find|look up|search for|research|look into|book|compare|plan|figure out|work out|check on)\b.+)$"
+    r"(?P<task>(?:find|look up|search for|research|look into|book|compare|plan|figure out|work out|check on"
+    r"|send|email|write to|order|buy|pay|delete|clean up|organi[sz]e)\b.+)$"
 )
 _YES = frozenset("yes yeah yep sure ok okay go ahead do it approved approve please fine alright".split())
 _NO = frozenset("no nope don't dont not stop cancel never wait".split())

@@ -337,14 +337,15 @@ class FullDuplexPolicy:
         self._turn_started = None
         self._turn_deadline = None
         actions: list[Action] = [*self._flush_cues()]
+        if self._asked is not None and (verdict := yes_or_no(text)) is not None:
+            # "yes" is an answer here, not a backchannel
+            return [*actions, Dismiss(), *self._decided(verdict, "the user said " + ("yes" if verdict else "no"))]
         if self._live is None and is_backchannel(text):
             # Nothing to answer. If it cut us off, it was a false interruption: go on where we were.
             actions.append(Dismiss())
             if self._cut_by_user:
                 actions.append(Resume())
             return actions
-        if self._asked is not None and (verdict := yes_or_no(text)) is not None:
-            return [*actions, Dismiss(), *self._decided(verdict, "the user said " + ("yes" if verdict else "no"))]
         actions += self._weaver.turn_ended(text, started)
         intent = parse_intent(text)
         if isinstance(intent, AskProgress | DelegateTask):
