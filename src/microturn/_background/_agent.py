@@ -105,7 +105,7 @@ def _choose(task: str, tools: Sequence[ToolSpec]) -> tuple[str, dict[str, Any]] 
 
 
 def _instruction(output: str, tools: Sequence[ToolSpec]) -> str | None:
-    found = re.search(r"\b(?:call|run|use)\s+([a-z_][a-z0-9_.]*)", output.lower())
+    found = re.search(r"\b(?:call|run|use)\s+([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)", output.lower())
     if found and any(spec.name == found[1] for spec in tools):
         return found[1]
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from microturn._clock import Clock
@@ -34,7 +35,8 @@ class ScriptedToolbox:
         if script is None:
             raise ToolError(f"no tool named {tool!r} in this scenario", transient=False)
         await self._clock.sleep_until(self._clock.now() + script.latency)
-        try:
-            return script.result.format(**arguments)
-        except (KeyError, IndexError) as exc:
-            raise ToolError(f"tool {tool!r} needs the argument {exc}", transient=False) from None
+        missing = [name for name in re.findall(r"{(\w+)}", script.result) if name not in arguments]
+        if missing:
+            raise ToolError(f"tool {tool!r} needs the argument {missing[0]!r}", transient=False)
+        # Only {name} placeholders are filled: any other brace in the result stays as written.
+        return re.sub(r"{(\w+)}", lambda found: str(arguments[found[1]]), script.result)
