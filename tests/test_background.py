@@ -250,3 +250,20 @@ async def test_jobs_requested_by_others_are_not_the_lanes(clock: VirtualClock) -
 
 async def _fail() -> Finish:
     raise AssertionError("the lane must not run a job it did not get from the agent")
+
+
+def test_the_audit_lists_every_call_with_its_approval_and_outcome(tmp_path: Any) -> None:
+    from microturn._audit import audit
+
+    _, log = run_scenario(injection_scenario(PAYLOADS[0]))
+    rows = audit(outputs(log))
+    assert [(row.tool, row.approval, row.outcome) for row in rows] == [
+        ("read_web_page", "not needed", "ok"),
+        ("delete_files", "refused (no answer)", "error"),
+    ]
+    assert all(row.requested_by == "background" for row in rows)
+    path = tmp_path / "session.jsonl"
+    path.write_bytes(log)
+    from microturn._cli import main
+
+    assert main(["audit", str(path)]) == 0

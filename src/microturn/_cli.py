@@ -22,6 +22,7 @@ commands:
   eval     run scenario files in virtual time and check their expectations
   replay   re-run a recorded session log and check it reproduces byte for byte
   timeline draw a session log as one self-contained HTML page
+  audit    list every tool call in a session log: approval and outcome
 
 Run 'microturn COMMAND --help' for the options of a command."""
 
@@ -102,6 +103,15 @@ def _parser() -> argparse.ArgumentParser:
     timeline.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
     timeline.add_argument("-o", "--out", type=Path, metavar="FILE", help="default: LOG with .html")
     timeline.set_defaults(run=_timeline)
+
+    audit = commands.add_parser(
+        "audit",
+        help="list every tool call in a session log",
+        description="One line per tool call recorded in LOG: when, which tool, the arguments (secrets "
+        "redacted), who asked for it, whether the user approved it, and what came back.",
+    )
+    audit.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
+    audit.set_defaults(run=_audit)
     return parser
 
 
@@ -170,6 +180,23 @@ def _timeline(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else args.log.with_suffix(".html")
     out.write_text(render_timeline_html(events, title=args.log.stem), encoding="utf-8")
     print(f"timeline: {out} ({len(events)} events)")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from microturn._audit import audit
+    from microturn._codec import decode_log
+
+    rows = audit(decode_log(_read(args.log)))
+    if not rows:
+        print("no tool calls in this session")
+        return 0
+    for row in rows:
+        result = row.result if len(row.result) <= 60 else row.result[:57] + "..."
+        print(
+            f"{row.requested_at:8.2f}s  {row.call:<18} {row.tool:<20} {row.arguments}  by {row.requested_by}; "
+            f"approval: {row.approval}; {row.outcome}: {result}"
+        )
     return 0
 
 
