@@ -58,6 +58,15 @@ def _parser() -> argparse.ArgumentParser:
     _session_options(chat)
     chat.add_argument("--record", type=Path, metavar="FILE", help="write the session log here when you quit")
     chat.add_argument(
+        "--grant",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="let tools touch SCOPE (files:read, code:run, ...; '*' for all); repeat for more. "
+        "High-risk tools still ask you first.",
+    )
+    chat.add_argument("--workspace", type=Path, metavar="DIR", help="the folder the file tools may search and read")
+    chat.add_argument(
         "--log-dir",
         type=Path,
         metavar="DIR",
@@ -128,8 +137,10 @@ def _session_options(parser: argparse.ArgumentParser) -> None:
 def _chat(args: argparse.Namespace) -> int:
     from microturn._console import run_chat
 
-    config = SessionConfig(policy=args.policy, model=args.model, tick=args.tick, speaking_rate=args.rate)
-    run_chat(config=config, record=args.record, log_dir=args.log_dir)
+    config = SessionConfig(
+        policy=args.policy, model=args.model, tick=args.tick, speaking_rate=args.rate, scopes=list(args.grant)
+    )
+    run_chat(config=config, record=args.record, log_dir=args.log_dir, workspace=args.workspace)
     return 0
 
 

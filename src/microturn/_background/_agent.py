@@ -100,8 +100,16 @@ def _choose(task: str, tools: Sequence[ToolSpec]) -> tuple[str, dict[str, Any]] 
         if found:
             return spec.name, {key: value for key, value in found.groupdict().items() if value}
         if len(wanted & set(words(spec.description))) >= 2:
-            return spec.name, {}
+            return spec.name, _fill(spec, said)
     return None
+
+
+def _fill(spec: ToolSpec, said: str) -> dict[str, Any]:
+    """Required text arguments get the task's last word ("search files about *scenarios*"): a fake's guess."""
+    required = spec.parameters.get("required", [])
+    properties = spec.parameters.get("properties", {})
+    last = said.split()[-1] if said.split() else ""
+    return {name: last for name in required if properties.get(name, {}).get("type") == "string"}
 
 
 def _instruction(output: str, tools: Sequence[ToolSpec]) -> str | None:

@@ -10,6 +10,7 @@ from prompt_toolkit import print_formatted_text
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
+from microturn._background import BackgroundLane, ScriptedAgent
 from microturn._bus import EventBus, Start, open_bus
 from microturn._clock import Clock, SystemClock, run_with_clock
 from microturn._codec import encode_log
@@ -17,6 +18,7 @@ from microturn._config import SessionConfig
 from microturn._console._transcript import SHOWN
 from microturn._console._transport import SOURCE, ConsoleTransport
 from microturn._session import Session
+from microturn._toolkit import ToolRegistry, builtin_tools
 from microturn.errors import ConfigError
 
 __all__ = ["banner", "chat", "run_chat"]
@@ -31,6 +33,7 @@ async def chat(
     terminal_input: Input | None = None,
     terminal_output: Output | None = None,
     session_id: str | None = None,
+    tools: ToolRegistry | None = None,
 ) -> None:
     """Chat in the terminal until the user quits; then write the session log to ``record`` if given.
 
@@ -38,7 +41,18 @@ async def chat(
     ``session_id`` defaults to one named after the start time, so chats on a durable bus never share
     a log.
     """
-    session = Session(bus=bus, clock=clock, config=config, session_id=session_id or _new_id(clock))
+    toolbox = tools or ToolRegistry()
+    session = Session(
+        bus=bus,
+        clock=clock,
+        config=config,
+        session_id=session_id or _new_id(clock),
+        tools=toolbox,
+        tool_specs=toolbox.specs,
+    )
+    lane = BackgroundLane(
+        session, clock=clock, agent=ScriptedAgent(), tools=toolbox, tool_specs=toolbox.specs, scopes=config.scopes
+    )
     # Subscribe before the session runs, so the console misses nothing the agent says.
     events = await bus.subscribe(session.id, SOURCE, start=Start.NEW, kinds=SHOWN)
     console = ConsoleTransport(
@@ -47,6 +61,7 @@ async def chat(
     try:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(session.run())
+            tasks.create_task(lane.run())
             tasks.create_task(console.run(events))
     finally:
         events.close()
@@ -68,8 +83,12 @@ def run_chat(
     terminal_input: Input | None = None,
     terminal_output: Output | None = None,
     session_id: str | None = None,
+    workspace: Path | None = None,
 ) -> None:
     """:func:`chat` on the event loop ``clock`` needs; real time unless told otherwise.
+
+    The built-in tools (calculator, clock, sandboxed Python, and the files under ``workspace`` if
+    given) are available, within the scopes ``config`` grants.
 
     Without a ``bus`` it opens (and closes) a memory bus of its own, journalled to ``log_dir`` if given.
     """
@@ -88,6 +107,7 @@ def run_chat(
                 terminal_input=terminal_input,
                 terminal_output=terminal_output,
                 session_id=session_id,
+                tools=builtin_tools(clock=chat_clock, workspace=workspace),
             )
         finally:
             if bus is None:
