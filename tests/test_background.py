@@ -267,3 +267,22 @@ def test_the_audit_lists_every_call_with_its_approval_and_outcome(tmp_path: Any)
     from microturn._cli import main
 
     assert main(["audit", str(path)]) == 0
+
+
+async def test_combined_toolboxes_route_each_call_to_the_one_with_the_tool() -> None:
+    from microturn._tools import CombinedToolbox, ToolError
+
+    class Box:
+        def __init__(self, name: str) -> None:
+            self.specs = [ToolSpec(name=name)]
+
+        async def call(self, tool: str, arguments: dict[str, Any], *, progress: Any = None) -> str:
+            return f"{tool} ran"
+
+    both = CombinedToolbox([Box("a"), Box("b")])
+    assert [spec.name for spec in both.specs] == ["a", "b"]
+    assert await both.call("b", {}) == "b ran"
+    with pytest.raises(ToolError, match="no tool named 'c'; available: a, b"):
+        await both.call("c", {})
+    with pytest.raises(ToolError, match="two toolboxes offer a tool named 'a'"):
+        CombinedToolbox([Box("a"), Box("a")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from microturn._config import SessionConfig
 from microturn._models import MODELS
 from microturn._policies import POLICIES
-from microturn.errors import MicroturnError
+from microturn.errors import ConfigError, MicroturnError
 
 __all__ = ["main"]
 
@@ -66,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
         "High-risk tools still ask you first.",
     )
     chat.add_argument("--workspace", type=Path, metavar="DIR", help="the folder the file tools may search and read")
+    chat.add_argument(
+        "--mcp",
+        action="append",
+        default=[],
+        metavar="NAME=COMMAND",
+        help="offer the tools of an MCP server started with COMMAND over stdio, e.g. "
+        "--mcp 'time=python -m mcp_server_time' (needs microturn[mcp]); each call asks you first",
+    )
     chat.add_argument(
         "--log-dir",
         type=Path,
@@ -140,7 +149,13 @@ def _chat(args: argparse.Namespace) -> int:
     config = SessionConfig(
         policy=args.policy, model=args.model, tick=args.tick, speaking_rate=args.rate, scopes=list(args.grant)
     )
-    run_chat(config=config, record=args.record, log_dir=args.log_dir, workspace=args.workspace)
+    servers: dict[str, list[str]] = {}
+    for spec in args.mcp:
+        name, _, command = spec.partition("=")
+        if not name or not command.strip():
+            raise ConfigError(f"--mcp wants NAME=COMMAND, got {spec!r}")
+        servers[name] = shlex.split(command)
+    run_chat(config=config, record=args.record, log_dir=args.log_dir, workspace=args.workspace, mcp_servers=servers)
     return 0
 
 

@@ -14,7 +14,7 @@ import msgspec
 
 from microturn.errors import AdapterError
 
-__all__ = ["FakeToolbox", "NoTools", "Progress", "Risk", "ToolError", "ToolSpec", "Toolbox"]
+__all__ = ["CombinedToolbox", "FakeToolbox", "NoTools", "Progress", "Risk", "ToolError", "ToolSpec", "Toolbox"]
 
 Progress = Callable[[str], Awaitable[None]]
 """Where a tool streams partial results while it runs."""
@@ -67,3 +67,28 @@ class FakeToolbox:
 
     async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
         return await self._handler(tool, arguments)
+
+
+class _Described(Toolbox, Protocol):
+    @property
+    def specs(self) -> list[ToolSpec]: ...
+
+
+class CombinedToolbox:
+    """Several toolboxes as one (built-ins and MCP servers): each call goes to the one that has the tool."""
+
+    def __init__(self, toolboxes: list[_Described]) -> None:
+        self._owners: dict[str, _Described] = {}
+        for toolbox in toolboxes:
+            for spec in toolbox.specs:
+                if spec.name in self._owners:
+                    raise ToolError(f"two toolboxes offer a tool named {spec.name!r}", transient=False)
+                self._owners[spec.name] = toolbox
+        self.specs = [spec for toolbox in toolboxes for spec in toolbox.specs]
+
+    async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
+        owner = self._owners.get(tool)
+        if owner is None:
+            available = ", ".join(sorted(self._owners)) or "none"
+            raise ToolError(f"no tool named {tool!r}; available: {available}", transient=False)
+        return await owner.call(tool, arguments, progress=progress)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from prompt_toolkit import print_formatted_text
 from prompt_toolkit.input import Input
@@ -17,8 +19,10 @@ from microturn._codec import encode_log
 from microturn._config import SessionConfig
 from microturn._console._transcript import SHOWN
 from microturn._console._transport import SOURCE, ConsoleTransport
+from microturn._mcp import open_mcp_toolbox
 from microturn._session import Session
 from microturn._toolkit import ToolRegistry, builtin_tools
+from microturn._tools import CombinedToolbox
 from microturn.errors import ConfigError
 
 __all__ = ["banner", "chat", "run_chat"]
@@ -33,7 +37,7 @@ async def chat(
     terminal_input: Input | None = None,
     terminal_output: Output | None = None,
     session_id: str | None = None,
-    tools: ToolRegistry | None = None,
+    tools: CombinedToolbox | ToolRegistry | None = None,
 ) -> None:
     """Chat in the terminal until the user quits; then write the session log to ``record`` if given.
 
@@ -84,11 +88,13 @@ def run_chat(
     terminal_output: Output | None = None,
     session_id: str | None = None,
     workspace: Path | None = None,
+    mcp_servers: dict[str, list[str]] | None = None,
 ) -> None:
     """:func:`chat` on the event loop ``clock`` needs; real time unless told otherwise.
 
     The built-in tools (calculator, clock, sandboxed Python, and the files under ``workspace`` if
-    given) are available, within the scopes ``config`` grants.
+    given) are available, with the tools of the MCP servers named in ``mcp_servers`` (name -> command),
+    within the scopes ``config`` grants; MCP tools are high risk, so each call asks the user first.
 
     Without a ``bus`` it opens (and closes) a memory bus of its own, journalled to ``log_dir`` if given.
     """
@@ -99,16 +105,21 @@ def run_chat(
     async def main() -> None:
         chat_bus = bus or open_bus("memory", log_dir=log_dir)
         try:
-            await chat(
-                config=config,
-                clock=chat_clock,
-                bus=chat_bus,
-                record=record,
-                terminal_input=terminal_input,
-                terminal_output=terminal_output,
-                session_id=session_id,
-                tools=builtin_tools(clock=chat_clock, workspace=workspace),
-            )
+            async with contextlib.AsyncExitStack() as servers:
+                toolboxes: list[Any] = [builtin_tools(clock=chat_clock, workspace=workspace)]
+                for name, command in (mcp_servers or {}).items():
+                    server = open_mcp_toolbox(command, name=name, clock=chat_clock, scopes=())
+                    toolboxes.append(await servers.enter_async_context(server))
+                await chat(
+                    config=config,
+                    clock=chat_clock,
+                    bus=chat_bus,
+                    record=record,
+                    terminal_input=terminal_input,
+                    terminal_output=terminal_output,
+                    session_id=session_id,
+                    tools=CombinedToolbox(toolboxes),
+                )
         finally:
             if bus is None:
                 await chat_bus.aclose()
