@@ -26,14 +26,12 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from microturn._actions import Action, Delegate, Dismiss, Emit, Reply, Resume, Say, Stop
 from microturn._events import (
     AgentSpeechEnded,
     AgentSpeechStarted,
-    ApprovalDecided,
     ApprovalRequested,
     CancelJob,
     CueFired,
@@ -46,9 +44,6 @@ from microturn._events import (
     JobResult,
     Modality,
     SpeechPurpose,
-    TimerCancelled,
-    TimerFired,
-    TimerSet,
     ToolCalled,
     ToolResult,
     UserErase,
@@ -58,6 +53,7 @@ from microturn._events import (
 from microturn._floor import FloorState
 from microturn._language import Shape, is_backchannel, shape, words
 from microturn._policies._base import MicroTurn
+from microturn._policies.full_duplex._approvals import Approvals
 from microturn._policies.full_duplex._cues import Cue, Hit
 from microturn._policies.full_duplex._intents import (
     AskProgress,
@@ -70,37 +66,17 @@ from microturn._policies.full_duplex._intents import (
     StopTimers,
     TimerRequest,
     parse_intent,
-    yes_or_no,
 )
 from microturn._policies.full_duplex._speculation import Speculator
+from microturn._policies.full_duplex._timers import Timers
 from microturn._policies.full_duplex._weaving import Weaver
 from microturn.errors import ConfigError
 
 __all__ = ["FullDuplexPolicy"]
 
 _BACKCHANNEL_WORDS = ("mm-hm", "yeah", "right", "okay")
-_TIMER_PAUSE = 0.3  # a timer due while the user talks waits for a pause this long
 _LIVE_PAUSE = 0.3  # in a live mode, a phrase shorter than the chunk is said after a pause this long
 _NOT_STOPPED_BY_USER = frozenset({SpeechPurpose.BACKCHANNEL, SpeechPurpose.INTERJECTION})
-
-
-@dataclass
-class _Timer:
-    name: str
-    scheduled: float
-    """When it is due by its schedule (a repeating timer keeps to it even if one firing waited)."""
-    request: TimerRequest
-    due: float = 0.0
-    """When it will fire: the schedule, or later while the user or the agent is talking."""
-    fired: int = 0
-
-    def __post_init__(self) -> None:
-        self.due = self.scheduled
-
-    @property
-    def held_back(self) -> bool:
-        """Overdue: it waited for the user (or the agent) to finish."""
-        return self.due > self.scheduled
 
 
 class FullDuplexPolicy:
@@ -146,10 +122,7 @@ class FullDuplexPolicy:
         self.backchannel_gap = backchannel_gap
         self.live_chunk_words = live_chunk_words
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
-        self._weaver_pause = weave_pause
-        self.approval_timeout = approval_timeout
-        self._to_ask: list[ApprovalRequested] = []  # high-risk calls to ask the user about
-        self._asked: tuple[str, float] | None = None  # the call asked about, and when
+        self._approvals = Approvals(timeout=approval_timeout, pause=weave_pause)
         self._speculator = Speculator(holding=holding_phrase)
 
         # The user's current turn
@@ -169,7 +142,7 @@ class FullDuplexPolicy:
         self._backchannel_count = 0
         self._last_backchannel = float("-inf")
         # Timers, cues, live mode
-        self._timers: dict[str, _Timer] = {}
+        self._timers = Timers()
         self._cues: list[Cue] = []
         self._names = 0
         self._live: StartLive | None = None
@@ -210,13 +183,13 @@ class FullDuplexPolicy:
         elif isinstance(event, JobFailed):
             self._weaver.failed(event)
         elif isinstance(event, ApprovalRequested):
-            self._to_ask.append(event)
+            self._approvals.requested(event)
         return ()
 
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         now = state.now
-        actions: list[Action] = [*self._fire_timers(state)]
-        if actions or any(timer.held_back for timer in self._timers.values()):
+        actions: list[Action] = [*self._timers.fire(state)]
+        if actions or self._timers.held_back:
             return actions  # a timer speaks now, or is overdue: anything else waits until it has been said
         if self._live is not None:
             if self._live_words and state.user_silent_for + 1e-9 >= _LIVE_PAUSE:
@@ -232,15 +205,14 @@ class FullDuplexPolicy:
             word = _BACKCHANNEL_WORDS[(self._backchannel_count - 1) % len(_BACKCHANNEL_WORDS)]
             actions.append(Say(word, SpeechPurpose.BACKCHANNEL))
         if not actions and not state.user_text.strip():
-            actions += self._approvals(state) or self._weaver.deliver(state)
+            actions += self._approvals.ask(state) or self._weaver.deliver(state)
         return actions
 
     def wake_at(self, state: FloorState) -> float | None:
-        moments = [timer.due for timer in self._timers.values()]
-        if self._asked is not None:
-            moments.append(self._asked[1] + self.approval_timeout)
-        elif self._to_ask:
-            moments.append(max(state.now, state.user_active_until + self._weaver_pause))
+        moments = self._timers.moments()
+        approval = self._approvals.moment(state)
+        if approval is not None:
+            moments.append(approval)
         if self._live is not None and self._live_words:
             moments.append(state.user_active_until + _LIVE_PAUSE)
         if state.user_text.strip() and self._turn_deadline is not None and not state.agent_speaking:
@@ -337,9 +309,9 @@ class FullDuplexPolicy:
         self._turn_started = None
         self._turn_deadline = None
         actions: list[Action] = [*self._flush_cues()]
-        if self._asked is not None and (verdict := yes_or_no(text)) is not None:
-            # "yes" is an answer here, not a backchannel
-            return [*actions, Dismiss(), *self._decided(verdict, "the user said " + ("yes" if verdict else "no"))]
+        answer = self._approvals.answer(text)
+        if answer is not None:  # "yes" answers the question asked: it is no backchannel here
+            return [*actions, Dismiss(), *answer]
         if self._live is None and is_backchannel(text):
             # Nothing to answer. If it cut us off, it was a false interruption: go on where we were.
             actions.append(Dismiss())
@@ -368,29 +340,6 @@ class FullDuplexPolicy:
             return answer
         return [Delegate(task=intent.task), Dismiss(), Say("On it. I'll tell you when I have something.")]
 
-    def _approvals(self, state: FloorState) -> list[Action]:
-        """Ask about the next high-risk call at a pause; a question left unanswered is a no."""
-        if self._asked is not None:
-            if state.now + 1e-9 >= self._asked[1] + self.approval_timeout and not state.agent_speaking:
-                return [*self._decided(False, "no answer"), Say("I didn't hear a yes, so I won't.")][:2]
-            return []
-        if not self._to_ask or state.agent_speaking or state.user_active:
-            return []
-        if state.last_user_input is not None and state.user_silent_for + 1e-9 < self._weaver_pause:
-            return []
-        request = self._to_ask.pop(0)
-        self._asked = (request.call, state.now)
-        details = ", ".join(f"{key} {value}" for key, value in request.arguments.items())
-        what = request.tool.replace("_", " ") + (f" ({details})" if details else "")
-        return [Say(f"May I {what}? Please say yes or no.")]
-
-    def _decided(self, granted: bool, reason: str) -> list[Action]:
-        assert self._asked is not None
-        call, _ = self._asked
-        self._asked = None
-        acknowledgement = "Okay, going ahead." if granted else "Okay, I won't."
-        return [Emit(ApprovalDecided(call=call, granted=granted, reason=reason)), Say(acknowledgement)]
-
     # --- backchannels --------------------------------------------------------------------------------
 
     def _backchannel_possible(self, state: FloorState) -> bool:
@@ -415,14 +364,10 @@ class FullDuplexPolicy:
 
     def _handle(self, intent: Intent, state: FloorState) -> list[Action]:
         if isinstance(intent, TimerRequest):
-            name = self._name("timer")
-            due = round(state.user_active_until + intent.seconds, 6)
-            self._timers[name] = _Timer(name, due, intent)
-            set_event = TimerSet(timer=name, due=due, text=intent.text, every=intent.every)
-            return [Dismiss(), Emit(set_event), Say(intent.ack)]
+            timer = self._timers.set(self._name("timer"), intent, due=state.user_active_until + intent.seconds)
+            return [Dismiss(), timer, Say(intent.ack)]
         if isinstance(intent, StopTimers):
-            stopped = [Emit(TimerCancelled(timer=name)) for name in self._timers]
-            self._timers.clear()
+            stopped = self._timers.cancel_all()
             return [Dismiss(), *stopped, Say("Okay, timers stopped." if stopped else "There is no timer.")]
         if isinstance(intent, CueRequest):
             cue = Cue(self._name("cue"), intent)
@@ -448,30 +393,6 @@ class FullDuplexPolicy:
     def _name(self, kind: str) -> str:
         self._names += 1
         return f"{kind}-{self._names}"
-
-    # --- timers ---------------------------------------------------------------------------------------
-
-    def _fire_timers(self, state: FloorState) -> list[Action]:
-        actions: list[Action] = []
-        for name, timer in list(self._timers.items()):
-            if state.now + 1e-9 < timer.due:
-                continue
-            if state.last_user_input is not None and state.user_silent_for + 1e-9 < _TIMER_PAUSE:
-                # Never over the user (nor into the gap between two words): at their next pause.
-                timer.due = round(max(state.now, state.user_active_until + _TIMER_PAUSE), 6)
-                continue
-            if state.agent_speaking and not actions:
-                continue  # nor over the agent's own answer: right after it (the next micro-turn)
-            timer.fired += 1
-            request = timer.request
-            text = request.text or f"{timer.fired * (request.every or 0):g} seconds."
-            actions += [Emit(TimerFired(timer=name, text=text)), Say(text, append=bool(actions))]
-            if request.every is None:
-                del self._timers[name]
-            else:
-                timer.scheduled = round(timer.scheduled + request.every, 6)
-                timer.due = max(timer.scheduled, state.now)
-        return actions
 
     # --- cues -----------------------------------------------------------------------------------------
 
