@@ -286,3 +286,60 @@ async def test_combined_toolboxes_route_each_call_to_the_one_with_the_tool() -> 
         await both.call("c", {})
     with pytest.raises(ToolError, match="two toolboxes offer a tool named 'a'"):
         CombinedToolbox([Box("a"), Box("a")])
+
+
+class ApproveAfterAsking:
+    """A test policy: calls a high-risk tool on Enter and approves it when the loop asks."""
+
+    name = "approve-after-asking"
+
+    def __init__(self, *, grant: bool) -> None:
+        self._grant = grant
+
+    def react(self, state: Any, event: Event) -> Sequence[Any]:
+        from microturn import CallTool, Emit, UserSubmit
+
+        if isinstance(event, UserSubmit):
+            return (CallTool("pay", {"amount": 5, "card_token": "tok-secret"}),)
+        if isinstance(event, ApprovalRequested):
+            return (Emit(ApprovalDecided(call=event.call, granted=self._grant, reason="test")),)
+        return ()
+
+    def decide(self, state: Any, turn: Any) -> Sequence[Any]:
+        return ()
+
+    def wake_at(self, state: Any) -> float | None:
+        return None
+
+
+@pytest.mark.parametrize("grant", [True, False])
+async def test_the_loop_runs_a_high_risk_call_only_after_the_interaction_layer_approves(
+    clock: VirtualClock, grant: bool
+) -> None:
+    from microturn import ToolCalled
+    from microturn.testing import run_session, typed
+
+    ran: list[dict[str, Any]] = []
+
+    async def pay(tool: str, arguments: dict[str, Any]) -> str:
+        ran.append(arguments)
+        return "paid"
+
+    specs = [ToolSpec(name="pay", scopes=("money",), risk=Risk.HIGH)]
+    _, log = await run_session(
+        clock,
+        [*typed("pay it", 1.0, submit_at=1.1), *end(4.0)],
+        policy=ApproveAfterAsking(grant=grant),  # type: ignore[arg-type]
+        tools=FakeToolbox(pay),
+        config=SessionConfig(policy="turn-based", scopes=["money"]),
+        tool_specs=specs,
+    )
+    (called,) = [e for e in log if isinstance(e, ToolCalled)]
+    assert called.arguments == {"amount": 5, "card_token": "[redacted]"}  # no secrets in the log
+    (result,) = [e for e in log if isinstance(e, ToolResult)]
+    if grant:
+        assert ran == [{"amount": 5, "card_token": "tok-secret"}]  # the tool itself gets the real value
+        assert (result.output, result.error) == ("paid", False)
+    else:
+        assert ran == []
+        assert (result.output, result.error) == ("not approved by the user: test", True)

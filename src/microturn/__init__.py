@@ -4,7 +4,7 @@ The public API is what this module exports; everything in ``_private`` modules m
 Errors live in :mod:`microturn.errors`; test helpers in :mod:`microturn.testing`.
 """
 
-from microturn._actions import Action, CallTool, Delegate, Reply, Say, Stop
+from microturn._actions import Action, CallTool, CancelTool, Delegate, Dismiss, Emit, Reply, Resume, Say, Stop
 from microturn._bus import EventBus, Start, StartAt, Subscription, SubscriptionStats, open_bus
 from microturn._clock import Clock, SystemClock, VirtualClock
 from microturn._codec import CODEC_VERSION, decode_event, decode_log, encode_event, encode_log
@@ -69,11 +69,14 @@ __all__ = [
     "AudioFrame",
     "CallTool",
     "CancelJob",
+    "CancelTool",
     "ChatModel",
     "Clock",
     "CueFired",
     "CueSet",
     "Delegate",
+    "Dismiss",
+    "Emit",
     "EndReason",
     "EndSession",
     "Event",
@@ -96,6 +99,7 @@ __all__ = [
     "Reply",
     "ResultDropped",
     "ResultWoven",
+    "Resume",
     "Say",
     "ScriptedModel",
     "Session",

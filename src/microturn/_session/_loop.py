@@ -52,7 +52,6 @@ from microturn._events import (
     AgentSpeechStarted,
     AgentWord,
     ApprovalDecided,
-    ApprovalRequested,
     EndReason,
     EndSession,
     Event,
@@ -62,15 +61,14 @@ from microturn._events import (
     SessionStarted,
     SpeechPurpose,
     StopOutput,
-    ToolCalled,
     ToolResult,
 )
 from microturn._floor import FloorState, FloorTracker
 from microturn._models import ChatModel, ModelRequest, make_model
-from microturn._permissions import Verdict, check, redact
 from microturn._policies import MicroTurn, Policy, make_policy
 from microturn._session._output import OutputStream
 from microturn._session._sources import Source
+from microturn._session._tool_calls import ToolCalls
 from microturn._timeline import Timeline
 from microturn._tools import NoTools, Toolbox, ToolSpec
 from microturn.errors import AdapterError, CodecError, SessionStalled, SlowConsumer
@@ -132,10 +130,15 @@ class Session:
         self._clock = clock
         self._policy = policy or make_policy(self.config.policy, self.config.policy_options)
         self._model = model or make_model(self.config.model)
-        self._tools = tools or NoTools()
         self._tool_specs = list(tool_specs)
-        self._specs = {spec.name: spec for spec in self._tool_specs}
-        self._awaiting_approval: dict[str, tuple[int, CallTool]] = {}  # high-risk calls waiting for a yes
+        self._tool_calls = ToolCalls(
+            toolbox=tools or NoTools(),
+            specs=self._tool_specs,
+            scopes=self.config.scopes,
+            emit=lambda event, cause: self._emit(event, cause=cause),
+            inject=lambda event: self.inject(event, source=TOOLS),
+            spawn=self._spawn,
+        )
         self._sources = list(sources)
         self._floor = FloorTracker(silence_min=self.config.silence_min)
         self._output = OutputStream(rate=self.config.speaking_rate)
@@ -149,7 +152,6 @@ class Session:
         self._counter = 0  # utterances, jobs and tool calls are numbered in one deterministic sequence
         self._generations: list[asyncio.Task[None]] = []  # streaming into the current utterance, in order
         self._cut: tuple[int, SpeechPurpose, str] | None = None  # the last cut-off utterance and its rest
-        self._tool_tasks: dict[str, asyncio.Task[None]] = {}  # running tool calls by call id
         self._task_group: asyncio.TaskGroup | None = None
         self._ended: str | None = None
 
@@ -299,12 +301,9 @@ class Session:
         if isinstance(stored, StopOutput):
             await self._act(Stop(EndReason.STOPPED), stored)
         if isinstance(stored, ApprovalDecided) and stored.source == AGENT:
-            await self._approval(stored)  # only the interaction layer's record counts, never other input
+            await self._tool_calls.decided(stored)  # only the interaction layer's record counts
         if isinstance(stored, ToolResult):
-            # Its result is in: the call is over (in a replay, the result comes from the log instead).
-            running = self._tool_tasks.pop(stored.call, None)
-            if running is not None:
-                running.cancel()
+            self._tool_calls.finished(stored)
         for action in self._policy.react(self.state, stored):
             await self._act(action, stored)
         return stored
@@ -391,23 +390,9 @@ class Session:
                 cause=cause,
             )
         elif isinstance(action, CallTool):
-            call = f"call-{self._next_number()}"
-            arguments = redact(action.arguments)
-            called = await self._emit(ToolCalled(call=call, tool=action.tool, arguments=arguments), cause=cause)
-            spec = self._specs.get(action.tool, ToolSpec(name=action.tool))
-            permission = check(spec, self.config.scopes)
-            if permission.verdict is Verdict.DENY:
-                await self._emit(ToolResult(call=call, output=f"not permitted: {permission.reason}", error=True))
-            elif permission.verdict is Verdict.ASK:
-                self._awaiting_approval[call] = (called.seq, action)
-                await self._emit(ApprovalRequested(call=call, tool=action.tool, arguments=arguments), cause=called)
-            else:
-                self._start_tool(called.seq, call, action)
+            await self._tool_calls.call(f"call-{self._next_number()}", action, cause)
         elif isinstance(action, CancelTool):
-            running = self._tool_tasks.pop(action.call, None)
-            if running is not None:
-                running.cancel()
-                await self._emit(ToolResult(call=action.call, output="cancelled", error=True), cause=cause)
+            await self._tool_calls.cancel(action.call, cause)
 
     async def _utterance(
         self,
@@ -467,34 +452,6 @@ class Session:
             output.finish_input()
             self._wake.set()
 
-    def _start_tool(self, called: int, call: str, action: CallTool) -> None:
-        task = self._spawn(self._call_tool(called, call, action))
-        self._tool_tasks[call] = task
-        task.add_done_callback(lambda _: self._forget_tool(call))
-
-    async def _approval(self, decided: ApprovalDecided) -> None:
-        """The interaction layer recorded the user's answer: run the waiting call, or refuse it."""
-        waiting = self._awaiting_approval.pop(decided.call, None)
-        if waiting is None:
-            return
-        called, action = waiting
-        if decided.granted:
-            self._start_tool(called, decided.call, action)
-        else:
-            refusal = f"not approved by the user{': ' + decided.reason if decided.reason else ''}"
-            await self._emit(ToolResult(call=decided.call, output=refusal, error=True), cause=decided)
-
-    def _forget_tool(self, call: str) -> None:
-        if call in self._tool_tasks:
-            del self._tool_tasks[call]
-
-    async def _call_tool(self, called: int, call: str, action: CallTool) -> None:
-        try:
-            result = ToolResult(call=call, output=await self._tools.call(action.tool, action.arguments), cause=called)
-        except AdapterError as exc:
-            result = ToolResult(call=call, output=str(exc), error=True, cause=called)
-        await self.inject(result, source=TOOLS)
-
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         assert self._task_group is not None, "actions run only while the session runs"
         return self._task_group.create_task(coroutine)
@@ -505,6 +462,5 @@ class Session:
 
     async def _shutdown(self, reason: str) -> None:
         await self._end_utterance(EndReason.STOPPED, None)
-        for task in tuple(self._tool_tasks.values()):
-            task.cancel()
+        self._tool_calls.cancel_all()
         await self._record(SessionEnded(reason=reason, t=self.now(), source=LOOP))

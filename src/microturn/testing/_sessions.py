@@ -15,7 +15,7 @@ from microturn._floor import FloorState
 from microturn._models import ChatModel, ScriptedModel
 from microturn._policies import Policy, TurnBasedPolicy
 from microturn._session import Session
-from microturn._tools import Toolbox
+from microturn._tools import Toolbox, ToolSpec
 
 __all__ = ["Step", "TimedSource", "end", "run_session", "spoken", "typed"]
 
@@ -50,6 +50,7 @@ async def run_session(
     *,
     policy: Policy | None = None,
     tools: Toolbox | None = None,
+    tool_specs: Sequence[ToolSpec] = (),
     config: SessionConfig | None = None,
     model: ChatModel | None = None,
     driver: Callable[[Session], Coroutine[Any, Any, None]] | None = None,
@@ -66,6 +67,7 @@ async def run_session(
         policy=policy or TurnBasedPolicy(end_silence=0.8),
         model=model or ScriptedModel(),
         tools=tools,
+        tool_specs=tool_specs,
         sources=[TimedSource(steps)],
     )
     async with clock.timeout_at(clock.now() + GUARD), asyncio.TaskGroup() as group:

@@ -15,6 +15,7 @@ from microturn._actions import Action, CallTool, CancelTool, Dismiss, Reply, Say
 from microturn._events import SpeechPurpose, ToolCalled, ToolResult
 from microturn._floor import FloorState
 from microturn._language import words
+from microturn._tools import Risk
 
 __all__ = ["Speculator"]
 
@@ -35,8 +36,8 @@ class Speculator:
         said = " ".join(token for token in words(state.user_text) if token not in {",", ".", "?", "!"})
         actions: list[Action] = []
         for spec in state.tools:
-            if spec.trigger is None:
-                continue
+            if spec.trigger is None or spec.risk is Risk.HIGH:
+                continue  # speculation is for lookups: nothing that acts on the world runs early
             matches = list(re.finditer(spec.trigger, said))
             if not matches:
                 continue

@@ -1,0 +1,94 @@
+"""The tool calls the interaction loop makes: gated by the permission rule, run as tasks of the session.
+
+A call is recorded (arguments redacted), checked (scopes granted? high risk → wait for the user's
+yes), then run in the session's task group; its partial results and its result come back through
+the ingress like any outside input, so a replay feeds the recorded ones instead of calling again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from microturn._actions import CallTool
+from microturn._events import ApprovalDecided, ApprovalRequested, Event, ToolCalled, ToolProgress, ToolResult
+from microturn._permissions import Verdict, check, redact
+from microturn._tools import Toolbox, ToolSpec
+from microturn.errors import AdapterError
+
+__all__ = ["ToolCalls"]
+
+Emit = Callable[[Event, Event | None], Awaitable[Event]]
+Inject = Callable[[Event], Awaitable[Event]]
+Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
+
+
+class ToolCalls:
+    def __init__(
+        self, *, toolbox: Toolbox, specs: list[ToolSpec], scopes: list[str], emit: Emit, inject: Inject, spawn: Spawn
+    ) -> None:
+        self._toolbox = toolbox
+        self._specs = {spec.name: spec for spec in specs}
+        self._scopes = scopes
+        self._emit = emit
+        self._inject = inject
+        self._spawn = spawn
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._waiting: dict[str, tuple[int, CallTool]] = {}  # high-risk calls waiting for the user's yes
+
+    async def call(self, call: str, action: CallTool, cause: Event | None) -> None:
+        arguments = redact(action.arguments)
+        called = await self._emit(ToolCalled(call=call, tool=action.tool, arguments=arguments), cause)
+        permission = check(self._specs.get(action.tool, ToolSpec(name=action.tool)), self._scopes)
+        if permission.verdict is Verdict.DENY:
+            await self._emit(ToolResult(call=call, output=f"not permitted: {permission.reason}", error=True), called)
+        elif permission.verdict is Verdict.ASK:
+            self._waiting[call] = (called.seq, action)
+            await self._emit(ApprovalRequested(call=call, tool=action.tool, arguments=arguments), called)
+        else:
+            self._start(called.seq, call, action)
+
+    async def decided(self, decision: ApprovalDecided) -> None:
+        """The interaction layer recorded the user's answer: run the waiting call, or refuse it."""
+        waiting = self._waiting.pop(decision.call, None)
+        if waiting is None:
+            return
+        called, action = waiting
+        if decision.granted:
+            self._start(called, decision.call, action)
+        else:
+            refusal = "not approved by the user" + (f": {decision.reason}" if decision.reason else "")
+            await self._emit(ToolResult(call=decision.call, output=refusal, error=True), decision)
+
+    async def cancel(self, call: str, cause: Event | None) -> None:
+        running = self._running.pop(call, None)
+        if running is not None:
+            running.cancel()
+            await self._emit(ToolResult(call=call, output="cancelled", error=True), cause)
+
+    def finished(self, result: ToolResult) -> None:
+        """Its result is in: the call is over (in a replay, the result comes from the log instead)."""
+        running = self._running.pop(result.call, None)
+        if running is not None:
+            running.cancel()
+
+    def cancel_all(self) -> None:
+        for task in self._running.values():
+            task.cancel()
+
+    def _start(self, called: int, call: str, action: CallTool) -> None:
+        task = self._spawn(self._run(called, call, action))
+        self._running[call] = task
+        task.add_done_callback(lambda _: self._running.pop(call, None))
+
+    async def _run(self, called: int, call: str, action: CallTool) -> None:
+        async def progress(text: str) -> None:
+            await self._inject(ToolProgress(call=call, text=text, cause=called))
+
+        try:
+            output = await self._toolbox.call(action.tool, action.arguments, progress=progress)
+            result = ToolResult(call=call, output=output, cause=called)
+        except AdapterError as exc:
+            result = ToolResult(call=call, output=str(exc), error=True, cause=called)
+        await self._inject(result)
