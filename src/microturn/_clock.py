@@ -51,6 +51,10 @@ class Clock(Protocol):
         """Return when ``event`` is set or at ``deadline``, whichever comes first (no cancellation)."""
         ...
 
+    async def run_blocking(self, function: Callable[[], T]) -> T:
+        """Run CPU-bound work (a model step) and return its result once it is done, on this clock's time."""
+        ...
+
 
 class _LoopClock:
     """Shared behaviour: sleeping and timeouts ride on the event loop's timers."""
@@ -78,6 +82,9 @@ class SystemClock(_LoopClock):
 
     def now(self) -> float:
         return asyncio.get_running_loop().time()
+
+    async def run_blocking(self, function: Callable[[], T]) -> T:
+        return await asyncio.to_thread(function)
 
     def wall(self) -> float:
         return time.time()
@@ -112,6 +119,17 @@ class VirtualClock(_LoopClock):
 
     def new_event_loop(self) -> asyncio.AbstractEventLoop:
         return _VirtualEventLoop(self)
+
+    async def run_blocking(self, function: Callable[[], T]) -> T:
+        """Run the work at once, then charge the real time it took to virtual time.
+
+        A thread would let the clock jump over the work; instead the caller resumes exactly as much
+        virtual time later as the work really took, while everything else keeps its own schedule.
+        """
+        started = time.perf_counter()
+        result = function()
+        await self.sleep_until(self._now + (time.perf_counter() - started))
+        return result
 
     def run(self, main: Coroutine[Any, Any, T]) -> T:
         """Run ``main`` to completion on a fresh event loop driven by this clock."""

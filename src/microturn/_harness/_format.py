@@ -14,7 +14,7 @@ import msgspec
 import yaml
 
 from microturn._config import SessionConfig
-from microturn._models import make_model
+from microturn._models import MODELS
 from microturn._policies import make_policy
 from microturn.errors import ConfigError, ScenarioError
 
@@ -216,7 +216,8 @@ def _validate(scenario: Scenario, path: str) -> None:
     try:
         config = scenario.session_config()
         make_policy(config.policy, config.policy_options)
-        make_model(config.model)
+        if config.model not in MODELS:
+            raise ConfigError(f"unknown model {config.model!r}; choose one of: {', '.join(sorted(MODELS))}")
     except ConfigError as exc:
         raise ScenarioError(str(exc), path=path) from None
     for tool in scenario.tools:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
-__all__ = ["ChatModel", "ModelRequest"]
+__all__ = ["ChatModel", "ModelRequest", "Prefilling"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +31,10 @@ class ChatModel(Protocol):
     def stream(self, request: ModelRequest) -> AsyncIterator[str]:
         """The reply as text chunks; chunks may split words. Cancel the iteration to stop it."""
         ...
+
+
+@runtime_checkable
+class Prefilling(Protocol):
+    """A model that can take in the transcript ahead of a reply (so the reply computes only what is new)."""
+
+    async def prefill(self, request: ModelRequest) -> None: ...

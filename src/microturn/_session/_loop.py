@@ -64,7 +64,7 @@ from microturn._events import (
     ToolResult,
 )
 from microturn._floor import FloorState, FloorTracker
-from microturn._models import ChatModel, ModelRequest, make_model
+from microturn._models import ChatModel, ModelRequest, Prefilling, make_model
 from microturn._policies import MicroTurn, Policy, make_policy
 from microturn._session._output import OutputStream
 from microturn._session._sources import Source
@@ -129,7 +129,9 @@ class Session:
         self._bus = bus
         self._clock = clock
         self._policy = policy or make_policy(self.config.policy, self.config.policy_options)
-        self._model = model or make_model(self.config.model)
+        self._model = model or make_model(self.config.model, clock=clock)
+        self._prefilled = 0  # timeline length the model has taken in ahead of a reply
+        self._prefill: asyncio.Task[None] | None = None
         self._tool_specs = list(tool_specs)
         self._tool_calls = ToolCalls(
             toolbox=tools or NoTools(),
@@ -349,8 +351,19 @@ class Session:
         )
         self._last_decision = now
         self._turn_events.clear()
+        self._prefill_ahead()
         for action in self._policy.decide(self.state, turn):
             await self._act(action, None)
+
+    def _prefill_ahead(self) -> None:
+        """Think while listening: let the model take in the transcript so far, off the loop's path."""
+        if not isinstance(self._model, Prefilling) or self._generations:
+            return
+        if len(self.timeline) == self._prefilled or (self._prefill is not None and not self._prefill.done()):
+            return
+        self._prefilled = len(self.timeline)
+        request = ModelRequest(timeline=self.timeline.text, user_text="", elapsed=self.now(), wall=self._clock.wall())
+        self._prefill = self._spawn(self._model.prefill(request))
 
     # --- actions -----------------------------------------------------------------------------------
 

