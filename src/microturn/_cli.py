@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         description="A full-duplex text chat: your keystrokes stream to the agent as you type, its words "
         "stream back at a speaking rate, and typing while it talks interrupts it. Ctrl-D quits.",
     )
-    _session_options(chat)
+    _session_options(chat, model="embedded")
     chat.add_argument("--record", type=Path, metavar="FILE", help="write the session log here when you quit")
     chat.add_argument(
         "--grant",
@@ -133,10 +133,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _session_options(parser: argparse.ArgumentParser) -> None:
+def _session_options(parser: argparse.ArgumentParser, *, model: str | None = None) -> None:
     defaults = SessionConfig()
     parser.add_argument("--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy")
-    parser.add_argument("--model", choices=sorted(MODELS), default=defaults.model, help="interaction model")
+    parser.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default=model or defaults.model,
+        help="interaction model: embedded (Gemma 3 270M through llama.cpp, offline), scripted (a deterministic fake)",
+    )
     parser.add_argument("--tick", type=float, default=defaults.tick, help="micro-turn length in seconds")
     parser.add_argument(
         "--rate", type=float, default=defaults.speaking_rate, help="agent speaking rate, seconds per word"
@@ -145,6 +150,9 @@ def _session_options(parser: argparse.ArgumentParser) -> None:
 
 def _chat(args: argparse.Namespace) -> int:
     from microturn._console import run_chat
+
+    if args.model == "embedded":
+        _check_embedded()
 
     config = SessionConfig(
         policy=args.policy, model=args.model, tick=args.tick, speaking_rate=args.rate, scopes=list(args.grant)
@@ -165,6 +173,20 @@ def _policy_list(text: str) -> list[str]:
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown policy {unknown[0]!r} (choose from {', '.join(sorted(POLICIES))})")
     return names
+
+
+def _check_embedded() -> None:
+    """Fail before the chat starts, with the fix, if the embedded model cannot run; assemble its weights."""
+    import importlib.util
+
+    from microturn._models._weights import gemma_weights
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ConfigError(
+            "the embedded model needs llama-cpp-python: pip install 'microturn[embedded]' "
+            "(or chat with --model scripted)"
+        )
+    gemma_weights()
 
 
 def _eval(args: argparse.Namespace) -> int:
