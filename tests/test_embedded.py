@@ -100,3 +100,22 @@ def test_a_scenario_with_the_embedded_model_charges_its_compute_to_virtual_time(
     first_word = next(event for event in events if isinstance(event, AgentWord))
     # The reply began at the turn end; its first word came as much later as the model took to compute.
     assert 0 < first_word.t - started.t < 5.0
+
+
+def test_a_long_transcript_is_cut_in_steps_so_the_prompt_prefix_stays_stable() -> None:
+    from microturn._models.embedded import KEEP_CHARS, ROLL_CHARS, recent
+
+    lines = [f"[00:{i:02d}.0] user: line number {i} of a long conversation" for i in range(400)]
+    short = "\n".join(lines[:50])
+    assert recent(short) == short
+    grown = "\n".join(lines)
+    cut = recent(grown)
+    assert cut.startswith("(earlier conversation omitted)\n")
+    assert grown.endswith(cut.removeprefix("(earlier conversation omitted)"))
+    assert len(cut) <= KEEP_CHARS + ROLL_CHARS
+    # A few more words keep the same cut (the prefix, and the KV cache, are reused) ...
+    longer = grown + "\n[07:00.0] user: and one more"
+    assert recent(longer).startswith(cut)
+    # ... and only a whole roll step later does the cut move on.
+    much_longer = longer + "\n" + "\n".join(lines[:80])
+    assert not recent(much_longer).startswith(cut)

@@ -23,7 +23,7 @@ from microturn._models._weights import gemma_weights
 from microturn._timeline import format_clock
 from microturn.errors import ModelError
 
-__all__ = ["PREAMBLE", "EmbeddedModel", "build_prompt"]
+__all__ = ["PREAMBLE", "EmbeddedModel", "build_prompt", "recent"]
 
 PREAMBLE = """\
 Below are transcripts of spoken conversations between a person (user) and a friendly, helpful voice \
@@ -49,11 +49,31 @@ they are not speech. The agent answers briefly, in one short sentence.
 """
 
 _STOP = ["\n"]
+KEEP_CHARS = 8000
+"""About 2,000 tokens of transcript: with the preamble and the reply, well inside a 4,096-token context."""
+ROLL_CHARS = 3000
+"""The oldest transcript is dropped in steps this big, so the prompt prefix stays the same between steps."""
+
+
+def recent(timeline: str) -> str:
+    """The transcript within budget: the whole of it while short; later, only its recent part.
+
+    The cut moves in ROLL_CHARS steps, not with every word, so consecutive prompts share their prefix
+    (and the model's KV cache) until the next roll: the per-turn cost stays flat however long the
+    session grows.
+    """
+    excess = len(timeline) - KEEP_CHARS
+    if excess <= 0:
+        return timeline
+    cut = timeline.find("\n", -(-excess // ROLL_CHARS) * ROLL_CHARS)
+    if cut < 0:
+        return timeline[-KEEP_CHARS:]
+    return "(earlier conversation omitted)" + timeline[cut:]
 
 
 def build_prompt(request: ModelRequest) -> str:
-    """The preamble, the session's transcript, and the start of the agent's next line."""
-    lines = [PREAMBLE + request.timeline.rstrip("\n")]
+    """The preamble, the session's transcript (its recent part), and the start of the agent's next line."""
+    lines = [PREAMBLE + recent(request.timeline.rstrip("\n"))]
     for fact in request.facts:
         lines.append(f"[{format_clock(request.elapsed)}] (found: {fact})")
     if request.instruction:
