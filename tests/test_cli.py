@@ -144,6 +144,22 @@ def test_eval_with_a_policy_runs_every_scenario_with_it(tmp_path: Path, capsys: 
     assert (tmp_path / "out" / "logs" / "turn-based" / "one.jsonl").is_file()
 
 
+def test_eval_with_the_embedded_model_charges_its_compute_to_the_virtual_clock(tmp_path: Path) -> None:
+    path = CORE / "reply-after-submit-next-tick.yaml"
+
+    def first_word(model: str) -> tuple[str, float]:
+        main(["eval", str(path), "--model", model, "--out", str(tmp_path / model)])
+        log = tmp_path / model / "logs" / "turn-based" / "reply-after-submit-next-tick.jsonl"
+        events = [json.loads(line)["e"] for line in log.read_text().splitlines()]
+        submitted = next(event["t"] for event in events if event["kind"] == "UserSubmit")
+        word = next(event["t"] for event in events if event["kind"] == "AgentWord")
+        return events[0]["config"]["model"], word - submitted
+
+    scripted, embedded = first_word("scripted"), first_word("embedded")
+    assert (scripted[0], embedded[0]) == ("scripted", "embedded")
+    assert embedded[1] > scripted[1]  # the real model's measured compute time, on the virtual clock
+
+
 def test_eval_of_nothing_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -8,7 +8,10 @@ import pytest
 
 from microturn import (
     CODEC_VERSION,
+    AgentAudio,
     AgentSpeechEnded,
+    AgentSpeechHeld,
+    AgentSpeechReleased,
     AgentSpeechStarted,
     AgentWord,
     ApprovalDecided,
@@ -43,7 +46,10 @@ from microturn import (
     ToolResult,
     UserErase,
     UserInput,
+    UserSpeechEnded,
+    UserSpeechStarted,
     UserSubmit,
+    UserTranscript,
     decode_event,
     decode_log,
     encode_event,
@@ -119,6 +125,12 @@ SAMPLES: dict[type[Event], Event] = {
         ToolProgress(t=43.5, seq=28, source="tools", call="call-4", text="2 of 5 pages"),
         ApprovalRequested(t=44.0, seq=29, source="background", call="call-5", tool="send_email", job="bg-3"),
         ApprovalDecided(t=45.0, seq=30, source="agent", call="call-5", granted=False, reason="no answer"),
+        UserSpeechStarted(t=46.0, seq=31, source="voice"),
+        UserSpeechEnded(t=46.9, seq=32, source="voice", duration=0.62, silence=0.3),
+        UserTranscript(t=47.0, seq=33, source="voice", text="What is 2 + 2?", final=True),
+        AgentAudio(t=47.5, seq=34, source="agent", utterance=9, text="Two plus two,", duration=0.81, synthesis=0.05),
+        AgentSpeechHeld(t=47.6, seq=35, source="agent", cause=36, utterance=9),
+        AgentSpeechReleased(t=48.0, seq=36, source="agent", utterance=9),
     ]
 }
 

@@ -64,12 +64,14 @@ def test_the_model_answers_streams_and_stops_when_cancelled(weights: Path) -> No
     model = EmbeddedModel(clock=SystemClock(), model_path=weights)
 
     async def main() -> tuple[str, str, str]:
-        answer = "".join([chunk async for chunk in model.stream(request())])
+        answer = "".join([str(chunk) async for chunk in model.stream(request())])
         stream = cast(AsyncGenerator[str, None], model.stream(request()))
         first = await anext(stream)
         await stream.aclose()  # cancelled mid-reply
         await model.prefill(request(TIMELINE + "\n[00:03.0] agent: Rome.\n[00:04.0] user: and of france"))
-        later = "".join([chunk async for chunk in model.stream(request(TIMELINE + "\n[00:04.0] user: and of spain"))])
+        later = "".join(
+            [str(chunk) async for chunk in model.stream(request(TIMELINE + "\n[00:04.0] user: and of spain"))]
+        )
         return answer, first, later
 
     answer, first, later = asyncio.run(main())

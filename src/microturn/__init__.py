@@ -4,13 +4,29 @@ The public API is what this module exports; everything in ``_private`` modules m
 Errors live in :mod:`microturn.errors`; test helpers in :mod:`microturn.testing`.
 """
 
-from microturn._actions import Action, CallTool, CancelTool, Delegate, Dismiss, Emit, Reply, Resume, Say, Stop
+from microturn._actions import (
+    Action,
+    CallTool,
+    CancelTool,
+    Delegate,
+    Dismiss,
+    Emit,
+    Hold,
+    Release,
+    Reply,
+    Resume,
+    Say,
+    Stop,
+)
 from microturn._bus import EventBus, Start, StartAt, Subscription, SubscriptionStats, open_bus
 from microturn._clock import Clock, SystemClock, VirtualClock
 from microturn._codec import CODEC_VERSION, decode_event, decode_log, encode_event, encode_log
 from microturn._config import SessionConfig
 from microturn._events import (
+    AgentAudio,
     AgentSpeechEnded,
+    AgentSpeechHeld,
+    AgentSpeechReleased,
     AgentSpeechStarted,
     AgentWord,
     ApprovalDecided,
@@ -47,7 +63,10 @@ from microturn._events import (
     ToolResult,
     UserErase,
     UserInput,
+    UserSpeechEnded,
+    UserSpeechStarted,
     UserSubmit,
+    UserTranscript,
 )
 from microturn._floor import Floor, FloorState
 from microturn._models import ChatModel, ModelRequest, ScriptedModel
@@ -61,7 +80,10 @@ __version__ = "0.1.0"
 __all__ = [
     "CODEC_VERSION",
     "Action",
+    "AgentAudio",
     "AgentSpeechEnded",
+    "AgentSpeechHeld",
+    "AgentSpeechReleased",
     "AgentSpeechStarted",
     "AgentWord",
     "ApprovalDecided",
@@ -83,6 +105,7 @@ __all__ = [
     "EventBus",
     "Floor",
     "FloorState",
+    "Hold",
     "InputRejected",
     "JobFailed",
     "JobProgress",
@@ -96,6 +119,7 @@ __all__ = [
     "Overflow",
     "Overlap",
     "Policy",
+    "Release",
     "Reply",
     "ResultDropped",
     "ResultWoven",
@@ -127,7 +151,10 @@ __all__ = [
     "TurnBasedPolicy",
     "UserErase",
     "UserInput",
+    "UserSpeechEnded",
+    "UserSpeechStarted",
     "UserSubmit",
+    "UserTranscript",
     "VirtualClock",
     "decode_event",
     "decode_log",

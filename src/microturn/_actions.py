@@ -14,6 +14,8 @@ __all__ = [
     "Delegate",
     "Dismiss",
     "Emit",
+    "Hold",
+    "Release",
     "Reply",
     "Resume",
     "Say",
@@ -74,6 +76,20 @@ class Stop:
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """Go quiet now but keep the utterance open: the user made a sound, and it may be only "mm-hm".
+
+    Its audio stops at once; no word is delivered until a Release (go on from the next word) or a
+    Stop (the utterance ends with exactly the words delivered before the hold).
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """End a Hold: the utterance goes on from its next undelivered word."""
+
+
+@dataclass(frozen=True, slots=True)
 class Delegate:
     """Hand a task to the background lane."""
 
@@ -95,4 +111,4 @@ class CancelTool:
     call: str
 
 
-Action = Reply | Say | Stop | Resume | Dismiss | Delegate | CallTool | CancelTool | Emit
+Action = Reply | Say | Stop | Hold | Release | Resume | Dismiss | Delegate | CallTool | CancelTool | Emit

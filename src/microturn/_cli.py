@@ -10,6 +10,7 @@ from pathlib import Path
 
 from microturn._config import SessionConfig
 from microturn._models import MODELS
+from microturn._models._roles import ModelRoles, load_roles
 from microturn._policies import POLICIES
 from microturn.errors import ConfigError, MicroturnError
 
@@ -20,6 +21,7 @@ microturn: an agent that stays present in continuous ~200 ms micro-turns.
 
 commands:
   chat     talk with the agent in this terminal (typing interrupts it)
+  serve    talk with the agent in a browser: voice or typing (http://127.0.0.1:8765)
   eval     run scenario files in virtual time and check their expectations
   replay   re-run a recorded session log and check it reproduces byte for byte
   timeline draw a session log as one self-contained HTML page
@@ -56,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         description="A full-duplex text chat: your keystrokes stream to the agent as you type, its words "
         "stream back at a speaking rate, and typing while it talks interrupts it. Ctrl-D quits.",
     )
-    _session_options(chat, model="embedded")
+    _session_options(chat)
     chat.add_argument("--record", type=Path, metavar="FILE", help="write the session log here when you quit")
     chat.add_argument(
         "--grant",
@@ -83,6 +85,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat.set_defaults(run=_chat)
 
+    serve = commands.add_parser(
+        "serve",
+        help="talk with the agent in a browser",
+        description="Serve a page that talks with the agent: your microphone streams to it, its voice plays "
+        "back, and talking over it interrupts it; you can type too. Each browser tab is one conversation. "
+        "Prints the page's URL, with the access token in it. Needs microturn[serve] (and microturn[voice] "
+        "for --voice real). Ctrl-C stops.",
+    )
+    _session_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (0: any free port)")
+    serve.add_argument(
+        "--voice",
+        choices=["real", "fake", "off"],
+        default="real",
+        help="speech engines: real (offline VAD, speech recognition and synthesis), fake (tones, for trying "
+        "the page without the voice extra), off (typing only)",
+    )
+    serve.add_argument("--token", help="the access token the page must present (default: a new random one)")
+    serve.add_argument(
+        "--log-dir", type=Path, metavar="DIR", help="keep each conversation's session log in DIR (one file each)"
+    )
+    serve.set_defaults(run=_serve)
+
     evaluate = commands.add_parser(
         "eval",
         help="run scenarios in virtual time",
@@ -98,6 +124,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="A,B,...",
         help="run every scenario under each policy and compare pass rates and interactivity metrics side "
         "by side (writes compare.json); exits 0 only if all pass under the first policy, the candidate",
+    )
+    evaluate.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        help="run every scenario with this interaction model instead of the scenario's own (scripted); a real "
+        "model's measured compute time is charged to the virtual clock, so latencies include it. Scenarios "
+        "that check exact words expect the scripted model",
     )
     evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
     evaluate.set_defaults(run=_eval)
@@ -133,14 +166,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _session_options(parser: argparse.ArgumentParser, *, model: str | None = None) -> None:
+def _session_options(parser: argparse.ArgumentParser) -> None:
     defaults = SessionConfig()
     parser.add_argument("--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy")
     parser.add_argument(
         "--model",
         choices=sorted(MODELS),
-        default=model or defaults.model,
-        help="interaction model: embedded (Gemma 3 270M through llama.cpp, offline), scripted (a deterministic fake)",
+        help="the interaction model: embedded (the default: Gemma 3 270M through llama.cpp, offline), openai "
+        "(an OpenAI-compatible server: set MICROTURN_OPENAI_BASE_URL and MICROTURN_OPENAI_MODEL), scripted "
+        "(a deterministic fake); also MICROTURN_MODEL or the config file",
+    )
+    parser.add_argument(
+        "--background-model",
+        choices=sorted(MODELS),
+        help="the model background jobs run on: scripted (the default: a deterministic fake agent), embedded, "
+        "openai (MICROTURN_BACKGROUND_OPENAI_* or MICROTURN_OPENAI_*); also MICROTURN_BACKGROUND_MODEL",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a TOML file choosing each role's model ([interaction] and [background]; see docs/models.md); "
+        "also MICROTURN_CONFIG. Flags win over the environment, which wins over the file",
     )
     parser.add_argument("--tick", type=float, default=defaults.tick, help="micro-turn length in seconds")
     parser.add_argument(
@@ -148,14 +195,25 @@ def _session_options(parser: argparse.ArgumentParser, *, model: str | None = Non
     )
 
 
+def _roles(args: argparse.Namespace) -> ModelRoles:
+    """Each role's model from the flags, the environment and the config file; the embedded one made ready."""
+    roles = load_roles(config_file=args.config, interaction=args.model, background=args.background_model)
+    if "embedded" in (roles.interaction.model, roles.background.model):
+        _check_embedded()
+    return roles
+
+
 def _chat(args: argparse.Namespace) -> int:
     from microturn._console import run_chat
 
-    if args.model == "embedded":
-        _check_embedded()
-
+    roles = _roles(args)
     config = SessionConfig(
-        policy=args.policy, model=args.model, tick=args.tick, speaking_rate=args.rate, scopes=list(args.grant)
+        policy=args.policy,
+        model=roles.interaction.model,
+        background_model=roles.background.model,
+        tick=args.tick,
+        speaking_rate=args.rate,
+        scopes=list(args.grant),
     )
     servers: dict[str, list[str]] = {}
     for spec in args.mcp:
@@ -163,7 +221,51 @@ def _chat(args: argparse.Namespace) -> int:
         if not name or not command.strip():
             raise ConfigError(f"--mcp wants NAME=COMMAND, got {spec!r}")
         servers[name] = shlex.split(command)
-    run_chat(config=config, record=args.record, log_dir=args.log_dir, workspace=args.workspace, mcp_servers=servers)
+    run_chat(
+        config=config,
+        record=args.record,
+        log_dir=args.log_dir,
+        workspace=args.workspace,
+        mcp_servers=servers,
+        roles=roles,
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if any(importlib.util.find_spec(name) is None for name in ("starlette", "uvicorn")):
+        raise ConfigError("microturn serve needs the serve extra: pip install 'microturn[serve]'")
+    from microturn._serve import ConversationSpec, is_loopback, serve
+
+    roles = _roles(args)
+    if args.voice == "real":
+        from microturn._voice.engines import load_engines
+
+        try:
+            load_engines()  # checks the voice extra and loads the shared models once, before anyone connects
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (or serve with --voice off, to type only)") from None
+    config = SessionConfig(
+        policy=args.policy,
+        model=roles.interaction.model,
+        background_model=roles.background.model,
+        tick=args.tick,
+        speaking_rate=args.rate,
+    )
+    spec = ConversationSpec(config=config, roles=roles, voice=args.voice, log_dir=args.log_dir)
+
+    def announce(url: str) -> None:
+        print(f"microturn serve: open {url}  (Ctrl-C stops)", flush=True)
+        if not is_loopback(args.host):
+            print(
+                "microturn serve: listening beyond this machine, unencrypted: anyone with the URL can talk "
+                "to the agent",
+                flush=True,
+            )
+
+    serve(spec, host=args.host, port=args.port, token=args.token, announce=announce)
     return 0
 
 
@@ -192,12 +294,14 @@ def _check_embedded() -> None:
 def _eval(args: argparse.Namespace) -> int:
     from microturn._harness import format_comparison, format_table, run_compare, run_eval
 
+    if args.model == "embedded":
+        _check_embedded()
     if args.compare:
-        comparison = run_compare(list(args.paths), args.compare, out_dir=args.out)
+        comparison = run_compare(list(args.paths), args.compare, out_dir=args.out, model=args.model)
         print(format_comparison(comparison))
         print(f"results: {args.out / 'compare.json'}")
         return 0 if comparison.passed else 1
-    results = run_eval(list(args.paths), policy=args.policy, out_dir=args.out)
+    results = run_eval(list(args.paths), policy=args.policy, model=args.model, out_dir=args.out)
     print(format_table(results))
     print(f"results: {args.out / 'results.json'}")
     return 0 if results and all(result.passed for result in results) else 1

@@ -23,6 +23,9 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     policy: str = "full-duplex"
     policy_options: dict[str, Any] = {}
     model: str = "scripted"
+    """The interaction model: scripted (a deterministic fake), embedded, or openai."""
+    background_model: str = "scripted"
+    """The model background jobs run on (scripted: the deterministic fake agent)."""
     seed: int = 0
     scopes: list[str] = []
     """What tools may touch in this session ("files:read", "code:run", "*" for everything)."""

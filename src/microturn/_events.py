@@ -19,7 +19,10 @@ import msgspec
 from microturn._tools import ToolSpec
 
 __all__ = [
+    "AgentAudio",
     "AgentSpeechEnded",
+    "AgentSpeechHeld",
+    "AgentSpeechReleased",
     "AgentSpeechStarted",
     "AgentWord",
     "ApprovalDecided",
@@ -56,7 +59,10 @@ __all__ = [
     "ToolResult",
     "UserErase",
     "UserInput",
+    "UserSpeechEnded",
+    "UserSpeechStarted",
     "UserSubmit",
+    "UserTranscript",
     "event_kinds",
 ]
 
@@ -154,6 +160,39 @@ class AudioFrame(Event, frozen=True):
     sample_rate: int = 16_000
 
 
+class UserSpeechStarted(Event, frozen=True):
+    """Voice activity: the user started to make sound, before any word of it is recognised.
+
+    Control lane: it may have to stop the agent's audio at once, ahead of queued data.
+    """
+
+    lane: ClassVar[Lane] = Lane.CONTROL
+
+
+class UserSpeechEnded(Event, frozen=True):
+    """Voice activity: the user's speech stopped, after ``duration`` seconds of it.
+
+    It takes some silence to know speech has ended: the speech ended ``silence`` seconds before
+    ``t``. Sent once the words recognised in it have been sent, so whoever sees it has heard them all.
+    """
+
+    lane: ClassVar[Lane] = Lane.CONTROL
+    duration: float = 0.0
+    silence: float = 0.0
+
+
+class UserTranscript(Event, frozen=True):
+    """What speech recognition made of the current stretch of speech.
+
+    ``final`` false: the rough hypothesis so far (it may still change; its settled words also come
+    as spoken UserInput). ``final`` true: the accurate text of the whole stretch, once it has ended;
+    it replaces the rough words in what the agent answers.
+    """
+
+    text: str
+    final: bool = False
+
+
 # --- the agent -------------------------------------------------------------------------------------
 
 
@@ -172,6 +211,35 @@ class AgentWord(Event, frozen=True):
     utterance: int
     word: str
     duration: float
+
+
+class AgentAudio(Event, frozen=True):
+    """A clip of the agent's synthesised speech started playing: ``text``, ``duration`` seconds of audio.
+
+    The log keeps that it was played and what it said, never the audio itself. ``synthesis`` is how
+    long the synthesizer took to make it.
+    """
+
+    utterance: int
+    text: str
+    duration: float
+    synthesis: float = 0.0
+
+
+class AgentSpeechHeld(Event, frozen=True):
+    """The agent went quiet mid-utterance because the user started to speak; the utterance stays open.
+
+    Its audio stopped here (whatever was queued for playback was flushed). Next comes either an
+    AgentSpeechReleased (the user only said "mm-hm": go on) or an interrupted AgentSpeechEnded.
+    """
+
+    utterance: int
+
+
+class AgentSpeechReleased(Event, frozen=True):
+    """The hold is over: the user's sound was no turn, the utterance goes on from its next word."""
+
+    utterance: int
 
 
 class AgentSpeechEnded(Event, frozen=True):

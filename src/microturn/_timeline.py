@@ -15,6 +15,7 @@ going on right now) is not part of the text; :meth:`Timeline.tail` renders it se
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 
 from microturn._events import (
     AgentSpeechEnded,
@@ -47,8 +48,11 @@ from microturn._events import (
     ToolResult,
     UserErase,
     UserInput,
+    UserSpeechStarted,
     UserSubmit,
+    UserTranscript,
 )
+from microturn._language import words
 
 __all__ = ["Timeline", "format_clock"]
 
@@ -65,6 +69,7 @@ class Timeline:
         self._length = 0
         self._speaker: str | None = None  # whose line is open: "user", "agent" or None
         self._text_cache: str | None = ""
+        self._heard: deque[list[str]] = deque()  # words heard of each stretch of speech awaiting its final text
 
     @property
     def text(self) -> str:
@@ -79,7 +84,15 @@ class Timeline:
         """Append what ``event`` adds to the transcript (many kinds add nothing)."""
         if isinstance(event, UserInput):
             speaker = "user" if event.addressed else "user (aside)"
-            self._speech(speaker, event.t, event.text, spoken=event.modality is Modality.SPOKEN)
+            spoken = event.modality is Modality.SPOKEN
+            if spoken and self._heard:
+                self._heard[-1].append(event.text)
+            self._speech(speaker, event.t, event.text, spoken=spoken)
+        elif isinstance(event, UserSpeechStarted):
+            self._heard.append([])
+        elif isinstance(event, UserTranscript):
+            if event.final and self._heard:
+                self._corrected(event, self._heard.popleft())
         elif isinstance(event, AgentWord):
             self._speech("agent", event.t, event.word, spoken=True)
         elif isinstance(event, UserErase):
@@ -92,6 +105,16 @@ class Timeline:
             line = _line(event)
             if line is not None:
                 self._line(event.t, line)
+
+    def _corrected(self, event: UserTranscript, heard: list[str]) -> None:
+        """The final transcript of a stretch of speech, if it differs from the words heard while it went on."""
+        text = " ".join(event.text.split())
+        if _plain(text) == _plain(" ".join(heard)):
+            return
+        if not heard:
+            self._speech("user", event.t, text, spoken=True)  # no word was made out before: these are the words
+        else:
+            self._line(event.t, f'(transcript corrected: "{text}")' if text else "(transcript corrected: no words)")
 
     def tail(self, now: float, *, silence_for: float) -> str:
         """What is going on now, not yet final: rendered after the text, never part of it."""
@@ -129,6 +152,10 @@ class Timeline:
         self._parts.append(text)
         self._length += len(text)
         self._text_cache = None
+
+
+def _plain(text: str) -> list[str]:
+    return [token for token in words(text) if token[0].isalnum() or token.startswith("[")]
 
 
 def _line(event: Event) -> str | None:

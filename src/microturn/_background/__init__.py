@@ -11,6 +11,7 @@ from microturn._background._agent import (
     UseTool,
 )
 from microturn._background._lane import BACKGROUND, BackgroundLane
+from microturn._background._model_agent import ModelAgent, role_models
 
 __all__ = [
     "BACKGROUND",
@@ -20,7 +21,9 @@ __all__ = [
     "FakeAgent",
     "Finish",
     "JobContext",
+    "ModelAgent",
     "Observation",
     "ScriptedAgent",
     "UseTool",
+    "role_models",
 ]

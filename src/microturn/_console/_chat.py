@@ -12,7 +12,7 @@ from prompt_toolkit import print_formatted_text
 from prompt_toolkit.input import Input
 from prompt_toolkit.output import Output
 
-from microturn._background import BackgroundLane, ScriptedAgent
+from microturn._background import BackgroundLane, role_models
 from microturn._bus import EventBus, Start, open_bus
 from microturn._clock import Clock, SystemClock, run_with_clock
 from microturn._codec import encode_log
@@ -20,6 +20,7 @@ from microturn._config import SessionConfig
 from microturn._console._transcript import SHOWN
 from microturn._console._transport import SOURCE, ConsoleTransport
 from microturn._mcp import open_mcp_toolbox
+from microturn._models._roles import ModelRoles, load_roles
 from microturn._session import Session
 from microturn._toolkit import ToolRegistry, builtin_tools
 from microturn._tools import CombinedToolbox
@@ -38,37 +39,42 @@ async def chat(
     terminal_output: Output | None = None,
     session_id: str | None = None,
     tools: CombinedToolbox | ToolRegistry | None = None,
+    roles: ModelRoles | None = None,
 ) -> None:
     """Chat in the terminal until the user quits; then write the session log to ``record`` if given.
 
     ``terminal_input`` and ``terminal_output`` default to the terminal; tests pass a pipe and a dummy.
     ``session_id`` defaults to one named after the start time, so chats on a durable bus never share
-    a log.
+    a log. ``roles`` says which model talks and which works in the background; without it, the
+    config's models do, with the settings the environment gives them.
     """
     toolbox = tools or ToolRegistry()
-    session = Session(
-        bus=bus,
-        clock=clock,
-        config=config,
-        session_id=session_id or _new_id(clock),
-        tools=toolbox,
-        tool_specs=toolbox.specs,
-    )
-    lane = BackgroundLane(
-        session, clock=clock, agent=ScriptedAgent(), tools=toolbox, tool_specs=toolbox.specs, scopes=config.scopes
-    )
-    # Subscribe before the session runs, so the console misses nothing the agent says.
-    events = await bus.subscribe(session.id, SOURCE, start=Start.NEW, kinds=SHOWN)
-    console = ConsoleTransport(
-        session, banner=banner(config), terminal_input=terminal_input, terminal_output=terminal_output
-    )
-    try:
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(session.run())
-            tasks.create_task(lane.run())
-            tasks.create_task(console.run(events))
-    finally:
-        events.close()
+    roles = roles or load_roles(interaction=config.model, background=config.background_model)
+    async with role_models(roles, clock=clock) as (model, agent):
+        session = Session(
+            bus=bus,
+            clock=clock,
+            config=config,
+            session_id=session_id or _new_id(clock),
+            model=model,
+            tools=toolbox,
+            tool_specs=toolbox.specs,
+        )
+        lane = BackgroundLane(
+            session, clock=clock, agent=agent, tools=toolbox, tool_specs=toolbox.specs, scopes=config.scopes
+        )
+        # Subscribe before the session runs, so the console misses nothing the agent says.
+        events = await bus.subscribe(session.id, SOURCE, start=Start.NEW, kinds=SHOWN)
+        console = ConsoleTransport(
+            session, banner=banner(config), terminal_input=terminal_input, terminal_output=terminal_output
+        )
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(session.run())
+                tasks.create_task(lane.run())
+                tasks.create_task(console.run(events))
+        finally:
+            events.close()
     if record is not None:
         log = encode_log(await bus.read(session.id))
         # Written in the loop: the chat is over, and a worker thread would let a virtual clock
@@ -89,6 +95,7 @@ def run_chat(
     session_id: str | None = None,
     workspace: Path | None = None,
     mcp_servers: dict[str, list[str]] | None = None,
+    roles: ModelRoles | None = None,
 ) -> None:
     """:func:`chat` on the event loop ``clock`` needs; real time unless told otherwise.
 
@@ -119,6 +126,7 @@ def run_chat(
                     terminal_output=terminal_output,
                     session_id=session_id,
                     tools=CombinedToolbox(toolboxes),
+                    roles=roles,
                 )
         finally:
             if bus is None:
@@ -129,7 +137,7 @@ def run_chat(
 
 def banner(config: SessionConfig) -> str:
     return (
-        f"microturn chat (model: {config.model}, policy: {config.policy})\n"
+        f"microturn chat (model: {config.model}, background: {config.background_model}, policy: {config.policy})\n"
         "The agent sees you type, as you type. Typing while it talks interrupts it.\n"
         "Enter ends your turn. Ctrl-D quits.\n"
     )

@@ -69,7 +69,9 @@ class Comparison:
         }
 
 
-def run_compare(paths: list[Path], policies: list[str], out_dir: Path | None = None) -> Comparison:
+def run_compare(
+    paths: list[Path], policies: list[str], out_dir: Path | None = None, *, model: str | None = None
+) -> Comparison:
     """Run the scenarios under ``paths`` under each policy; write logs and ``compare.json`` to ``out_dir``."""
     if not policies:
         raise ConfigError("name at least one policy to compare")
@@ -84,12 +86,12 @@ def run_compare(paths: list[Path], policies: list[str], out_dir: Path | None = N
             for policy, results in zip(policies, runs, strict=True):
                 results.append(load_failure(path, scenario, policy))
         elif "policy" in scenario.config:
-            result, log = run_scenario(scenario, path=str(path))
+            result, log = run_scenario(scenario, model=model, path=str(path))
             logs.write(result, log, path=path)
             pinned.append(result)
         else:
             for policy, results in zip(policies, runs, strict=True):
-                result, log = run_scenario(scenario, policy=policy, path=str(path))
+                result, log = run_scenario(scenario, policy=policy, model=model, path=str(path))
                 logs.write(result, log, path=path)
                 results.append(result)
     comparison = Comparison(

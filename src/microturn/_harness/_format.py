@@ -172,11 +172,13 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         policy = self.config.get("policy")
         return policy if isinstance(policy, str) else None
 
-    def session_config(self, *, policy: str | None = None) -> SessionConfig:
-        """The session's config; ``policy`` applies unless the scenario pins its own."""
+    def session_config(self, *, policy: str | None = None, model: str | None = None) -> SessionConfig:
+        """The session's config; ``policy`` applies unless the scenario pins its own, ``model`` always."""
         data = dict(self.config)
         if policy is not None and self.pinned_policy is None:
             data["policy"] = policy
+        if model is not None:
+            data["model"] = model
         return SessionConfig.from_dict(data)
 
 

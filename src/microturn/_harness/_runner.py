@@ -52,10 +52,16 @@ class ScenarioResult:
     """Interactivity samples of the run (see _metrics.py); None if it did not run."""
 
 
-def run_scenario(scenario: Scenario, *, policy: str | None = None, path: str = "") -> tuple[ScenarioResult, bytes]:
-    """Run one scenario in virtual time; return its result and its session log."""
+def run_scenario(
+    scenario: Scenario, *, policy: str | None = None, model: str | None = None, path: str = ""
+) -> tuple[ScenarioResult, bytes]:
+    """Run one scenario in virtual time; return its result and its session log.
+
+    ``model`` replaces the scenario's model: a real one's compute time is charged to the virtual clock
+    as measured, so latencies include it while everything else stays deterministic.
+    """
     stopwatch = Stopwatch()
-    config = scenario.session_config(policy=policy)
+    config = scenario.session_config(policy=policy, model=model)
     result = ScenarioResult(name=scenario.name, family=scenario.family, path=path, policy=config.policy, passed=False)
     try:
         source = ScriptSource(scenario)
@@ -155,7 +161,9 @@ class LogWriter:
             result.timeline_path = str(page)
 
 
-def run_eval(paths: list[Path], *, policy: str | None = None, out_dir: Path | None = None) -> list[ScenarioResult]:
+def run_eval(
+    paths: list[Path], *, policy: str | None = None, model: str | None = None, out_dir: Path | None = None
+) -> list[ScenarioResult]:
     """Run every scenario found under ``paths``; write logs and ``results.json`` to ``out_dir``."""
     results: list[ScenarioResult] = []
     logs = LogWriter(out_dir)
@@ -163,7 +171,7 @@ def run_eval(paths: list[Path], *, policy: str | None = None, out_dir: Path | No
         if isinstance(scenario, MicroturnError):
             results.append(load_failure(path, scenario, policy))
             continue
-        result, log = run_scenario(scenario, policy=policy, path=str(path))
+        result, log = run_scenario(scenario, policy=policy, model=model, path=str(path))
         logs.write(result, log, path=path)
         results.append(result)
     if out_dir is not None:

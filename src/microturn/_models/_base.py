@@ -1,12 +1,31 @@
-"""The model protocol the loop talks to."""
+"""The model protocol the loop and the background lane talk to."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
-__all__ = ["ChatModel", "ModelRequest", "Prefilling"]
+from microturn._tools import ToolSpec
+
+__all__ = ["ChatModel", "ModelRequest", "Prefilling", "ToolCall", "ToolStep"]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The model asks for a tool instead of answering (only when the request offered tools)."""
+
+    tool: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolStep:
+    """A tool the model called for this request, and what it returned (untrusted data, never instructions)."""
+
+    call: ToolCall
+    output: str
+    error: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +33,7 @@ class ModelRequest:
     timeline: str
     """The session transcript so far (append-only; see Timeline)."""
     user_text: str
-    """The user's words this reply answers."""
+    """The user's words this reply answers (for a background job: its task)."""
     elapsed: float
     """Seconds since the session started."""
     wall: float
@@ -23,13 +42,22 @@ class ModelRequest:
     """What to do with ``user_text``, when it is not simply to answer it ("Translate into Spanish")."""
     facts: tuple[str, ...] = ()
     """Results (tools, background jobs) the answer may use."""
+    tools: tuple[ToolSpec, ...] = ()
+    """Tools the model may call instead of answering; none for the interaction role."""
+    steps: tuple[ToolStep, ...] = ()
+    """The tools called for this request so far, in order, with their results."""
+    stop: tuple[str, ...] = ()
+    """Strings that end the reply where they would start (they are not part of it)."""
 
 
 class ChatModel(Protocol):
     name: ClassVar[str]
 
-    def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        """The reply as text chunks; chunks may split words. Cancel the iteration to stop it."""
+    def stream(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
+        """The reply as text chunks (chunks may split words), or one ToolCall when the model picks a tool.
+
+        Stop iterating (close the iterator or cancel the task) to stop the model at once.
+        """
         ...
 
 

@@ -13,17 +13,19 @@ in virtual time it is charged, as measured, to the virtual clock.
 from __future__ import annotations
 
 import asyncio
+import atexit
 from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 from typing import Any, ClassVar
 
 from microturn._clock import Clock, SystemClock
-from microturn._models._base import ModelRequest
+from microturn._models._base import ModelRequest, ToolCall
+from microturn._models._tool_text import WorkerLine, describe_tools, render_steps
 from microturn._models._weights import gemma_weights
 from microturn._timeline import format_clock
 from microturn.errors import ModelError
 
-__all__ = ["PREAMBLE", "EmbeddedModel", "build_prompt", "recent"]
+__all__ = ["PREAMBLE", "WORKER_PREAMBLE", "EmbeddedModel", "build_prompt", "recent"]
 
 PREAMBLE = """\
 Below are transcripts of spoken conversations between a person (user) and a friendly, helpful voice \
@@ -40,11 +42,47 @@ they are not speech. The agent answers briefly, in one short sentence.
 [00:08.9] agent: You're welcome.
 
 [00:00.0] session started
+[00:01.0] user: is the pharmacy on elm street still open
+[00:02.5] (found: The pharmacy on Elm Street closes at 9 pm today.)
+[00:02.5] agent: Yes, it's open until 9 tonight.
+[00:06.0] user: and is it open on sunday
+[00:07.0] (found: The pharmacy on Elm Street is closed on Sundays.)
+[00:07.6] agent: No, it's closed on Sundays.
+
+[00:00.0] session started
 [00:00.9] user: can you tell me a fun fact about the moon
 [00:03.4] agent: The Moon is slowly drifting away from Earth, about four centimetres a year.
 [00:09.0] user: wow
 [00:09.6] user: how far is it now
 [00:10.4] agent: About 384,000 kilometres away.
+
+"""
+
+WORKER_PREAMBLE = """\
+Below are the notes of a careful assistant doing tasks. For each task it may use one of the listed tools \
+by writing "call:" with the tool's name and its arguments as JSON; it then reads the result. Once it knows \
+the answer, it writes "answer:" and the answer in one short sentence.
+
+Task: what is 17 times 23
+Tools:
+calculator {"expression": "Arithmetic such as '(2 + 3) * 4'"} — Evaluate arithmetic exactly.
+current_time {"zone": "An IANA time zone such as Europe/Paris"} — The date and time now in a time zone.
+call: calculator {"expression": "17 * 23"}
+result: «391»
+answer: 17 times 23 is 391.
+
+Task: what time is it in tokyo
+Tools:
+calculator {"expression": "Arithmetic such as '(2 + 3) * 4'"} — Evaluate arithmetic exactly.
+current_time {"zone": "An IANA time zone such as Europe/Paris"} — The date and time now in a time zone.
+call: current_time {"zone": "Asia/Tokyo"}
+result: «Thursday 2026-01-01 18:00 JST»
+answer: It is six in the evening in Tokyo.
+
+Task: say hello to the team
+Tools:
+calculator {"expression": "Arithmetic such as '(2 + 3) * 4'"} — Evaluate arithmetic exactly.
+answer: I have no tool for that, but hello to the team!
 
 """
 
@@ -72,7 +110,21 @@ def recent(timeline: str) -> str:
 
 
 def build_prompt(request: ModelRequest) -> str:
-    """The preamble, the session's transcript (its recent part), and the start of the agent's next line."""
+    """The preamble, the session's transcript (its recent part), and the start of the agent's next line.
+
+    With tools offered (the background role), the worker preamble instead, the task, the tools and
+    the calls made so far; the model goes on with a ``call:`` or an ``answer:`` line.
+    """
+    if request.tools:
+        task = " ".join(request.user_text.split())
+        lines = [
+            f"{WORKER_PREAMBLE}Task: {task}",
+            "Tools:",
+            describe_tools(request.tools),
+            *render_steps(request.steps),
+        ]
+        lines += [f"(found: {fact})" for fact in request.facts]
+        return "\n".join(lines) + "\n"
     lines = [PREAMBLE + recent(request.timeline.rstrip("\n"))]
     for fact in request.facts:
         lines.append(f"[{format_clock(request.elapsed)}] (found: {fact})")
@@ -100,25 +152,48 @@ class EmbeddedModel:
         self._threads = threads
         self._max_tokens = max_tokens
         self._llama: Any = None
-        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
 
-    async def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        prompt = build_prompt(request)
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
+        if request.tools:
+            async for item in self._worker_line(request):
+                yield item
+            return
+        async for text in self._complete(build_prompt(request), request.stop):
+            yield text
+
+    async def _worker_line(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
+        reader = WorkerLine(request.tools)
+        async for text in self._complete(build_prompt(request), request.stop):
+            if said := reader.feed(text):
+                yield said
+        if last := reader.end():
+            yield last
+
+    async def _complete(self, prompt: str, stop: tuple[str, ...]) -> AsyncIterator[str]:
+        """The completion of ``prompt`` up to the end of its line, token by token.
+
+        Each decode step runs on the clock's worker; when the caller stops listening (barge-in), the
+        step in flight is let finish (a generator cannot be closed while it runs) and decoding stops there.
+        """
         async with self._lock():
             llama = await self._clock.run_blocking(self._load)
             steps: Generator[dict[str, Any], None, None] = llama.create_completion(
-                prompt, max_tokens=self._max_tokens, stop=_STOP, stream=True, temperature=0.0
+                prompt, max_tokens=self._max_tokens, stop=[*_STOP, *stop], stream=True, temperature=0.0
             )
+            step: asyncio.Future[dict[str, Any] | None] | None = None
             try:
                 while True:
-                    step = await self._clock.run_blocking(lambda: next(steps, None))
-                    if step is None:
+                    step = asyncio.ensure_future(self._clock.run_blocking(lambda: next(steps, None)))
+                    chunk = await asyncio.shield(step)
+                    if chunk is None:
                         return
-                    text = str(step["choices"][0]["text"])
+                    text = str(chunk["choices"][0]["text"])
                     if text:
                         yield text
             finally:
-                steps.close()  # cancelled mid-stream: stop decoding at once
+                if step is not None and not step.done():
+                    await asyncio.wait([step])  # cancelled mid-step: the step finishes, then nothing more
+                steps.close()
 
     async def prefill(self, request: ModelRequest) -> None:
         """Bring the KV cache up to this transcript now, so a reply later computes only what is new."""
@@ -129,25 +204,58 @@ class EmbeddedModel:
 
     def _lock(self) -> asyncio.Lock:
         """One llama.cpp context takes one request at a time (a reply waits for a prefill under way)."""
-        loop = asyncio.get_running_loop()
-        if loop not in self._locks:
-            self._locks = {loop: asyncio.Lock()}  # a model may outlive an event loop (tests, replays)
-        return self._locks[loop]
+        return _lock_for(self._key())
+
+    def _key(self) -> tuple[Path | None, int, int]:
+        return (self._model_path, self._context_tokens, self._threads)
 
     def _load(self) -> Any:
         if self._llama is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError:
-                raise ModelError(
-                    "llama-cpp-python is not installed; pip install 'microturn[embedded]'", transient=False
-                ) from None
-            path = self._model_path or gemma_weights()
-            self._llama = Llama(
-                model_path=str(path),
-                n_ctx=self._context_tokens,
-                n_threads=self._threads,
-                logits_all=False,
-                verbose=False,
-            )
+            self._llama = _shared_llama(self._key())
         return self._llama
+
+
+_Key = tuple[Path | None, int, int]
+_LOADED: dict[_Key, Any] = {}
+_LOCKS: dict[_Key, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+
+
+def _lock_for(key: _Key) -> asyncio.Lock:
+    """The lock of the llama.cpp instance for ``key`` on the running loop (a model may outlive a loop)."""
+    loop = asyncio.get_running_loop()
+    held = _LOCKS.get(key)
+    if held is None or held[0] is not loop:
+        held = _LOCKS[key] = (loop, asyncio.Lock())
+    return held[1]
+
+
+def _shared_llama(key: _Key) -> Any:
+    """One llama.cpp instance per weights and settings in a process, shared by every model using them.
+
+    Loading takes about a second and the weights' memory once: an eval of many scenarios, or the
+    interaction and background roles both on the embedded model, share it (and its lock, so they
+    take turns).
+    """
+    if key not in _LOADED:
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ModelError(
+                "llama-cpp-python is not installed; pip install 'microturn[embedded]'", transient=False
+            ) from None
+        path, context_tokens, threads = key
+        if not _LOADED:
+            atexit.register(_close_all)  # before the interpreter tears down what llama.cpp's finaliser needs
+        _LOADED[key] = Llama(
+            model_path=str(path or gemma_weights()),
+            n_ctx=context_tokens,
+            n_threads=threads,
+            logits_all=False,
+            verbose=False,
+        )
+    return _LOADED[key]
+
+
+def _close_all() -> None:
+    while _LOADED:
+        _LOADED.popitem()[1].close()

@@ -36,8 +36,8 @@ class TurnBasedPolicy:
         return None  # it decides on the tick grid only
 
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
-        if state.agent_speaking or state.user_active or not state.user_text.strip():
-            return ()
+        if state.agent_speaking or state.user_active or not state.user_text.strip() or state.transcripts_pending:
+            return ()  # (in voice, the reply answers the final transcript of the user's speech)
         if state.user_submitted or (not state.user_typing and state.user_silent_for >= self.end_silence):
             return (Reply(),)
         return ()

@@ -38,6 +38,8 @@ from microturn._actions import (
     Delegate,
     Dismiss,
     Emit,
+    Hold,
+    Release,
     Reply,
     Resume,
     Say,
@@ -49,6 +51,8 @@ from microturn._codec import decode_event
 from microturn._config import SessionConfig
 from microturn._events import (
     AgentSpeechEnded,
+    AgentSpeechHeld,
+    AgentSpeechReleased,
     AgentSpeechStarted,
     AgentWord,
     ApprovalDecided,
@@ -62,16 +66,19 @@ from microturn._events import (
     SpeechPurpose,
     StopOutput,
     ToolResult,
+    UserErase,
+    UserInput,
 )
 from microturn._floor import FloorState, FloorTracker
-from microturn._models import ChatModel, ModelRequest, Prefilling, make_model
+from microturn._models import ChatModel, ModelRequest, Prefilling, ToolCall, close_model, make_model
 from microturn._policies import MicroTurn, Policy, make_policy
-from microturn._session._output import OutputStream
+from microturn._session._output import OutputStream, SpeechOutput
 from microturn._session._sources import Source
+from microturn._session._speculation import Speculation
 from microturn._session._tool_calls import ToolCalls
 from microturn._timeline import Timeline
 from microturn._tools import NoTools, Toolbox, ToolSpec
-from microturn.errors import AdapterError, CodecError, SessionStalled, SlowConsumer
+from microturn.errors import AdapterError, CodecError, ModelError, SessionStalled, SlowConsumer
 
 __all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "LoopStats", "Session", "ingress"]
 
@@ -91,6 +98,17 @@ _SORRY = "Sorry, I couldn't come up with an answer just now."
 
 async def _once(text: str) -> AsyncIterator[str]:
     yield text
+
+
+async def _text(stream: AsyncIterator[str | ToolCall]) -> AsyncIterator[str]:
+    """The reply's words; the interaction model is offered no tools, so a tool call is a model error."""
+    async for chunk in stream:
+        if isinstance(chunk, str):
+            yield chunk
+        else:
+            raise ModelError(
+                f"the interaction model called the tool {chunk.tool!r} without being offered tools", transient=False
+            )
 
 
 def ingress(session_id: str) -> str:
@@ -123,15 +141,19 @@ class Session:
         tools: Toolbox | None = None,
         tool_specs: Sequence[ToolSpec] = (),
         sources: Sequence[Source] = (),
+        output: SpeechOutput | None = None,
     ) -> None:
+        """``output`` is what the agent speaks through: by default words paced at the speaking rate (text)."""
         self.id = session_id
         self.config = config or SessionConfig()
         self._bus = bus
         self._clock = clock
         self._policy = policy or make_policy(self.config.policy, self.config.policy_options)
         self._model = model or make_model(self.config.model, clock=clock)
+        self._owns_model = model is None
         self._prefilled = 0  # timeline length the model has taken in ahead of a reply
         self._prefill: asyncio.Task[None] | None = None
+        self._speculation: Speculation | None = None
         self._tool_specs = list(tool_specs)
         self._tool_calls = ToolCalls(
             toolbox=tools or NoTools(),
@@ -143,10 +165,11 @@ class Session:
         )
         self._sources = list(sources)
         self._floor = FloorTracker(silence_min=self.config.silence_min)
-        self._output = OutputStream(rate=self.config.speaking_rate)
+        self._output: SpeechOutput = output if output is not None else OutputStream(rate=self.config.speaking_rate)
         self.timeline = Timeline()
         self.stats = LoopStats()
         self._wake = asyncio.Event()
+        self._output.set_listener(self._wake.set)
         self._start: float | None = None
         self._turn_events: list[Event] = []
         self._recorded = 0
@@ -297,6 +320,8 @@ class Session:
         for fact in self._floor.observe(event):
             await self._record(msgspec.structs.replace(fact, t=event.t, source=LOOP))
         stored = await self._record(event)
+        if isinstance(stored, UserInput | UserErase) and not self._speculating_on(self.state):
+            self._drop_speculation()  # the user went on: that reply will never be heard
         if isinstance(stored, EndSession):
             self._ended = stored.reason
             return stored
@@ -332,8 +357,10 @@ class Session:
         if output.utterance is None:
             return
         word = output.take_due(now)
-        if word is not None:
-            await self._emit(AgentWord(utterance=output.utterance, word=word, duration=self.config.speaking_rate))
+        for record in output.take_records():
+            await self._emit(record)
+        if word is not None and output.utterance is not None:
+            await self._emit(AgentWord(utterance=output.utterance, word=word, duration=output.word_duration))
         if output.utterance is not None and output.finished(now):
             await self._end_utterance(EndReason.COMPLETED, cause=None)
 
@@ -352,12 +379,13 @@ class Session:
         self._last_decision = now
         self._turn_events.clear()
         self._prefill_ahead()
+        self._speculate()
         for action in self._policy.decide(self.state, turn):
             await self._act(action, None)
 
     def _prefill_ahead(self) -> None:
         """Think while listening: let the model take in the transcript so far, off the loop's path."""
-        if not isinstance(self._model, Prefilling) or self._generations:
+        if not isinstance(self._model, Prefilling) or self._generations or self._speculation is not None:
             return
         if len(self.timeline) == self._prefilled or (self._prefill is not None and not self._prefill.done()):
             return
@@ -365,13 +393,46 @@ class Session:
         request = ModelRequest(timeline=self.timeline.text, user_text="", elapsed=self.now(), wall=self._clock.wall())
         self._prefill = self._spawn(self._model.prefill(request))
 
+    def _speculate(self) -> None:
+        """When the user pauses, start the reply to what they said so far (a local model only: it costs
+        nothing but a core); it is kept if the turn ends on these words, else discarded unheard."""
+        state = self.state
+        if not isinstance(self._model, Prefilling) or self._generations or self._output.utterance is not None:
+            return
+        if not state.user_text.strip() or state.user_silent_for < self.config.tick:
+            return
+        if self._speculating_on(state):
+            return
+        self._drop_speculation()
+        request = ModelRequest(
+            timeline=self.timeline.text, user_text=state.user_text, elapsed=self.now(), wall=self._clock.wall()
+        )
+        chunks = _text(self._model.stream(request))
+        self._speculation = Speculation(state.user_text, state.last_user_input, chunks, self._spawn)
+
+    def _speculating_on(self, state: FloorState) -> bool:
+        return self._speculation is not None and self._speculation.matches(state.user_text, state.last_user_input)
+
+    def _drop_speculation(self) -> None:
+        if self._speculation is not None:
+            self._speculation.cancel()
+            self._speculation = None
+
     # --- actions -----------------------------------------------------------------------------------
 
     async def _act(self, action: Action, cause: Event | None) -> None:
         if isinstance(action, Reply):
+            speculation, self._speculation = self._speculation, None
+            last_input = self.state.last_user_input
             taken = self._floor.take_user_text()
             text = taken if action.text is None else action.text
             utterance = await self._utterance(SpeechPurpose.REPLY, cause, append=action.append, reply_to=text)
+            plain = action.text is None and not action.instruction and not action.facts
+            if speculation is not None and plain and speculation.matches(taken, last_input):
+                self._produce(utterance, speculation.reply())
+                return
+            if speculation is not None:
+                speculation.cancel()
             request = ModelRequest(
                 timeline=self.timeline.text,
                 user_text=text,
@@ -380,7 +441,7 @@ class Session:
                 instruction=action.instruction,
                 facts=action.facts,
             )
-            self._produce(utterance, self._model.stream(request))
+            self._produce(utterance, _text(self._model.stream(request)))
         elif isinstance(action, Say):
             utterance = await self._utterance(action.purpose, cause, append=action.append)
             self._produce(utterance, _once(action.text))
@@ -394,6 +455,14 @@ class Session:
         elif isinstance(action, Stop):
             if self._output.utterance is not None:
                 await self._end_utterance(action.reason, cause)
+        elif isinstance(action, Hold):
+            if self._output.utterance is not None and not self._output.held:
+                self._output.hold(self.now())
+                await self._emit(AgentSpeechHeld(utterance=self._output.utterance), cause=cause)
+        elif isinstance(action, Release):
+            if self._output.utterance is not None and self._output.held:
+                self._output.release(self.now())
+                await self._emit(AgentSpeechReleased(utterance=self._output.utterance), cause=cause)
         elif isinstance(action, Emit):
             await self._emit(action.event, cause=cause)
         elif isinstance(action, Delegate):
@@ -474,6 +543,9 @@ class Session:
         return self._counter
 
     async def _shutdown(self, reason: str) -> None:
+        self._drop_speculation()
         await self._end_utterance(EndReason.STOPPED, None)
         self._tool_calls.cancel_all()
         await self._record(SessionEnded(reason=reason, t=self.now(), source=LOOP))
+        if self._owns_model:
+            await close_model(self._model)

@@ -12,7 +12,9 @@ What it does, in the order a conversation needs it:
   It decides at the exact moment (``wake_at``), not on the tick grid.
 * **Barge-in.** The user's first substantive word while the agent talks stops it in the same pass.
   Backchannels ("mm-hm", "yeah") and noise tags ("[cough]") do not; if the agent was stopped and the
-  user then said only that, it resumes where it was cut off.
+  user then said only that, it resumes where it was cut off. In voice, the first *sound* already
+  holds the agent (it goes quiet at once) until the words or the length of the speech decide
+  (``_holding.py``); the end of a turn also waits for the final transcript of the user's speech.
 * **Backchannels** at pauses inside long user turns: rate-limited, never over the user.
 * **Cues** the user set are checked on every word; the agent interjects while the user talks.
 * **Timers** ("remind me in 30 seconds to stretch", "every 10 seconds say tick") fire on time.
@@ -48,13 +50,17 @@ from microturn._events import (
     ToolResult,
     UserErase,
     UserInput,
+    UserSpeechEnded,
+    UserSpeechStarted,
     UserSubmit,
+    UserTranscript,
 )
 from microturn._floor import FloorState
 from microturn._language import Shape, is_backchannel, shape, words
 from microturn._policies._base import MicroTurn
 from microturn._policies.full_duplex._approvals import Approvals
 from microturn._policies.full_duplex._cues import Cue, Hit
+from microturn._policies.full_duplex._holding import Holding
 from microturn._policies.full_duplex._intents import (
     AskProgress,
     CueRequest,
@@ -97,6 +103,8 @@ class FullDuplexPolicy:
         summary_words: int = 30,
         holding_phrase: str = "Let me check.",
         approval_timeout: float = 20.0,
+        longest_backchannel: float = 1.0,
+        transcript_wait: float = 3.0,
     ) -> None:
         for label, value in (
             ("complete_silence", complete_silence),
@@ -108,6 +116,8 @@ class FullDuplexPolicy:
             ("backchannel_gap", backchannel_gap),
             ("weave_pause", weave_pause),
             ("approval_timeout", approval_timeout),
+            ("longest_backchannel", longest_backchannel),
+            ("transcript_wait", transcript_wait),
         ):
             if value < 0:
                 raise ConfigError(f"{label} cannot be negative, got {value}")
@@ -124,6 +134,8 @@ class FullDuplexPolicy:
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
         self._approvals = Approvals(timeout=approval_timeout, pause=weave_pause)
         self._speculator = Speculator(holding=holding_phrase)
+        self._holding = Holding(longest_backchannel=longest_backchannel)
+        self.transcript_wait = transcript_wait
 
         # The user's current turn
         self._turn_started: float | None = None
@@ -134,6 +146,9 @@ class FullDuplexPolicy:
         self._turn_deadline: float | None = None
         self._previous_end = 0.0  # when the user's previous input ended
         self._typing = ""  # the typed word not finished yet
+        # Voice: activity and transcripts come from speech recognition
+        self._voice = False  # voice activity is reported: it, not word durations, tells speech and pauses
+        self._final_at = float("-inf")  # when the latest final transcript came in
         # The agent's current utterance
         self._purpose: SpeechPurpose | None = None
         self._heard_over_agent = ""  # what the user said since the agent started this utterance
@@ -157,6 +172,12 @@ class FullDuplexPolicy:
         if isinstance(event, UserErase):
             self._typing = self._typing[: max(0, len(self._typing) - event.count)]
             self._turn_deadline = self._deadline(state)
+        elif isinstance(event, UserSpeechStarted):
+            return self._speech_started(state, event)
+        elif isinstance(event, UserSpeechEnded):
+            return self._speech_ended(state, event)
+        elif isinstance(event, UserTranscript):
+            return self._transcribed(state, event) if event.final else ()
         elif isinstance(event, ToolCalled):
             self._speculator.called(event)
         elif isinstance(event, ToolResult):
@@ -188,6 +209,9 @@ class FullDuplexPolicy:
 
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         now = state.now
+        stop = self._holding.decide(state)
+        if stop:
+            return stop  # the user has talked over the held agent for longer than a backchannel lasts
         actions: list[Action] = [*self._timers.fire(state)]
         if actions or self._timers.held_back:
             return actions  # a timer speaks now, or is overdue: anything else waits until it has been said
@@ -215,8 +239,12 @@ class FullDuplexPolicy:
             moments.append(approval)
         if self._live is not None and self._live_words:
             moments.append(state.user_active_until + _LIVE_PAUSE)
-        if state.user_text.strip() and self._turn_deadline is not None and not state.agent_speaking:
-            moments.append(max(self._turn_deadline, state.user_active_until))
+        turn_moment = self._turn_moment(state)
+        if turn_moment is not None:
+            moments.append(turn_moment)
+        holding = self._holding.moment(state)
+        if holding is not None:
+            moments.append(holding)
         if self._backchannel_possible(state):
             moments.append(state.user_active_until + self.backchannel_pause)
         weave = self._weaver.next_moment(state)
@@ -231,11 +259,12 @@ class FullDuplexPolicy:
             self._turn_started = event.t
             self._turn_speech = 0.0
             self._speculator.interrupted()
-        else:
+        elif not self._voice:
             gap = event.t - self._previous_end
             if gap >= 0.3:
                 self._pauses.append(gap)  # the turn went on: that silence was a pause, not its end
-        self._previous_end = event.t + event.duration
+        if not self._voice:
+            self._previous_end = event.t + event.duration
         self._turn_speech += event.duration
         self._typed = event.modality is Modality.TYPED
         self._submitted = False
@@ -256,6 +285,32 @@ class FullDuplexPolicy:
             if not spoken_backchannel:
                 actions.append(Stop(EndReason.INTERRUPTED))  # barge-in: stop in this very pass
         return actions
+
+    def _speech_started(self, state: FloorState, event: UserSpeechStarted) -> list[Action]:
+        self._voice = True
+        if self._turn_started is not None and state.user_text.strip():
+            gap = event.t - self._previous_end
+            if gap >= 0.3:
+                self._pauses.append(gap)  # the turn goes on: that silence was a pause, not its end
+        stoppable = self._live is None and self._purpose not in _NOT_STOPPED_BY_USER
+        return self._holding.speech_started(state, event, stoppable=stoppable)
+
+    def _speech_ended(self, state: FloorState, event: UserSpeechEnded) -> list[Action]:
+        self._previous_end = event.t - event.silence
+        if self._turn_started is not None:
+            self._turn_speech += event.duration
+        if state.user_text.strip():
+            self._turn_deadline = self._deadline(state)
+        return self._holding.speech_ended(state)
+
+    def _transcribed(self, state: FloorState, event: UserTranscript) -> list[Action]:
+        """The final text of a stretch of speech (the floor has put it in place of the rough words)."""
+        self._final_at = event.t
+        if state.user_text.strip():
+            self._turn_deadline = self._deadline(state)  # judged again: "what is two plus three?" is a question
+        else:
+            self._turn_started = self._turn_deadline = None  # it was noise after all: no turn
+        return self._holding.transcribed(state, event)
 
     def _finished_words(self, event: UserInput) -> str:
         """The words this input finishes: a spoken word at once, typed words at the space after them."""
@@ -301,7 +356,20 @@ class FullDuplexPolicy:
     def _turn_over(self, state: FloorState) -> bool:
         if state.user_active or self._turn_deadline is None:
             return False
+        if state.transcripts_pending and state.now + 1e-9 < self._previous_end + self.transcript_wait:
+            return False  # the reply answers the final transcript, not the rough words
         return state.now + 1e-9 >= max(self._turn_deadline, state.user_active_until)
+
+    def _turn_moment(self, state: FloorState) -> float | None:
+        """When the user's turn ends if nothing more comes (see ``_turn_over``)."""
+        if not state.user_text.strip() or self._turn_deadline is None or state.agent_speaking:
+            return None
+        if state.user_speaking:
+            return None  # the end of the speech sets the deadline
+        moment = max(self._turn_deadline, state.user_active_until)
+        if state.transcripts_pending:
+            return max(moment, self._previous_end + self.transcript_wait)  # if the final text never comes
+        return max(moment, self._final_at)
 
     def _end_of_turn(self, state: FloorState) -> list[Action]:
         text = state.user_text

@@ -1,0 +1,419 @@
+"""Audio through the session and the policy: microphone PCM in, the agent's voice and events out.
+
+The fake engines (``microturn._voice.fakes``) run in virtual time: a "word" is a quarter second of
+loud tone, so a spoken question is a few tones and the agent's reply comes back as tones too. The
+microphone is fed the way a browser feeds it: 20 ms of audio at a time, each piece handed over when
+it has been recorded. The client is simulated as a browser plays audio: pieces back to back as they
+arrive, the queue dropped on a flush; so "the words whose audio was played" is measured, not assumed.
+
+The last test runs the real embedded engines in real time on the system clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from microturn import (
+    AgentAudio,
+    AgentSpeechEnded,
+    AgentSpeechHeld,
+    AgentSpeechReleased,
+    AgentSpeechStarted,
+    Clock,
+    EndReason,
+    EndSession,
+    Event,
+    InputRejected,
+    SessionConfig,
+    SpeechPurpose,
+    SystemClock,
+    UserInput,
+    UserSpeechStarted,
+    UserTranscript,
+    VirtualClock,
+    open_bus,
+)
+from microturn._models.scripted import STORY
+from microturn._voice._engines import INPUT_RATE, VoiceEngines
+from microturn._voice.channel import AgentAudioChunk, FlushAudio, SessionEvent, Transcript, VoiceChannel, VoiceOut
+from microturn._voice.engines import fake_engines
+from microturn._voice.fakes import WORD_SECONDS, FakeTranscriber, silence, tone
+
+E = TypeVar("E", bound=Event)
+
+CHUNK = 0.02
+"""Seconds of microphone audio per ``hear``, as the browser's AudioWorklet sends it."""
+_CHUNK_BYTES = round(2 * INPUT_RATE * CHUNK)
+
+
+@dataclass
+class Client:
+    """A browser on the other end: plays agent audio back to back as it comes, drops it all on a flush."""
+
+    received: list[tuple[float, VoiceOut]] = field(default_factory=list)
+    flushes: list[float] = field(default_factory=list)
+    _audio: list[tuple[float, AgentAudioChunk]] = field(default_factory=list)  # (start, piece): begun or queued
+    _until: float = 0.0
+
+    def take(self, now: float, item: VoiceOut) -> None:
+        self.received.append((now, item))
+        if isinstance(item, AgentAudioChunk):
+            start = max(now, self._until)
+            self._audio.append((start, item))
+            self._until = start + len(item.pcm) / 2 / item.sample_rate
+        elif isinstance(item, FlushAudio):
+            self.flushes.append(now)
+            self._audio = [(start, piece) for start, piece in self._audio if start <= now + 1e-5]
+            self._until = min(self._until, now)
+
+    def played(self, utterance: int) -> str:
+        """The words of the utterance whose audio began playing (a flush stops the rest)."""
+        return " ".join(piece.text for _, piece in self._audio if piece.utterance == utterance)
+
+    def first_audio(self) -> float:
+        return next(now for now, item in self.received if isinstance(item, AgentAudioChunk))
+
+    def events(self, kind: type[E]) -> list[E]:
+        return [
+            item.event for _, item in self.received if isinstance(item, SessionEvent) and isinstance(item.event, kind)
+        ]
+
+
+def said(words: int) -> float:
+    """How long fake speech of ``words`` words lasts (a little under whole words: the 10 ms blocks the fake
+    recogniser counts need not line up with the speech, and a word begun counts)."""
+    return words * WORD_SECONDS - 0.02
+
+
+def microphone(length: float, speech: Sequence[tuple[float, float]]) -> bytes:
+    """``length`` seconds of silence with fake speech (tone) for ``(start, seconds)`` of ``speech``."""
+    audio = bytearray(silence(length))
+    for start, seconds in speech:
+        offset = 2 * round(start * INPUT_RATE)
+        piece = tone(seconds)
+        audio[offset : offset + len(piece)] = piece
+    return bytes(audio)
+
+
+async def feed(channel: VoiceChannel, clock: Clock, audio: bytes, *, at: float = 0.0) -> None:
+    """Hand ``audio`` to the channel in real time from session time ``at``: each piece once it is recorded."""
+    start = clock.now() - channel.session.now() + at
+    for index, offset in enumerate(range(0, len(audio), _CHUNK_BYTES)):
+        await clock.sleep_until(start + (index + 1) * CHUNK)
+        channel.hear(audio[offset : offset + _CHUNK_BYTES])
+
+
+async def converse(
+    clock: Clock,
+    engines: VoiceEngines,
+    audio: bytes,
+    *,
+    prepare: Callable[[VoiceChannel], None] | None = None,
+    config: SessionConfig | None = None,
+    speech_seconds: float = 3.0,
+) -> tuple[VoiceChannel, Client]:
+    """Run a voice channel while ``audio`` is heard, then end the session; return it and what the client got."""
+    channel = VoiceChannel(
+        engines=engines, clock=clock, bus=open_bus("memory"), config=config, speech_seconds=speech_seconds
+    )
+    if prepare is not None:
+        prepare(channel)
+    client = Client()
+
+    async def speak() -> None:
+        await feed(channel, clock, audio)
+        await channel.session.inject(EndSession())
+
+    async def listen() -> None:
+        async for item in channel.outbound():
+            client.take(channel.session.now(), item)
+
+    async with clock.timeout_at(clock.now() + 120), asyncio.TaskGroup() as tasks:
+        tasks.create_task(channel.run())
+        tasks.create_task(speak())
+        tasks.create_task(listen())
+    return channel, client
+
+
+def utterances(client: Client) -> list[tuple[AgentSpeechStarted, AgentSpeechEnded]]:
+    ended = {event.utterance: event for event in client.events(AgentSpeechEnded)}
+    return [(started, ended[started.utterance]) for started in client.events(AgentSpeechStarted)]
+
+
+def onset_to_flush(client: Client, onset: float) -> float:
+    return next(flush for flush in client.flushes if flush >= onset) - onset
+
+
+# --- with the fake engines, in virtual time ---------------------------------------------------------------
+
+
+async def test_a_spoken_question_gets_a_spoken_reply(clock: VirtualClock) -> None:
+    audio = microphone(5.0, [(0.5, said(5))])
+    channel, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio)
+
+    finals = [item for _, item in client.received if isinstance(item, Transcript) and item.final]
+    assert finals == [Transcript("what is two plus three", final=True)]
+    assert [event.text for event in client.events(UserInput)] == ["what", "is", "two", "plus", "three"]
+    [(started, ended)] = utterances(client)
+    assert started.reply_to == "what is two plus three"
+    assert ended.reason is EndReason.COMPLETED
+    assert ended.delivered == "2 plus 3 is 5." == client.played(started.utterance)
+    [clip] = client.events(AgentAudio)
+    assert (clip.text, clip.duration) == ("2 plus 3 is 5.", 5 * WORD_SECONDS)
+    # The reply's first audio follows the end of the speech by the VAD's end-of-speech silence (0.3 s) and little else.
+    speech_end = 0.5 + 5 * WORD_SECONDS
+    assert 0.25 < client.first_audio() - speech_end < 0.4
+    assert channel.stats.dropped == channel.stats.speech_dropped == 0
+
+
+async def test_barge_in_stops_agent_audio_at_once_and_keeps_exactly_the_words_played(clock: VirtualClock) -> None:
+    onset = 4.0  # the story started at ~1.6 s: the user cuts in ~2.4 s into it
+    audio = microphone(9.0, [(0.5, said(4)), (onset, said(3))])
+    _, client = await converse(clock, fake_engines(["tell", "me", "a", "story", "wait", "a", "second"]), audio)
+
+    (story, cut), *_ = utterances(client)
+    assert story.reply_to == "tell me a story"
+    assert onset_to_flush(client, onset) <= 0.25
+    assert cut.reason is EndReason.INTERRUPTED
+    assert cut.delivered == client.played(story.utterance)
+    assert 4 <= len(cut.delivered.split()) < len(STORY.split())
+    assert STORY.startswith(cut.delivered)
+    [held] = client.events(AgentSpeechHeld)
+    assert held.t - onset <= 0.25
+    # Nothing of the story reaches the client after the flush.
+    flushed = client.flushes[0]
+    assert not [
+        item
+        for now, item in client.received
+        if now > flushed and isinstance(item, AgentAudioChunk) and item.utterance == story.utterance
+    ]
+
+
+async def test_a_user_backchannel_does_not_end_the_agents_utterance(clock: VirtualClock) -> None:
+    audio = microphone(22.0, [(0.5, said(4)), (4.0, 0.3)])
+    _, client = await converse(clock, fake_engines(["tell", "me", "a", "story", "mhm"]), audio)
+
+    [(story, ended)] = utterances(client)  # "mhm" is no turn: nothing answers it
+    assert [type(event) for event in client.events(AgentSpeechHeld) + client.events(AgentSpeechReleased)] == [
+        AgentSpeechHeld,
+        AgentSpeechReleased,
+    ]
+    assert ended.reason is EndReason.COMPLETED
+    assert ended.delivered == STORY == client.played(story.utterance)  # it went on from the next word
+    assert onset_to_flush(client, 4.0) <= 0.25  # it did go quiet while the user spoke
+    assert [event.text for event in client.events(UserInput)][-1] == "mhm"
+
+
+async def test_the_agent_backchannels_at_a_pause_in_a_long_turn_without_taking_the_floor(clock: VirtualClock) -> None:
+    story = "yesterday i went to the big market in town with my sister and we bought some apples and".split()
+    audio = microphone(12.0, [(0.5, said(len(story))), (6.0, said(1))])  # a 1.25 s pause after "and"
+    _, client = await converse(clock, fake_engines([*story, "pears"]), audio)
+
+    (backchannel, ended), (reply, _) = utterances(client)
+    assert backchannel.purpose is SpeechPurpose.BACKCHANNEL
+    assert ended.delivered == client.played(backchannel.utterance) == "mm-hm"
+    speech_end = 0.5 + said(len(story))
+    assert 0.5 <= backchannel.t - speech_end < 0.6  # at the pause, well before the user goes on at 6.0
+    assert reply.purpose is SpeechPurpose.REPLY
+    assert reply.reply_to == " ".join([*story, "pears"])  # the user's turn was one turn: nothing was taken over
+
+
+async def test_speech_too_long_for_a_backchannel_stops_the_agent_without_a_word(clock: VirtualClock) -> None:
+    # The recogniser makes out no word at all (its script is spent), but 1.5 s of speech is a turn.
+    audio = microphone(9.0, [(0.5, said(4)), (4.0, 1.5)])
+    _, client = await converse(clock, fake_engines(["tell", "me", "a", "story"]), audio)
+
+    (story, cut), *_ = utterances(client)
+    assert cut.reason is EndReason.INTERRUPTED
+    assert 0.95 <= cut.t - 4.0 <= 1.1  # stopped for good when the speech outlasted a backchannel (1 s)
+    assert cut.delivered == client.played(story.utterance)
+    assert onset_to_flush(client, 4.0) <= 0.25
+
+
+async def test_microphone_audio_is_lossy_under_pressure_and_never_blocks(clock: VirtualClock) -> None:
+    def flood(channel: VoiceChannel) -> None:
+        channel.hear(silence(10.0))  # ten seconds at once, before listening has begun: it cannot keep it all
+
+    audio = microphone(5.0, [(0.5, said(5))])
+    engines = fake_engines(["what", "is", "two", "plus", "three"])
+    channel, client = await converse(clock, engines, audio, prepare=flood)
+
+    assert channel.stats.dropped == pytest.approx(7.0)  # the oldest 7 s went, the newest 3 s were kept
+    assert channel.stats.heard == pytest.approx(15.0)
+    [(_, ended)] = utterances(client)  # the conversation went on as if nothing had happened
+    assert ended.delivered == "2 plus 3 is 5."
+
+
+T = TypeVar("T")
+
+
+class ChargingClock(VirtualClock):
+    """A virtual clock on which blocking work may cost more virtual time than it took: a slow engine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._owed = 0.0
+
+    def charge(self, seconds: float) -> None:
+        self._owed += seconds
+
+    async def run_blocking(self, function: Callable[[], T]) -> T:
+        result = await super().run_blocking(function)
+        owed, self._owed = self._owed, 0.0
+        await self.sleep_until(self.now() + owed)
+        return result
+
+
+class SlowPartials(FakeTranscriber):
+    """A rough recogniser that takes three times as long as the audio it is fed: it falls ever further behind."""
+
+    def __init__(self, words: list[str], clock: ChargingClock) -> None:
+        super().__init__(words)
+        self._clock = clock
+
+    def feed(self, pcm: bytes) -> str:
+        self._clock.charge(3 * len(pcm) / 2 / INPUT_RATE)
+        return super().feed(pcm)
+
+
+def test_a_slow_recogniser_never_blocks_the_loop_nor_delays_barge_in() -> None:
+    clock = ChargingClock()
+    words = ["tell", "me", "a", "story", "wait", "no", "stop", "it", "now", "please"]
+    fast = fake_engines(words)
+    engines = VoiceEngines(vad=fast.vad, partials=SlowPartials(words, clock), final=fast.final, tts=fast.tts)
+    onset = 6.0
+    audio = microphone(14.0, [(0.5, said(4)), (onset, said(6))])
+
+    async def main() -> tuple[VoiceChannel, Client]:
+        return await converse(clock, engines, audio, speech_seconds=0.5)
+
+    channel, client = clock.run(main())
+    assert onset_to_flush(client, onset) <= 0.25  # voice activity does not wait for the recogniser
+    assert max(channel.session.stats.tick_lags) < 0.01  # the loop kept its 200 ms ticks
+    assert channel.stats.speech_dropped > 0  # the recogniser lost audio rather than queue it without end...
+    finals = [event.text for event in client.events(UserTranscript) if event.final]
+    assert finals[-1] == "wait no stop it now please"  # ...while the accurate one got all of it
+
+
+class BrokenPartials(FakeTranscriber):
+    def feed(self, pcm: bytes) -> str:
+        raise RuntimeError("decoder crashed")
+
+
+async def test_a_failing_recogniser_does_not_end_the_conversation(clock: VirtualClock) -> None:
+    words = ["what", "is", "two", "plus", "three"]
+    fake = fake_engines(words)
+    engines = VoiceEngines(vad=fake.vad, partials=BrokenPartials(words), final=fake.final, tts=fake.tts)
+    channel, client = await converse(clock, engines, microphone(5.0, [(0.5, said(5))]))
+
+    assert channel.stats.engine_failures > 0
+    assert client.events(UserInput) == []  # no rough words at all...
+    [(started, ended)] = utterances(client)  # ...but the final transcript is answered
+    assert started.reply_to == "what is two plus three"
+    assert ended.delivered == "2 plus 3 is 5."
+
+
+async def test_malformed_microphone_audio_is_reported_and_nothing_else_is_lost(clock: VirtualClock) -> None:
+    def odd(channel: VoiceChannel) -> None:
+        channel.hear(b"\x00" * 641)  # not whole 16-bit samples: a broken client
+
+    audio = microphone(5.0, [(0.5, said(5))])
+    channel, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio, prepare=odd)
+
+    [rejected] = client.events(InputRejected)
+    assert rejected.reason.startswith("microphone audio: odd-length PCM chunk (641 bytes)")
+    assert channel.stats.rejected_chunks == 1
+    [(started, ended)] = utterances(client)
+    assert started.reply_to == "what is two plus three"
+    assert ended.delivered == "2 plus 3 is 5."
+
+
+async def test_the_session_log_keeps_what_was_heard_and_played_never_the_audio(clock: VirtualClock) -> None:
+    audio = microphone(5.0, [(0.5, said(5))])
+    channel, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio)
+
+    kinds = {type(item.event).__name__ for _, item in client.received if isinstance(item, SessionEvent)}
+    assert {"UserSpeechStarted", "UserSpeechEnded", "UserTranscript", "AgentAudio", "AgentWord"} <= kinds
+    assert "AudioFrame" not in kinds
+    assert "(transcript corrected" not in channel.session.timeline.text  # the rough words were right
+    assert "user: what is two plus three" in channel.session.timeline.text
+    [started] = client.events(UserSpeechStarted)
+    assert 0.5 < started.t <= 0.5 + 0.1  # two 32 ms frames of speech, and the 20 ms piece they came in
+
+
+# --- with the real engines, in real time ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceEngines]:
+    from microturn._voice.engines import load_engines, missing_voice_packages
+
+    if missing_voice_packages():
+        pytest.skip("the voice extra is not installed")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MICROTURN_CACHE", str(tmp_path_factory.mktemp("cache")))
+        yield load_engines()
+
+
+def spoken(engines: VoiceEngines, text: str) -> bytes:
+    """``text`` said by the real synthesizer, at the microphone's rate."""
+    from microturn._voice.audio import resample
+
+    return resample(b"".join(engines.tts.synthesize(text)), engines.tts.sample_rate, INPUT_RATE)
+
+
+def sound(pcm: bytes, level: float = 300.0) -> tuple[float, float]:
+    """Where the sound in ``pcm`` begins and ends, in seconds (10 ms blocks louder than ``level``)."""
+    from microturn._voice.audio import rms
+
+    block = 2 * INPUT_RATE // 100
+    loud = [offset for offset in range(0, len(pcm), block) if rms(pcm[offset : offset + block]) > level]
+    return loud[0] / (2 * INPUT_RATE), (loud[-1] + block) / (2 * INPUT_RATE)
+
+
+def test_a_spoken_question_and_a_barge_in_through_the_real_engines(real_engines: VoiceEngines, tmp_path: Path) -> None:
+    """The real stack on the system clock, the microphone fed in real time: the honest numbers."""
+    from microturn._voice.audio import write_wav
+
+    question = spoken(real_engines, "Tell me a story.")
+    interruption = spoken(real_engines, "Wait, stop, what is two plus three?")
+    lead = 0.5
+    question_end = lead + sound(question)[1]
+    barge_at = lead + len(question) / 2 / INPUT_RATE + 3.5  # into the story (it starts ~1 s after the question)
+    onset = barge_at + sound(interruption)[0]
+    audio = bytearray(silence(barge_at + len(interruption) / 2 / INPUT_RATE + 4.0))
+    for at, speech in ((lead, question), (barge_at, interruption)):
+        offset = 2 * round(at * INPUT_RATE)
+        audio[offset : offset + len(speech)] = speech
+    write_wav(tmp_path / "heard.wav", bytes(audio), INPUT_RATE)  # what the microphone heard, to listen to
+
+    async def main() -> tuple[VoiceChannel, Client]:
+        return await converse(SystemClock(), real_engines, bytes(audio))
+
+    _, client = asyncio.run(main())
+    finals = [item.text for _, item in client.received if isinstance(item, Transcript) and item.final]
+    assert finals[0].lower().strip(" .!?") == "tell me a story"
+    (story, cut), *rest = utterances(client)
+    assert story.reply_to.lower().strip(" .!?") == "tell me a story"
+    assert [item for _, item in client.received if isinstance(item, AgentAudioChunk)]  # agent audio arrived
+    assert cut.reason is EndReason.INTERRUPTED
+    # Exactly the words played, up to real-time jitter: the client may hear a word begin a millisecond late.
+    played = client.played(story.utterance).split()
+    assert abs(len(cut.delivered.split()) - len(played)) <= 1
+    assert STORY.startswith(cut.delivered)
+    assert STORY.startswith(" ".join(played))
+    latency = onset_to_flush(client, onset)
+    assert latency <= 0.25
+    print(
+        f"\nreal engines: voice to voice {client.first_audio() - question_end:.3f} s, "
+        f"barge-in (onset → agent audio flushed) {latency:.3f} s, "
+        f"words delivered before the cut {len(cut.delivered.split())}, "
+        f"later replies {[ended.delivered for _, ended in rest]}, "
+        f"finals {finals}"
+    )
