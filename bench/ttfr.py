@@ -11,13 +11,13 @@ Same embedded model (Gemma 3 270M through llama.cpp), same process, interleaved 
 Across history lengths (≈0, 1k, 3k tokens) and utterance lengths (≈10, 50, 200 tokens); medians,
 p90 and the ratio; JSON out.
 
-With ``--server``, the same comparison through the OpenAI-compatible adapter, against a real
+With ``--paths embedded,server``, the same comparison through the OpenAI-compatible adapter, against a real
 ``python -m llama_cpp.server`` serving the same weights: the streaming side sends the transcript so
 far as a one-token request each micro-turn (the server keeps the longest common prefix in its KV
 cache), the baseline sends the whole conversation when the turn ends, after another conversation
 has taken the server's cache.
 
-    python bench/ttfr.py [--quick] [--rounds 3] [--server] [--json out/bench/ttfr.json]
+    python bench/ttfr.py [--quick] [--rounds 3] [--paths embedded,server] [--json out/bench/ttfr.json]
 """
 
 from __future__ import annotations
@@ -213,14 +213,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     def tokens(past: str) -> int:
         return len(llama.tokenize(build_prompt(request(past, 0.0)).encode()))
 
-    rows = await grid(
-        args,
-        "embedded",
-        lambda past, words: streaming(model, past, words),
-        lambda past, words: baseline(model, past, words),
-        tokens,
-    )
-    if args.server:
+    paths = {path.strip() for path in args.paths.split(",")}
+    rows: list[dict[str, Any]] = []
+    if "embedded" in paths:
+        rows += await grid(
+            args,
+            "embedded",
+            lambda past, words: streaming(model, past, words),
+            lambda past, words: baseline(model, past, words),
+            tokens,
+        )
+    if "server" in paths:
         from openai import AsyncOpenAI
 
         server = Server(weights)
@@ -245,7 +248,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller grid (smoke test)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--server", action="store_true", help="also through the OpenAI-compatible server path")
+    parser.add_argument(
+        "--paths",
+        default="embedded",
+        help="comma-separated: embedded (in-process llama.cpp), server (the OpenAI-compatible adapter against "
+        "llama_cpp.server); default: embedded",
+    )
     parser.add_argument("--json", type=Path, default=Path("out/bench/ttfr.json"))
     args = parser.parse_args()
     print("time to first reply token after the turn ends (embedded model, 2 threads)")

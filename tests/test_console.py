@@ -30,6 +30,7 @@ from microturn._events import (
     Event,
     InputRejected,
     SessionEnded,
+    SessionStarted,
     UserErase,
     UserInput,
     UserSubmit,
@@ -55,7 +56,9 @@ async def type_text(keys: PipeInput, clock: VirtualClock, text: str, *, gap: flo
         await advance(clock, gap)
 
 
-def run_chat_script(script: Script, *, record: Path | None = None, bus: EventBus | None = None) -> list[Event]:
+def run_chat_script(
+    script: Script, *, record: Path | None = None, bus: EventBus | None = None, config: SessionConfig | None = None
+) -> list[Event]:
     """Chat on a fresh session while ``script`` types; return the session log once the chat ended."""
     clock = VirtualClock()
     chat_bus = bus or open_bus("memory")
@@ -65,7 +68,7 @@ def run_chat_script(script: Script, *, record: Path | None = None, bus: EventBus
             async with clock.timeout_at(clock.now() + DEADLINE), asyncio.TaskGroup() as tasks:
                 tasks.create_task(
                     chat(
-                        config=SessionConfig(),
+                        config=config or SessionConfig(),
                         clock=clock,
                         bus=chat_bus,
                         record=record,
@@ -120,6 +123,23 @@ def test_typed_question_streams_keystrokes_and_gets_the_answer() -> None:
     started = next(e for e in log if isinstance(e, AgentSpeechStarted))
     assert started.seq > submit.seq
     assert "5" in spoken(log, started.utterance).split()[-1]
+
+
+def test_the_chat_talks_with_the_embedded_model_offline() -> None:
+    async def script(keys: PipeInput, clock: VirtualClock) -> None:
+        await type_text(keys, clock, "what is the capital of france")
+        keys.send_text(ENTER)
+        await advance(clock, 10.0)
+        keys.send_text(CTRL_D)
+
+    log = run_chat_script(script, config=SessionConfig(model="embedded"))
+
+    first = log[0]
+    assert isinstance(first, SessionStarted)
+    assert first.config["model"] == "embedded"
+    started = next(e for e in log if isinstance(e, AgentSpeechStarted))
+    assert started.reply_to == "what is the capital of france"
+    assert "paris" in spoken(log, started.utterance).lower()
 
 
 def test_typing_while_the_agent_talks_interrupts_it_and_backspace_erases() -> None:

@@ -354,9 +354,11 @@ def test_the_messages_carry_the_whole_session_then_what_to_answer() -> None:
         START + "[00:01.0] user: when is it\n[00:01.8] (silence 0.8 s)\n"
         "[00:02.5] (found: The meeting is at 3 pm.)\n"
         "[00:02.5] (the agent must now: answer in French)\n"
-        "[00:02.5] (reply to: when is it)"
-    )
+        "[00:02.5] (the agent replies to that now)"
+    )  # the words to answer are the user's last line: not repeated, so the prompt extends what the server cached
     assert build_messages(ask("hello"))[:-1] == messages[:-1]  # a stable prefix the server can cache
+    corrected = ModelRequest(timeline=START + "[00:01.0] user: when is it", user_text="where is it", elapsed=2, wall=0)
+    assert str(build_messages(corrected)[-1]["content"]).endswith("\n[00:02.0] (reply to: where is it)")
 
 
 def tool_chunk(index: int, name: str, arguments: str, finish: str | None = None) -> str:

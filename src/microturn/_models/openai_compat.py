@@ -106,9 +106,20 @@ def _transcript(request: ModelRequest) -> str:
     lines += [f"{at} (found: {fact})" for fact in request.facts]
     if request.instruction:
         lines.append(f"{at} (the agent must now: {request.instruction})")
-    if request.user_text.strip():  # said even when it is the last line: small models answer it far better
-        lines.append(f"{at} (reply to: {' '.join(request.user_text.split())})")
+    words = " ".join(request.user_text.split())
+    if words and _last_said(lines[0]) == words:
+        lines.append(f"{at} (the agent replies to that now)")  # not repeated: the prompt extends what was cached
+    elif words:
+        lines.append(f"{at} (reply to: {words})")
     return "\n".join(lines)
+
+
+def _last_said(transcript: str) -> str:
+    """The user's last line in the transcript, without its time ("" before they said anything)."""
+    found = transcript.rfind("] user: ")
+    if found < 0:
+        return ""
+    return " ".join(transcript[found + len("] user: ") :].split("\n", 1)[0].split())
 
 
 def _task(request: ModelRequest) -> str:
