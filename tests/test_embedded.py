@@ -104,20 +104,12 @@ def test_a_scenario_with_the_embedded_model_charges_its_compute_to_virtual_time(
     assert 0 < first_word.t - started.t < 5.0
 
 
-def test_a_long_transcript_is_cut_in_steps_so_the_prompt_prefix_stays_stable() -> None:
-    from microturn._models.embedded import KEEP_CHARS, ROLL_CHARS, recent
+def test_a_llama_cpp_built_with_its_amx_kernels_is_refused_with_how_to_rebuild_it() -> None:
+    from microturn._models.embedded import _check_build
 
-    lines = [f"[00:{i:02d}.0] user: line number {i} of a long conversation" for i in range(400)]
-    short = "\n".join(lines[:50])
-    assert recent(short) == short
-    grown = "\n".join(lines)
-    cut = recent(grown)
-    assert cut.startswith("(earlier conversation omitted)\n")
-    assert grown.endswith(cut.removeprefix("(earlier conversation omitted)"))
-    assert len(cut) <= KEEP_CHARS + ROLL_CHARS
-    # A few more words keep the same cut (the prefix, and the KV cache, are reused) ...
-    longer = grown + "\n[07:00.0] user: and one more"
-    assert recent(longer).startswith(cut)
-    # ... and only a whole roll step later does the cut move on.
-    much_longer = longer + "\n" + "\n".join(lines[:80])
-    assert not recent(much_longer).startswith(cut)
+    with pytest.raises(ModelError, match="AMX kernels") as caught:
+        _check_build("CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 |", "0.3.36")
+    assert not caught.value.transient
+    assert "-mno-amx-int8" in str(caught.value)
+    assert "llama-cpp-python==0.3.36" in str(caught.value)
+    _check_build("CPU : AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | OPENMP = 1 |", "0.3.36")  # no AMX: fine

@@ -190,8 +190,9 @@ def test_a_spoken_question_is_heard_answered_and_played_in_the_page(
 def test_talking_over_the_agent_stops_its_voice_in_the_page(playwright: Playwright, tmp_path: Path) -> None:
     """Barge-in through the page, with the fake engines (a tone is a word): the server flushes, the page stops."""
     wav = tmp_path / "tones.wav"
-    # "what is 2 plus 3"; the agent answers about 1.5 s after it; 0.5 s into its answer, the user talks.
-    pcm = silence(LEAD) + tone(5 * WORD_SECONDS) + silence(2.3) + tone(0.6) + silence(TAIL)
+    # "what is 2 plus 3" (a little short of five whole words, so the page's resampling cannot make a sixth);
+    # the agent answers "2 plus 3 is 5." (1.25 s) about 0.3 s after it; 0.6 s into the answer, the user talks.
+    pcm = silence(LEAD) + tone(5 * WORD_SECONDS - 0.1) + silence(0.9) + tone(0.6) + silence(TAIL)
     write_wav(wav, pcm, 16_000)
     with serve_page(voice="fake") as server:
         browser = launch(playwright, microphone=wav)

@@ -20,12 +20,13 @@ from typing import Any, ClassVar
 
 from microturn._clock import Clock, SystemClock
 from microturn._models._base import ModelRequest, ToolCall
+from microturn._models._budget import recent
 from microturn._models._tool_text import WorkerLine, describe_tools, render_steps
 from microturn._models._weights import gemma_weights
 from microturn._timeline import format_clock
 from microturn.errors import ModelError
 
-__all__ = ["PREAMBLE", "WORKER_PREAMBLE", "EmbeddedModel", "build_prompt", "recent"]
+__all__ = ["PREAMBLE", "WORKER_PREAMBLE", "EmbeddedModel", "build_prompt"]
 
 PREAMBLE = """\
 Below are transcripts of spoken conversations between a person (user) and a friendly, helpful voice \
@@ -87,26 +88,6 @@ answer: I have no tool for that, but hello to the team!
 """
 
 _STOP = ["\n"]
-KEEP_CHARS = 8000
-"""About 2,000 tokens of transcript: with the preamble and the reply, well inside a 4,096-token context."""
-ROLL_CHARS = 3000
-"""The oldest transcript is dropped in steps this big, so the prompt prefix stays the same between steps."""
-
-
-def recent(timeline: str) -> str:
-    """The transcript within budget: the whole of it while short; later, only its recent part.
-
-    The cut moves in ROLL_CHARS steps, not with every word, so consecutive prompts share their prefix
-    (and the model's KV cache) until the next roll: the per-turn cost stays flat however long the
-    session grows.
-    """
-    excess = len(timeline) - KEEP_CHARS
-    if excess <= 0:
-        return timeline
-    cut = timeline.find("\n", -(-excess // ROLL_CHARS) * ROLL_CHARS)
-    if cut < 0:
-        return timeline[-KEEP_CHARS:]
-    return "(earlier conversation omitted)" + timeline[cut:]
 
 
 def build_prompt(request: ModelRequest) -> str:
@@ -238,15 +219,16 @@ def _shared_llama(key: _Key) -> Any:
     """
     if key not in _LOADED:
         try:
-            from llama_cpp import Llama
+            import llama_cpp
         except ImportError:
             raise ModelError(
                 "llama-cpp-python is not installed; pip install 'microturn[embedded]'", transient=False
             ) from None
+        _check_build(llama_cpp.llama_print_system_info().decode(errors="replace"), llama_cpp.__version__)
         path, context_tokens, threads = key
         if not _LOADED:
             atexit.register(_close_all)  # before the interpreter tears down what llama.cpp's finaliser needs
-        _LOADED[key] = Llama(
+        _LOADED[key] = llama_cpp.Llama(
             model_path=str(path or gemma_weights()),
             n_ctx=context_tokens,
             n_threads=threads,
@@ -254,6 +236,22 @@ def _shared_llama(key: _Key) -> Any:
             verbose=False,
         )
     return _LOADED[key]
+
+
+def _check_build(system_info: str, version: str) -> None:
+    """Refuse a llama.cpp built with its AMX kernels: on this model's Q4_K weights they crash the process.
+
+    A segfault cannot be caught and would end the conversation, so this says what to do instead.
+    """
+    if "AMX_INT8 = 1" in system_info:
+        flags = "-mno-amx-tile -mno-amx-int8"
+        raise ModelError(
+            "this llama-cpp-python was built with llama.cpp's AMX kernels, which crash on the embedded model's "
+            f"weights; rebuild it without them: CMAKE_ARGS=\"-DCMAKE_C_FLAGS='{flags}' -DCMAKE_CXX_FLAGS='{flags}'\" "
+            f"pip install --force-reinstall --no-cache-dir --no-deps llama-cpp-python=={version} "
+            "(./dev builds it that way)",
+            transient=False,
+        )
 
 
 def _close_all() -> None:

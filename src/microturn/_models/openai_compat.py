@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from microturn._clock import Clock
 from microturn._models._base import ModelRequest, ToolCall, ToolStep
+from microturn._models._budget import recent
 from microturn._models._tool_text import ANSWER, CALL, WorkerLine, describe_tools, render_steps
-from microturn._models.embedded import recent
 from microturn._timeline import format_clock
 from microturn._tools import ToolSpec
 from microturn.errors import ModelError
