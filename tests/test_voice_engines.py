@@ -19,7 +19,7 @@ from microturn._voice._engines import INPUT_RATE, VoiceActivity, VoiceEngines
 from microturn._voice.audio import read_wav, resample, rms, write_wav
 from microturn._voice.engines import fake_engines, load_engines, missing_voice_packages
 from microturn._voice.fakes import FakeSynthesizer, FakeTranscriber, FakeVad, silence, tone
-from microturn._voice.stt import WhisperFinal
+from microturn._voice.stt import WhisperFinal, collapse_repeats, window_frames
 from microturn._voice.tts import EspeakVoice, PiperVoice, split_clauses
 from microturn._voice.vad import SileroVad, WebRtcVad
 from microturn.errors import AdapterError, ConfigError
@@ -144,6 +144,33 @@ def test_whisper_gives_the_final_text(engines: VoiceEngines, spoken: bytes) -> N
     assert "france" in text
 
 
+def test_whisper_hears_a_long_stretch_whole_once(engines: VoiceEngines) -> None:
+    """Longer than the shortest window (10 s): the window grows with it, and nothing is said twice."""
+    sentences = ["the train leaves at nine", "it stops twice on the way", "we arrive before lunch"]
+    speech = b"".join(
+        resample(b"".join(engines.tts.synthesize(sentence)), engines.tts.sample_rate, INPUT_RATE) + silence(0.4)
+        for sentence in sentences * 3
+    )
+    assert len(speech) / 2 / INPUT_RATE > 10
+    text = engines.final.transcribe(silence(PAD) + speech).lower()
+    assert text.count("train") == 3
+    assert text.count("lunch") == 3
+
+
+def test_whisper_windows_fit_the_clip_with_silence_after_it() -> None:
+    assert window_frames(200) == 1000  # a 2 s question: a 10 s window, not 30 s
+    assert window_frames(1200) == 1500  # 12 s: 3 s of silence after it
+    assert window_frames(2900) == 3000  # never more than Whisper's own 30 s
+
+
+def test_a_sentence_said_again_and_again_counts_once() -> None:
+    assert collapse_repeats("What is 2 plus 3? What is 2 plus 3? What is 2 plus 3? What is") == "What is 2 plus 3?"
+    assert collapse_repeats("Yes. Yes.") == "Yes."
+    assert collapse_repeats("No. I said no, not yes. No.") == "No. I said no, not yes. No."  # not in a row
+    assert collapse_repeats("Wait, stop. What is 2 plus 3?") == "Wait, stop. What is 2 plus 3?"
+    assert collapse_repeats("") == ""
+
+
 def test_whisper_hears_nothing_in_silence(engines: VoiceEngines) -> None:
     assert engines.final.transcribe(silence(1.0)) == ""
     assert engines.final.transcribe(bytes(100)) == ""
@@ -238,6 +265,15 @@ def test_fake_transcriber_reveals_a_word_per_quarter_second_of_speech() -> None:
     assert transcriber.feed(tone(0.25)) == "thanks"  # the next utterance goes on with the script
     assert transcriber.transcribe(tone(0.25)) == "Thanks"
     assert transcriber.transcribe(tone(0.25)) == ""  # the script is spent
+
+
+def test_the_fake_final_side_reads_a_stretch_heard_further_from_the_same_place() -> None:
+    transcriber = FakeTranscriber(["tell", "me", "a", "story", "thanks"])
+    so_far = tone(0.5) + silence(0.15)
+    assert transcriber.transcribe(so_far) == "tell me"  # an early run, at a pause in the stretch
+    whole = so_far + tone(0.5) + silence(0.3)
+    assert transcriber.transcribe(whole) == "tell me a story"  # the speech went on: read again from the start
+    assert transcriber.transcribe(tone(0.25)) == "thanks"  # the next stretch goes on with the script
 
 
 def test_fake_engines_hear_their_own_voice() -> None:

@@ -34,6 +34,7 @@ from microturn import (
     SpeechPurpose,
     SystemClock,
     UserInput,
+    UserSpeechEnded,
     UserSpeechStarted,
     UserTranscript,
     VirtualClock,
@@ -44,6 +45,7 @@ from microturn._voice._engines import INPUT_RATE, VoiceEngines
 from microturn._voice.channel import AgentAudioChunk, FlushAudio, SessionEvent, Transcript, VoiceChannel, VoiceOut
 from microturn._voice.engines import fake_engines
 from microturn._voice.fakes import WORD_SECONDS, FakeTranscriber, silence, tone
+from microturn._voice.tuning import BASELINE, VoiceTuning
 
 E = TypeVar("E", bound=Event)
 
@@ -117,10 +119,16 @@ async def converse(
     prepare: Callable[[VoiceChannel], None] | None = None,
     config: SessionConfig | None = None,
     speech_seconds: float = 3.0,
+    tuning: VoiceTuning | None = None,
 ) -> tuple[VoiceChannel, Client]:
     """Run a voice channel while ``audio`` is heard, then end the session; return it and what the client got."""
     channel = VoiceChannel(
-        engines=engines, clock=clock, bus=open_bus("memory"), config=config, speech_seconds=speech_seconds
+        engines=engines,
+        clock=clock,
+        bus=open_bus("memory"),
+        config=config,
+        speech_seconds=speech_seconds,
+        tuning=tuning,
     )
     if prepare is not None:
         prepare(channel)
@@ -166,9 +174,10 @@ async def test_a_spoken_question_gets_a_spoken_reply(clock: VirtualClock) -> Non
     assert ended.delivered == "2 plus 3 is 5." == client.played(started.utterance)
     [clip] = client.events(AgentAudio)
     assert (clip.text, clip.duration) == ("2 plus 3 is 5.", 5 * WORD_SECONDS)
-    # The reply's first audio follows the end of the speech by the VAD's end-of-speech silence (0.3 s) and little else.
+    # The reply's first audio follows the end of the speech by the VAD's end-of-speech silence (0.2 s after words
+    # that sound complete) and little else.
     speech_end = 0.5 + 5 * WORD_SECONDS
-    assert 0.25 < client.first_audio() - speech_end < 0.4
+    assert 0.15 < client.first_audio() - speech_end < 0.3
     assert channel.stats.dropped == channel.stats.speech_dropped == 0
 
 
@@ -254,19 +263,22 @@ T = TypeVar("T")
 
 
 class ChargingClock(VirtualClock):
-    """A virtual clock on which blocking work may cost more virtual time than it took: a slow engine."""
+    """A virtual clock on which blocking work may cost more virtual time than it took: a slow engine.
+
+    The work runs in its caller's task, so the charge is that task's: other engines keep their pace.
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        self._owed = 0.0
+        self._owed: dict[asyncio.Task[object] | None, float] = {}
 
     def charge(self, seconds: float) -> None:
-        self._owed += seconds
+        task = asyncio.current_task()
+        self._owed[task] = self._owed.get(task, 0.0) + seconds
 
     async def run_blocking(self, function: Callable[[], T]) -> T:
         result = await super().run_blocking(function)
-        owed, self._owed = self._owed, 0.0
-        await self.sleep_until(self.now() + owed)
+        await self.sleep_until(self.now() + self._owed.pop(asyncio.current_task(), 0.0))
         return result
 
 
@@ -299,6 +311,89 @@ def test_a_slow_recogniser_never_blocks_the_loop_nor_delays_barge_in() -> None:
     assert channel.stats.speech_dropped > 0  # the recogniser lost audio rather than queue it without end...
     finals = [event.text for event in client.events(UserTranscript) if event.final]
     assert finals[-1] == "wait no stop it now please"  # ...while the accurate one got all of it
+
+
+class SlowFinal(FakeTranscriber):
+    """An accurate recogniser with Whisper's fixed cost (it pads every stretch to a 30 s window): 0.4 s a call."""
+
+    def __init__(self, words: list[str], clock: ChargingClock) -> None:
+        super().__init__(words)
+        self._clock = clock
+        self.calls = 0
+
+    def transcribe(self, pcm: bytes) -> str:
+        self._clock.charge(0.4)
+        self.calls += 1
+        return super().transcribe(pcm)
+
+
+def with_slow_final(clock: ChargingClock, words: list[str]) -> tuple[VoiceEngines, SlowFinal]:
+    fast, final = fake_engines(words), SlowFinal(words, clock)
+    return VoiceEngines(vad=fast.vad, partials=fast.partials, final=final, tts=fast.tts), final
+
+
+def final_transcripts(client: Client) -> list[UserTranscript]:
+    return [event for event in client.events(UserTranscript) if event.final]
+
+
+@pytest.mark.parametrize(("tuning", "early"), [(VoiceTuning(), True), (BASELINE, False)])
+def test_the_early_transcript_of_a_stretch_that_then_ends_is_its_final_one(tuning: VoiceTuning, early: bool) -> None:
+    clock = ChargingClock()
+    words = ["what", "is", "two", "plus", "three"]
+    engines, final = with_slow_final(clock, words)
+    audio = microphone(5.0, [(0.5, said(5))])
+
+    async def main() -> tuple[VoiceChannel, Client]:
+        return await converse(clock, engines, audio, tuning=tuning)
+
+    channel, client = clock.run(main())
+    [transcript] = final_transcripts(client)
+    assert transcript.text == "what is two plus three"
+    assert final.calls == 1  # one run of the slow recogniser: early, or at the end
+    assert (channel.stats.early_runs, channel.stats.early_finals, channel.stats.early_wasted) == (early, early, 0)
+    [ended] = client.events(UserSpeechEnded)
+    quiet = ended.t - ended.silence  # when the stretch went quiet
+    if early:  # the words sounded complete: it ran from the pause (2 quiet frames) while the stretch was ending
+        assert ended.silence == pytest.approx(0.192)  # and a shorter hangover ended it
+        assert transcript.t - quiet == pytest.approx(0.064 + 0.4, abs=0.03)
+    else:  # it ran once the stretch had ended (9 quiet frames)
+        assert ended.silence == pytest.approx(0.288)
+        assert transcript.t - quiet == pytest.approx(0.288 + 0.4, abs=0.03)
+    [(started, _)] = utterances(client)
+    assert started.reply_to == "what is two plus three"
+    assert client.first_audio() - transcript.t < 0.05  # the reply answers the final text at once
+
+
+def test_an_early_transcript_is_discarded_when_the_speech_goes_on() -> None:
+    clock = ChargingClock()
+    words = ["tell", "me", "about", "the", "moon"]
+    engines, final = with_slow_final(clock, words)
+    # "tell me", a pause long enough to start the recogniser early (> 4 frames) but too short to end
+    # the stretch (< 6 frames), then "about the moon".
+    audio = microphone(6.0, [(0.5, said(2)), (0.5 + said(2) + 0.17, said(3))])
+
+    async def main() -> tuple[VoiceChannel, Client]:
+        return await converse(clock, engines, audio)
+
+    channel, client = clock.run(main())
+    assert len(client.events(UserSpeechEnded)) == 1  # one stretch
+    [transcript] = final_transcripts(client)
+    assert transcript.text == "tell me about the moon"  # not the early "tell me"
+    assert (channel.stats.early_runs, channel.stats.early_wasted, channel.stats.early_finals) == (2, 1, 1)
+    assert final.calls == 2  # the wasted run, and the one at the real end that became the final text
+    [(started, _)] = utterances(client)
+    assert started.reply_to == "tell me about the moon"
+
+
+@pytest.mark.parametrize(("words", "hangover"), [(["i", "want", "tea"], 0.192), (["i", "want", "to"], 0.288)])
+async def test_the_stretch_ends_sooner_only_after_words_that_sound_complete(
+    clock: VirtualClock, words: list[str], hangover: float
+) -> None:
+    audio = microphone(5.0, [(0.5, 3 * WORD_SECONDS + 0.05)])  # the rough recogniser hears all three words
+    _, client = await converse(clock, fake_engines(words), audio)
+
+    [ended] = client.events(UserSpeechEnded)
+    assert ended.silence == pytest.approx(hangover)
 
 
 class BrokenPartials(FakeTranscriber):

@@ -41,6 +41,7 @@ from microturn._session._output import OutputStream
 from microturn._timeline import Timeline
 from microturn._voice.fakes import WORD_SECONDS, FakeSynthesizer
 from microturn._voice.listening import (
+    Segment,
     Segmenter,
     SettledWords,
     SpeechAudio,
@@ -61,9 +62,7 @@ def frame(index: int) -> bytes:
     return index.to_bytes(2, "little") * FRAME  # each frame tells which it is
 
 
-def push(
-    segmenter: Segmenter, probabilities: Sequence[float]
-) -> list[tuple[int, SpeechStart | SpeechAudio | SpeechEnd]]:
+def push(segmenter: Segmenter, probabilities: Sequence[float]) -> list[tuple[int, Segment]]:
     return [
         (index, segment)
         for index, probability in enumerate(probabilities)

@@ -24,6 +24,7 @@ from microturn._clock import Clock, SystemClock
 from microturn._serve._conversation import ConversationSpec, open_conversation
 from microturn._serve._link import converse
 from microturn._serve._protocol import error_message
+from microturn.errors import ConfigError
 
 __all__ = ["BUSY", "UNAUTHORIZED", "create_app"]
 
@@ -53,7 +54,7 @@ def create_app(
 ) -> Starlette:
     """The app; every socket that presents ``token`` gets a conversation built from ``spec``."""
     if not token:
-        raise ValueError("the server needs a token")
+        raise ConfigError("the server needs a token: give --token a value, or none for a random one")
     server_clock = clock or SystemClock()
     files = _static_files()
     # Named after the server's start, so sessions journalled to one --log-dir by several runs never share a log.

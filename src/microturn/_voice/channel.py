@@ -3,11 +3,11 @@
 ::
 
     hear(pcm) ─▶ microphone buffer ─▶ listen: VAD, Segmenter ─▶ UserSpeechStarted ─────────────────────▶ session
-                 (drop-oldest)          └─▶ speech queue ─▶ transcribe: PocketSphinx, SettledWords        ingress
-                                            (drop-oldest)   ─▶ spoken UserInput words, UserTranscript,
-                                                               UserSpeechEnded ───────────────────────▶
-                                                            └─▶ finals queue ─▶ finalise: Whisper
-                                                                ─▶ UserTranscript(final) ─────────────▶
+                 (drop-oldest)          │ └─▶ speech queue ─▶ transcribe: PocketSphinx, SettledWords      ingress
+                                        │     (drop-oldest)   ─▶ spoken UserInput words, UserTranscript,
+                                        │                        UserSpeechEnded ─────────────────────▶
+                                        │                     └─▶ finals ─▶ finalise: Whisper
+                                        └─ pause: early run ──────▶       ─▶ UserTranscript(final) ───▶
     session loop ─▶ VoiceOutput (synthesis worker) ─▶ AgentAudioChunk, FlushAudio ─┐
     session log  ─▶ Transcript, SessionEvent ──────────────────────────────────────┴─▶ outbox ─▶ outbound()
 
@@ -16,7 +16,8 @@ recogniser never delays voice activity, and voice activity is what stops the age
 goes to the session on the control lane the moment the VAD sees it. Audio in is lossy: every queue
 is bounded and drops its oldest audio when full; markers (speech started/ended) and events are
 never dropped. What the session decides stays in the session: the channel only reports what it
-heard and plays what the loop's ``VoiceOutput`` hands it.
+heard and plays what the loop's ``VoiceOutput`` hands it. ``VoiceTuning`` says how soon a stretch
+ends and the accurate recogniser starts (see ``finals``).
 """
 
 from __future__ import annotations
@@ -40,13 +41,26 @@ from microturn._events import (
     UserSpeechStarted,
     UserTranscript,
 )
+from microturn._language import Shape, shape
 from microturn._models import ChatModel
 from microturn._policies import Policy
 from microturn._session import Session
 from microturn._tools import Toolbox, ToolSpec
 from microturn._voice._engines import INPUT_RATE, VoiceActivity, VoiceEngines
-from microturn._voice.listening import Segmenter, SettledWords, SpeechAudio, SpeechEnd, SpeechStart, whole_samples
+from microturn._voice.finals import EarlyRun, Finals, Stretch
+from microturn._voice.listening import (
+    Segmenter,
+    SettledWords,
+    SpeechAudio,
+    SpeechEnd,
+    SpeechPause,
+    SpeechResumed,
+    SpeechStart,
+    whole_samples,
+)
 from microturn._voice.output import AgentAudioChunk, AudioOut, FlushAudio, VoiceOutput
+from microturn._voice.stats import VoiceStats
+from microturn._voice.tuning import VoiceTuning
 from microturn.errors import SlowConsumer
 
 __all__ = [
@@ -84,24 +98,6 @@ class SessionEvent:
 VoiceOut = AgentAudioChunk | FlushAudio | Transcript | SessionEvent
 
 
-@dataclass
-class VoiceStats:
-    heard: float = 0.0
-    """Seconds of microphone audio taken in by ``hear``."""
-    dropped: float = 0.0
-    """Seconds of microphone audio dropped because listening fell behind."""
-    speech_dropped: float = 0.0
-    """Seconds of speech the rough recogniser never got because it fell behind (the final one got all)."""
-    rejected_chunks: int = 0
-    """Microphone chunks that were not whole samples."""
-    rough_finals: int = 0
-    """Final transcripts that are the rough text: the accurate recogniser failed or was too far behind."""
-    engine_failures: int = 0
-    """Calls to the voice activity detector or the rough recogniser that failed (the conversation went on)."""
-    audio_dropped: int = 0
-    """Pieces of agent audio dropped because the client read too slowly."""
-
-
 class VoiceChannel:
     """One spoken conversation: a ``Session`` that speaks through a ``VoiceOutput``, and the listening tasks.
 
@@ -124,14 +120,20 @@ class VoiceChannel:
         microphone_seconds: float = 3.0,
         speech_seconds: float = 3.0,
         outbox_capacity: int = 512,
+        tuning: VoiceTuning | None = None,
     ) -> None:
         config = config or SessionConfig()
+        tuning = tuning or VoiceTuning()
         self._engines = engines
         self._clock = clock
         self.stats = VoiceStats()
         self._outbox = _Outbox(outbox_capacity, self.stats)
         self._output = VoiceOutput(
-            clock=clock, tts=engines.tts, send=self._outbox.put_nowait, fallback_rate=config.speaking_rate
+            clock=clock,
+            tts=engines.tts,
+            send=self._outbox.put_nowait,
+            fallback_rate=config.speaking_rate,
+            first_clause=tuning.first_clause,
         )
         self.session = Session(
             bus=bus,
@@ -146,8 +148,14 @@ class VoiceChannel:
         )
         self._microphone = _AudioBuffer(round(microphone_seconds * _BYTES_PER_SECOND) // 2 * 2)
         self._speech = _SpeechQueue(round(speech_seconds * _BYTES_PER_SECOND) // 2 * 2)
-        self._finals = _FinalsQueue()
-        self._segmenter = Segmenter(frame_samples=engines.vad.frame_samples)
+        self._finals = Finals(self.stats)
+        self._segmenter = Segmenter(
+            frame_samples=engines.vad.frame_samples,
+            end_silence=tuning.end_silence,
+            complete_silence=tuning.complete_silence,
+            pause=tuning.early_final,
+            complete_pause=tuning.complete_early_final,
+        )
         self._unreported: str | None = None  # a problem with the microphone audio, to report to the session
 
     @property
@@ -220,8 +228,12 @@ class VoiceChannel:
                     elif isinstance(segment, SpeechAudio):
                         speech += segment.pcm  # at most the segmenter's longest stretch
                         self._speech.put(segment)
+                    elif isinstance(segment, SpeechPause):
+                        self._finals.paused(bytes(speech), segment.duration)
+                    elif isinstance(segment, SpeechResumed):
+                        self._finals.resumed()
                     else:
-                        self._speech.put(_Ended(segment, bytes(speech)))
+                        self._speech.put(_Ended(segment, bytes(speech), self._finals.ended(segment)))
                         speech = bytearray()
             self.stats.speech_dropped = self._speech.dropped / _BYTES_PER_SECOND
 
@@ -236,24 +248,26 @@ class VoiceChannel:
     async def _transcribe(self) -> None:
         """Rough words while the user speaks; at the end of the speech, the rest of them and its end."""
         partials = self._engines.partials
-        settled, hypothesis = SettledWords(), ""
+        settled, hypothesis, stretch = SettledWords(), "", 0
         while True:
             item = await self._speech.get()
             if isinstance(item, SpeechStart):
                 await self._attempt(partials.start)
-                settled, hypothesis = SettledWords(), ""
+                settled, hypothesis, stretch = SettledWords(), "", item.stretch
                 item = SpeechAudio(item.pcm)
             if isinstance(item, SpeechAudio):
                 latest = await self._attempt(functools.partial(partials.feed, item.pcm), otherwise=hypothesis)
                 if latest != hypothesis:
                     hypothesis = latest
+                    # Words that sound complete let the stretch end after a shorter quiet.
+                    self._segmenter.words_complete(stretch, shape(hypothesis) is not Shape.INCOMPLETE)
                     await self._words(settled.update(latest), hypothesis)
                 continue
             last = await self._attempt(partials.finish, otherwise=hypothesis)
             await self._words(settled.finish(last), last if last != hypothesis else None)
             ended = UserSpeechEnded(duration=item.end.duration, silence=item.end.silence)
             await self.session.inject(ended, source=SOURCE)
-            self._finals.put(item.pcm, last, self.stats)
+            self._finals.put(Stretch(item.pcm, last, item.early))
 
     async def _attempt(self, call: Callable[[], str | None], otherwise: str = "") -> str:
         """Run a call of the rough recogniser; if it fails, the conversation goes on with ``otherwise``."""
@@ -271,17 +285,32 @@ class VoiceChannel:
             await self.session.inject(UserInput(text=word, modality=Modality.SPOKEN), source=SOURCE)
 
     async def _finalise(self) -> None:
-        """The accurate text of each stretch of speech, in order; the rough text if that fails."""
-        final = self._engines.final
+        """The accurate text of each stretch of speech, in order (early if it can be); the rough text if that fails."""
         while True:
-            pcm, rough = await self._finals.get()
-            text = rough
-            if pcm is not None:
-                try:
-                    text = await self._clock.run_blocking(functools.partial(final.transcribe, pcm))
-                except Exception:  # an engine failure must not end the conversation: the rough text stands
-                    self.stats.rough_finals += 1
+            job = await self._finals.next()
+            if isinstance(job, EarlyRun):
+                early = await self._accurate(job.pcm)
+                if early is None:
+                    job.failed()  # the stretch's own run tries again
+                else:
+                    job.finished(early)
+                continue
+            text = job.early_text()
+            if text is not None:
+                self.stats.early_finals += 1
+            elif job.pcm is not None:
+                text = await self._accurate(job.pcm)
+            if text is None:
+                self.stats.rough_finals += 1
+                text = job.rough
             await self.session.inject(UserTranscript(text=" ".join(text.split()), final=True), source=SOURCE)
+
+    async def _accurate(self, pcm: bytes) -> str | None:
+        """The accurate recogniser's text of ``pcm``; None if it failed (the conversation goes on)."""
+        try:
+            return await self._clock.run_blocking(functools.partial(self._engines.final.transcribe, pcm))
+        except Exception:  # an engine failure must not end the conversation
+            return None
 
     # --- to the client -----------------------------------------------------------------------------------
 
@@ -309,10 +338,11 @@ def _probabilities(vad: VoiceActivity, frames: list[bytes]) -> list[float]:
 
 @dataclass(frozen=True, slots=True)
 class _Ended:
-    """A stretch of speech ended, with all its audio (for the accurate recogniser)."""
+    """A stretch of speech ended, with all its audio (for the accurate recogniser) and its early run, if any."""
 
     end: SpeechEnd
     pcm: bytes
+    early: EarlyRun | None
 
 
 _Speech = SpeechStart | SpeechAudio | _Ended
@@ -390,33 +420,6 @@ class _SpeechQueue:
         audio = b"".join(pieces)
         self._audio -= len(audio)
         return SpeechAudio(audio)
-
-
-class _FinalsQueue:
-    """Stretches of speech waiting for the accurate recogniser, in order.
-
-    At most ``keep`` of them keep their audio: past that, the oldest waiting gives it up and will be
-    finalised with its rough text, so a slow recogniser costs accuracy, never memory or order.
-    """
-
-    def __init__(self, keep: int = 3) -> None:
-        self._keep = keep
-        self._items: deque[tuple[bytes | None, str]] = deque()
-        self._ready = asyncio.Event()
-
-    def put(self, pcm: bytes, rough: str, stats: VoiceStats) -> None:
-        self._items.append((pcm, rough))
-        with_audio = [index for index, (audio, _) in enumerate(self._items) if audio is not None]
-        for index in with_audio[: max(0, len(with_audio) - self._keep)]:
-            self._items[index] = (None, self._items[index][1])
-            stats.rough_finals += 1
-        self._ready.set()
-
-    async def get(self) -> tuple[bytes | None, str]:
-        while not self._items:
-            self._ready.clear()
-            await self._ready.wait()
-        return self._items.popleft()
 
 
 class _Outbox:

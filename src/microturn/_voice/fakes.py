@@ -75,7 +75,9 @@ class FakeTranscriber:
     Each ``word_seconds`` of loud audio reveals the next word. A partial counts only words heard in
     full; at the end (``finish``, ``transcribe``) a word begun counts too. Each utterance continues the script where the
     last one stopped, with separate places for the partial and the final side, so one instance can
-    play both parts of ``VoiceEngines``. Past the end of the script there are no more words.
+    play both parts of ``VoiceEngines``. Past the end of the script there are no more words. An
+    early run of the final side (on a stretch so far) and the run on the whole stretch see the same
+    opening audio: a ``transcribe`` of audio that extends the last one's reads the same place again.
     """
 
     def __init__(
@@ -86,6 +88,8 @@ class FakeTranscriber:
         self._level = level
         self._partial_from = 0
         self._final_from = 0
+        self._final_start = 0  # where the last transcribe began reading, and its audio
+        self._final_audio = b""
         self._speech = 0
         self._tail = b""
         self._active = False
@@ -113,6 +117,9 @@ class FakeTranscriber:
         return text
 
     def transcribe(self, pcm: bytes) -> str:
+        if self._final_audio and len(pcm) > len(self._final_audio) and pcm.startswith(self._final_audio):
+            self._final_from = self._final_start  # the same stretch, heard further
+        self._final_start, self._final_audio = self._final_from, pcm
         count = -(-self._speech_samples(pcm) // self._word_samples)
         text = self._text(self._final_from, count)
         self._final_from += count

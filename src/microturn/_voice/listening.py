@@ -1,10 +1,11 @@
-"""Sans-I/O pieces of listening: where speech starts and ends, and which recognised words have settled.
+"""Sans-I/O pieces of listening: where speech starts, pauses and ends, and which recognised words have settled.
 
 ``Segmenter`` turns voice-activity probabilities, frame by frame, into stretches of speech: an onset
 after a few speech frames (with a little audio from before, so the first sound is not clipped), the
-speech itself, and an end after a short silence. ``SettledWords`` reads the recogniser's changing
-hypothesis and says which words have stopped changing, so they can be acted on while the user is
-still talking. Neither reads a clock or runs an engine: ``channel`` feeds them.
+speech itself, a short pause in it (so the accurate recogniser can start early), and an end after a
+silence that is shorter when the words so far sound complete. ``SettledWords`` reads the
+recogniser's changing hypothesis and says which words have stopped changing, so they can be acted
+on while the user is still talking. Neither reads a clock or runs an engine: ``channel`` feeds them.
 """
 
 from __future__ import annotations
@@ -15,14 +16,25 @@ from dataclasses import dataclass
 from microturn._voice._engines import INPUT_RATE
 from microturn.errors import ConfigError
 
-__all__ = ["Segmenter", "SettledWords", "SpeechAudio", "SpeechEnd", "SpeechStart", "whole_samples"]
+__all__ = [
+    "Segment",
+    "Segmenter",
+    "SettledWords",
+    "SpeechAudio",
+    "SpeechEnd",
+    "SpeechPause",
+    "SpeechResumed",
+    "SpeechStart",
+    "whole_samples",
+]
 
 
 @dataclass(frozen=True, slots=True)
 class SpeechStart:
-    """Speech began; ``pcm`` is its audio so far, from a little before the onset."""
+    """Speech began; ``pcm`` is its audio so far, from a little before the onset. Stretches are numbered from 1."""
 
     pcm: bytes
+    stretch: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +50,19 @@ class SpeechEnd:
     silence: float
 
 
-Segment = SpeechStart | SpeechAudio | SpeechEnd
+@dataclass(frozen=True, slots=True)
+class SpeechPause:
+    """The stretch has gone quiet for a moment after ``duration`` seconds of speech: it may be about to end."""
+
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechResumed:
+    """Speech went on after a ``SpeechPause``: what was heard up to the pause is not the whole stretch."""
+
+
+Segment = SpeechStart | SpeechAudio | SpeechPause | SpeechResumed | SpeechEnd
 
 
 class Segmenter:
@@ -46,7 +70,12 @@ class Segmenter:
 
     Speech starts after ``start_frames`` frames in a row with probability ≥ ``threshold`` (two 32 ms
     frames: a click is not speech, and onset is still known ~64 ms in) and ends after ``end_silence``
-    seconds below ``release`` (hysteresis: a soft syllable does not end it). A stretch longer than
+    seconds below ``release`` (hysteresis: a soft syllable does not end it), or after
+    ``complete_silence`` once the words heard so far sound complete (``words_complete``): a finished
+    question need not wait as long as a trailing "and". After ``pause`` seconds of quiet (or
+    ``complete_pause`` after words that sound complete) the stretch reports a ``SpeechPause`` (once
+    per quiet run; ``SpeechResumed`` if speech then goes on), so the accurate recogniser can start
+    on the stretch before it has ended. A stretch longer than
     ``longest`` seconds is cut, so the accurate recogniser never gets more than it can take at once.
     """
 
@@ -59,27 +88,51 @@ class Segmenter:
         release: float = 0.35,
         start_frames: int = 2,
         end_silence: float = 0.3,
+        complete_silence: float | None = None,
+        pause: float | None = None,
+        complete_pause: float | None = None,
         preroll: float = 0.2,
         longest: float = 20.0,
     ) -> None:
         if frame_samples < 1 or start_frames < 1 or not 0 <= release <= threshold <= 1:
             raise ConfigError("need frame_samples, start_frames >= 1 and 0 <= release <= threshold <= 1")
+        if complete_silence is not None and not 0 < complete_silence <= end_silence:
+            raise ConfigError(f"complete_silence must be in (0, end_silence], got {complete_silence}")
+        if pause is not None and pause <= 0:
+            raise ConfigError(f"pause must be positive, got {pause}")
+        if complete_pause is not None and (pause is None or not 0 < complete_pause <= pause):
+            raise ConfigError(f"complete_pause must be in (0, pause], got {complete_pause}")
         self.frame_samples = frame_samples
         self._frame_seconds = frame_samples / rate
         self._threshold = threshold
         self._release = release
         self._start_frames = start_frames
         self._end_frames = max(1, round(end_silence / self._frame_seconds))
+        self._complete_frames = self._end_frames
+        if complete_silence is not None:
+            self._complete_frames = max(1, round(complete_silence / self._frame_seconds))
+        self._pause_frames = None if pause is None else max(1, round(pause / self._frame_seconds))
+        self._complete_pause_frames = self._pause_frames
+        if complete_pause is not None:
+            self._complete_pause_frames = max(1, round(complete_pause / self._frame_seconds))
         self._longest_frames = max(start_frames, round(longest / self._frame_seconds))
         self._before: deque[bytes] = deque(maxlen=start_frames + max(0, round(preroll / self._frame_seconds)))
         self._run = 0  # speech frames in a row (before an onset), quiet frames in a row (during speech)
         self._speaking = False
         self._frames = 0  # frames of the current stretch
         self._last_speech = 0  # frame index (in the stretch) of its latest speech frame
+        self._stretch = 0  # stretches begun
+        self._complete = False  # the words of this stretch so far sound complete
+        self._paused = False  # a SpeechPause went out in this quiet run
 
     @property
     def speaking(self) -> bool:
         return self._speaking
+
+    def words_complete(self, stretch: int, complete: bool) -> None:
+        """Whether the words heard so far of ``stretch`` sound complete (no word of an earlier one counts)."""
+        if stretch == self._stretch and self._speaking:
+            self._complete = complete
 
     def push(self, frame: bytes, probability: float) -> list[Segment]:
         """One frame and its speech probability; what it completes."""
@@ -88,28 +141,39 @@ class Segmenter:
             self._run = self._run + 1 if probability >= self._threshold else 0
             if self._run < self._start_frames:
                 return []
-            self._speaking, self._run = True, 0
+            self._speaking, self._run, self._complete, self._paused = True, 0, False, False
             self._frames = self._last_speech = self._start_frames
+            self._stretch += 1
             pcm = b"".join(self._before)
             self._before.clear()
-            return [SpeechStart(pcm)]
+            return [SpeechStart(pcm, self._stretch)]
         self._frames += 1
+        out: list[Segment] = [SpeechAudio(frame)]
         if probability >= self._release:
             self._run = 0
             self._last_speech = self._frames
+            if self._paused:
+                self._paused = False
+                out.append(SpeechResumed())
         else:
             self._run += 1
-        out: list[Segment] = [SpeechAudio(frame)]
-        if self._run >= self._end_frames or self._frames >= self._longest_frames:
+            pause = self._complete_pause_frames if self._complete else self._pause_frames
+            if not self._paused and pause is not None and self._run >= pause:
+                self._paused = True
+                out.append(SpeechPause(self._seconds(self._last_speech)))
+        ending = self._complete_frames if self._complete else self._end_frames
+        if self._run >= ending or self._frames >= self._longest_frames:
             out.append(self.end())
         return out
 
     def end(self) -> SpeechEnd:
         """End the stretch now (the stream ended, or it is too long)."""
-        duration = round(self._last_speech * self._frame_seconds, 6)
-        silence = round((self._frames - self._last_speech) * self._frame_seconds, 6)
-        self._speaking, self._run, self._frames = False, 0, 0
-        return SpeechEnd(duration, silence)
+        end = SpeechEnd(self._seconds(self._last_speech), self._seconds(self._frames - self._last_speech))
+        self._speaking, self._run, self._frames, self._complete, self._paused = False, 0, 0, False, False
+        return end
+
+    def _seconds(self, frames: int) -> float:
+        return round(frames * self._frame_seconds, 6)
 
 
 class SettledWords:

@@ -88,7 +88,8 @@ class VoiceOutput:
     """Speaks through a ``Synthesizer``; hands audio to ``send``, which must never block.
 
     Run :meth:`run` (the synthesis worker) beside the session. ``fallback_rate`` paces the words of
-    a clause the synthesizer failed on, so they still reach the user (as text).
+    a clause the synthesizer failed on, so they still reach the user (as text). ``first_clause`` is
+    the most words of an utterance's first clause without punctuation.
     """
 
     def __init__(
@@ -101,8 +102,10 @@ class VoiceOutput:
         lead: float = 0.1,
         horizon: float = 0.5,
         ahead: int = 2,
+        first_clause: int = LONGEST_FIRST_CLAUSE,
     ) -> None:
         self._clock = clock
+        self._first_clause = first_clause
         self._tts = tts
         self._send = send
         self._fallback_rate = fallback_rate
@@ -306,7 +309,7 @@ class VoiceOutput:
     def _cut(self, *, final: bool) -> None:
         """Cut the complete clauses off the pending text (all of it when ``final``) for synthesis."""
         while True:
-            longest = LONGEST_FIRST_CLAUSE if self._next_index == 0 else LONGEST_CLAUSE
+            longest = self._first_clause if self._next_index == 0 else LONGEST_CLAUSE
             clause, self._pending = _next_clause(self._pending, final=final, longest=longest)
             if clause is None:
                 return

