@@ -28,8 +28,9 @@ class VoiceTuning:
     complete_early_final: float | None = 0.06
     """The same after rough words that sound complete (None: as ``early_final``): a finished question
     is likely over, so a run this early is rarely wasted."""
-    first_clause: int = 6
-    """Most words in the agent's first clause without punctuation: a short one is synthesised sooner."""
+    first_clause: int = 4
+    """Most words in the agent's first clause without punctuation: a short one is decoded and synthesised
+    sooner (with the embedded model, 4 words rather than 6 brought the first audio ~0.25 s sooner)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.complete_silence <= self.end_silence:
@@ -47,4 +48,4 @@ class VoiceTuning:
 BASELINE = VoiceTuning(
     end_silence=0.3, complete_silence=0.3, early_final=None, complete_early_final=None, first_clause=6
 )
-"""The settings before tuning: one 0.3 s hangover, the accurate recogniser only at the end, six-word first clause."""
+"""The settings before tuning: one 0.3 s hangover, the accurate recogniser only at the end, a six-word first clause."""
