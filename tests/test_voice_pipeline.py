@@ -449,8 +449,10 @@ async def test_the_session_log_keeps_what_was_heard_and_played_never_the_audio(c
 def real_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceEngines]:
     from microturn._voice.engines import load_engines, missing_voice_packages
 
-    if missing_voice_packages():
-        pytest.skip("the voice extra is not installed")
+    if missing := missing_voice_packages():
+        pytest.fail(
+            f"the real-engine test needs the voice extra ({', '.join(sorted(missing))}): pip install -e '.[dev]'"
+        )
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MICROTURN_CACHE", str(tmp_path_factory.mktemp("cache")))
         yield load_engines()

@@ -46,10 +46,13 @@ from microturn._voice.listening import (
     SettledWords,
     SpeechAudio,
     SpeechEnd,
+    SpeechPause,
+    SpeechResumed,
     SpeechStart,
     whole_samples,
 )
 from microturn._voice.output import AgentAudioChunk, AudioOut, FlushAudio, VoiceOutput, _next_clause
+from microturn._voice.tuning import BASELINE
 from microturn.errors import ConfigError
 from microturn.testing import end, run_session, typed
 
@@ -86,12 +89,42 @@ def test_a_click_is_not_speech() -> None:
 
 
 def test_speech_ends_after_a_short_silence_and_tells_how_long_it_lasted() -> None:
-    segmenter = Segmenter(frame_samples=FRAME, end_silence=0.3)  # 0.3 s: 9 frames
+    segmenter = Segmenter(frame_samples=FRAME, tuning=BASELINE)  # 0.3 s: 9 frames
     speech = [0.9] * 10 + [0.4] + [0.9] * 4  # 0.4 is above the release level: still speech
     out = push(segmenter, speech + [0.1] * 9 + [0.9])
     ends = [(index, segment) for index, segment in out if isinstance(segment, SpeechEnd)]
     assert ends == [(23, SpeechEnd(duration=round(15 * 0.032, 6), silence=round(9 * 0.032, 6)))]
     assert not segmenter.speaking  # the last frame alone does not start speech again
+
+
+def test_a_pause_is_reported_sooner_and_the_stretch_ends_sooner_after_words_that_sound_complete() -> None:
+    segmenter = Segmenter(frame_samples=FRAME)  # pause 0.12 s (4 frames) / 0.06 s (2); end 0.3 s (9) / 0.2 s (6)
+    speech = [0.9] * 5
+    out = push(segmenter, speech + [0.1] * 4 + [0.9] * 2 + [0.1] * 9)
+    kinds = [(index, type(segment)) for index, segment in out if not isinstance(segment, SpeechAudio)]
+    # Unfinished words: a pause after 4 quiet frames, the speech resumes, a pause again, the end after 9.
+    assert kinds == [(1, SpeechStart), (8, SpeechPause), (9, SpeechResumed), (14, SpeechPause), (19, SpeechEnd)]
+    [pause, *_] = [segment for _, segment in out if isinstance(segment, SpeechPause)]
+    assert pause.duration == round(5 * 0.032, 6)  # the speech so far, as the stretch's end would count it
+
+    segmenter.push(frame(0), 0.9)
+    segmenter.push(frame(1), 0.9)  # stretch 2 begins
+    segmenter.words_complete(1, True)  # a late word of stretch 1 changes nothing
+    assert [type(s) for i in range(9) for s in segmenter.push(frame(i), 0.1) if not isinstance(s, SpeechAudio)] == [
+        SpeechPause,
+        SpeechEnd,
+    ]
+    segmenter.push(frame(0), 0.9)
+    segmenter.push(frame(1), 0.9)  # stretch 3: its words sound complete
+    segmenter.words_complete(3, True)
+    quiet = [[type(s) for s in segmenter.push(frame(i), 0.1) if not isinstance(s, SpeechAudio)] for i in range(6)]
+    assert quiet == [[], [SpeechPause], [], [], [], [SpeechEnd]]  # a pause after 2 frames, the end after 6
+
+
+def test_without_early_runs_no_pause_is_reported() -> None:
+    segmenter = Segmenter(frame_samples=FRAME, tuning=BASELINE)
+    out = push(segmenter, [0.9] * 5 + [0.1] * 9)
+    assert [type(segment) for _, segment in out if not isinstance(segment, SpeechAudio)] == [SpeechStart, SpeechEnd]
 
 
 def test_speech_longer_than_the_longest_stretch_is_cut() -> None:

@@ -149,13 +149,7 @@ class VoiceChannel:
         self._microphone = _AudioBuffer(round(microphone_seconds * _BYTES_PER_SECOND) // 2 * 2)
         self._speech = _SpeechQueue(round(speech_seconds * _BYTES_PER_SECOND) // 2 * 2)
         self._finals = Finals(self.stats)
-        self._segmenter = Segmenter(
-            frame_samples=engines.vad.frame_samples,
-            end_silence=tuning.end_silence,
-            complete_silence=tuning.complete_silence,
-            pause=tuning.early_final,
-            complete_pause=tuning.complete_early_final,
-        )
+        self._segmenter = Segmenter(frame_samples=engines.vad.frame_samples, tuning=tuning)
         self._unreported: str | None = None  # a problem with the microphone audio, to report to the session
 
     @property

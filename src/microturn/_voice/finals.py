@@ -1,12 +1,11 @@
 """The accurate recogniser's work: each stretch's final text, in order, and an early run at a pause.
 
-Whisper costs ~0.4 s here whatever the length of the stretch (it pads its input to a 30 s window),
-and the reply waits for its text. So when the voice activity detector hears a short pause in a
-stretch (``SpeechPause``), Whisper starts on the stretch so far — an *early run* — in case the user
-has finished. If the stretch then ends with no more speech, the early text is its final text and
-there is no second run; if the speech goes on (``SpeechResumed``) the early run is discarded (one
-already running is let finish: a native call cannot be interrupted) and the next pause starts
-another.
+Whisper costs ~0.25 s a stretch here, and the reply waits for its text. So when the voice activity
+detector hears a short pause in a stretch (``SpeechPause``), Whisper starts on the stretch so far —
+an *early run* — in case the user has finished. If the stretch then ends with no more speech, the
+early text is its final text and there is no second run; if the speech goes on (``SpeechResumed``)
+the early run is discarded (one already running is let finish: a native call cannot be interrupted)
+and the next pause starts another.
 
 One engine, one call at a time, so the work is ordered: a stretch that has ended always goes before
 an early run (it is certain, the early run a guess), and an early run waiting for its turn is
@@ -43,7 +42,6 @@ class EarlyRun:
     """Seconds of speech in it (the segmenter's count at the pause): the stretch's own if it ends with no more."""
     text: str | None = None
     state: _Run = _Run.WANTED
-    discarded: bool = False
 
     def finished(self, text: str) -> None:
         self.text, self.state = text, _Run.DONE
@@ -130,6 +128,5 @@ class Finals:
         early, self._early = self._early, None
         if early is None:
             return
-        early.discarded = True
         if early.state is not _Run.WANTED:
             self._stats.early_wasted += 1

@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from microturn._voice._engines import INPUT_RATE
+from microturn._voice.tuning import VoiceTuning
 from microturn.errors import ConfigError
 
 __all__ = [
@@ -69,52 +70,42 @@ class Segmenter:
     """Voice activity, frame by frame, in and stretches of speech out.
 
     Speech starts after ``start_frames`` frames in a row with probability ≥ ``threshold`` (two 32 ms
-    frames: a click is not speech, and onset is still known ~64 ms in) and ends after ``end_silence``
-    seconds below ``release`` (hysteresis: a soft syllable does not end it), or after
+    frames: a click is not speech, and onset is still known ~64 ms in) and ends after the tuning's
+    ``end_silence`` below ``release`` (hysteresis: a soft syllable does not end it), or after its
     ``complete_silence`` once the words heard so far sound complete (``words_complete``): a finished
-    question need not wait as long as a trailing "and". After ``pause`` seconds of quiet (or
-    ``complete_pause`` after words that sound complete) the stretch reports a ``SpeechPause`` (once
-    per quiet run; ``SpeechResumed`` if speech then goes on), so the accurate recogniser can start
-    on the stretch before it has ended. A stretch longer than
-    ``longest`` seconds is cut, so the accurate recogniser never gets more than it can take at once.
+    question need not wait as long as a trailing "and". After ``early_final`` of quiet (or
+    ``complete_early_final`` after words that sound complete) the stretch reports a ``SpeechPause``
+    (once per quiet run; ``SpeechResumed`` if speech then goes on), so the accurate recogniser can
+    start on the stretch before it has ended. A stretch longer than ``longest`` seconds is cut, so
+    the accurate recogniser never gets more than it can take at once.
     """
 
     def __init__(
         self,
         *,
         frame_samples: int,
+        tuning: VoiceTuning | None = None,
         rate: int = INPUT_RATE,
         threshold: float = 0.5,
         release: float = 0.35,
         start_frames: int = 2,
-        end_silence: float = 0.3,
-        complete_silence: float | None = None,
-        pause: float | None = None,
-        complete_pause: float | None = None,
         preroll: float = 0.2,
         longest: float = 20.0,
     ) -> None:
         if frame_samples < 1 or start_frames < 1 or not 0 <= release <= threshold <= 1:
             raise ConfigError("need frame_samples, start_frames >= 1 and 0 <= release <= threshold <= 1")
-        if complete_silence is not None and not 0 < complete_silence <= end_silence:
-            raise ConfigError(f"complete_silence must be in (0, end_silence], got {complete_silence}")
-        if pause is not None and pause <= 0:
-            raise ConfigError(f"pause must be positive, got {pause}")
-        if complete_pause is not None and (pause is None or not 0 < complete_pause <= pause):
-            raise ConfigError(f"complete_pause must be in (0, pause], got {complete_pause}")
+        tuning = tuning or VoiceTuning()
         self.frame_samples = frame_samples
         self._frame_seconds = frame_samples / rate
         self._threshold = threshold
         self._release = release
         self._start_frames = start_frames
-        self._end_frames = max(1, round(end_silence / self._frame_seconds))
-        self._complete_frames = self._end_frames
-        if complete_silence is not None:
-            self._complete_frames = max(1, round(complete_silence / self._frame_seconds))
-        self._pause_frames = None if pause is None else max(1, round(pause / self._frame_seconds))
+        self._end_frames = self._count(tuning.end_silence)
+        self._complete_frames = self._count(tuning.complete_silence)
+        self._pause_frames = None if tuning.early_final is None else self._count(tuning.early_final)
         self._complete_pause_frames = self._pause_frames
-        if complete_pause is not None:
-            self._complete_pause_frames = max(1, round(complete_pause / self._frame_seconds))
+        if tuning.complete_early_final is not None:
+            self._complete_pause_frames = self._count(tuning.complete_early_final)
         self._longest_frames = max(start_frames, round(longest / self._frame_seconds))
         self._before: deque[bytes] = deque(maxlen=start_frames + max(0, round(preroll / self._frame_seconds)))
         self._run = 0  # speech frames in a row (before an onset), quiet frames in a row (during speech)
@@ -174,6 +165,10 @@ class Segmenter:
 
     def _seconds(self, frames: int) -> float:
         return round(frames * self._frame_seconds, 6)
+
+    def _count(self, seconds: float) -> int:
+        """Whole frames in ``seconds``, at least one."""
+        return max(1, round(seconds / self._frame_seconds))
 
 
 class SettledWords:

@@ -10,6 +10,7 @@ model.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from pathlib import Path
@@ -90,12 +91,13 @@ class WhisperFinal:
     utterance.
 
     *A short window.* Whisper was trained on 30 s windows, and faster-whisper pads every clip to
-    one, so each call costs the same ~0.4 s whatever the clip's length. The encoder takes a shorter
-    window too: the clip and 3 s of silence, at least 10 s (``window_frames``) — about 0.1 s for a
-    question. With less silence after it the decoder tends to say the clip again and again, so
-    the length of the text is bounded by the clip's and a sentence said twice in a row counts once
-    (``collapse_repeats``). A clip whose no-speech probability is over 0.6 (faster-whisper's
-    threshold) is no speech: Whisper says "you" to silence, and confidently.
+    one, so each call costs the same ~0.5 s whatever the clip's length. The encoder takes a shorter
+    window too: twice the clip, 10 s at least (``window_frames``) — ~0.15 s for a
+    question (~0.25 s in a live channel, beside the other engines). With less silence after it the
+    decoder tends to say the clip again and again, so the length of the text is bounded by the
+    clip's and a sentence said twice in a row counts once (``collapse_repeats``). A clip whose
+    no-speech probability is over 0.6 (faster-whisper's threshold) is no speech: Whisper says "you"
+    to silence, and confidently.
     """
 
     def __init__(self, model_dir: Path | None = None, *, threads: int = 2, full_window: bool = False) -> None:
@@ -130,31 +132,40 @@ _TOKENS_PER_SECOND = 12
 
 
 def window_frames(frames: int) -> int:
-    """The encoder window (frames) for a clip of ``frames``: it and 3 s of silence, 10 s at least, 30 s at most."""
-    return min(_FULL_FRAMES, max(1000, frames + 300))
+    """The encoder window (frames) for a clip of ``frames``: twice the clip, with 3 s of silence and 10 s at least,
+    30 s at most (a 13 s clip with only 3 s of silence after it was heard with a sentence lost or repeated)."""
+    return min(_FULL_FRAMES, max(1000, 2 * frames, frames + 300))
 
 
 def _decode(whisper: Any, audio: np.ndarray[Any, np.dtype[np.float32]], window: int | None) -> str:
     import ctranslate2  # type: ignore[import-untyped]
-    from faster_whisper.tokenizer import Tokenizer  # type: ignore[import-untyped]
-    from faster_whisper.transcribe import get_suppressed_tokens  # type: ignore[import-untyped]
 
     window = window or window_frames(-(-len(audio) // _HOP))
     features = whisper.feature_extractor(audio, padding=max(0, window * _HOP - len(audio)))[:, :window]
-    tokenizer = Tokenizer(whisper.hf_tokenizer, whisper.model.is_multilingual, task="transcribe", language="en")
+    tokenizer, prompt, suppress = _english(whisper)
     [result] = whisper.model.generate(
         ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], dtype=np.float32)),
-        [[*tokenizer.sot_sequence, tokenizer.no_timestamps]],
+        [prompt],
         beam_size=1,
         max_length=min(224, 10 + _TOKENS_PER_SECOND * len(audio) // INPUT_RATE),
         return_no_speech_prob=True,
         suppress_blank=True,
-        suppress_tokens=get_suppressed_tokens(tokenizer, (-1,)),
+        suppress_tokens=suppress,
     )
     if result.no_speech_prob > 0.6:
         return ""
     tokens = [token for token in result.sequences_ids[0] if token < tokenizer.eot]
     return collapse_repeats(str(tokenizer.decode(tokens)).strip())
+
+
+@functools.cache
+def _english(whisper: Any) -> tuple[Any, list[int], tuple[int, ...]]:
+    """The tokenizer of an English transcription with ``whisper``, its prompt and the tokens it never says."""
+    from faster_whisper.tokenizer import Tokenizer  # type: ignore[import-untyped]
+    from faster_whisper.transcribe import get_suppressed_tokens  # type: ignore[import-untyped]
+
+    tokenizer = Tokenizer(whisper.hf_tokenizer, whisper.model.is_multilingual, task="transcribe", language="en")
+    return tokenizer, [*tokenizer.sot_sequence, tokenizer.no_timestamps], get_suppressed_tokens(tokenizer, (-1,))
 
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
