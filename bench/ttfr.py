@@ -1,21 +1,25 @@
 """Time to first reply token after the user's turn ends: streaming session vs. turn-based baseline.
 
-Same embedded model (Gemma 3 270M through llama.cpp), same process, interleaved runs:
+Same embedded model (Gemma 3 270M through llama.cpp), same process, same llama object, interleaved runs:
 
 * **streaming session** (microturn's way): while the user talks, each micro-turn's new words are
   prefilled into the model's KV cache (``EmbeddedModel.prefill``); when the turn ends only the last
   words and the agent's cue remain to compute before the first token.
-* **turn-based baseline**: the whole prompt (history + utterance) is sent when the turn ends, on a
-  cold cache, as a turn-by-turn agent does.
+* **turn-based baseline** (the strongest honest alternative): a turn-based agent on the same llama
+  object that keeps its KV cache from the previous turn, as any agent on llama.cpp does: the history
+  is already cached, and when the turn ends it computes the new utterance and the cue.
 
 Across history lengths (≈0, 1k, 3k tokens) and utterance lengths (≈10, 50, 200 tokens); medians,
 p90 and the ratio; JSON out.
 
 With ``--paths embedded,server``, the same comparison through the OpenAI-compatible adapter, against a real
-``python -m llama_cpp.server`` serving the same weights: the streaming side sends the transcript so
-far as a one-token request each micro-turn (the server keeps the longest common prefix in its KV
-cache), the baseline sends the whole conversation when the turn ends, after another conversation
-has taken the server's cache.
+``python -m llama_cpp.server`` (``--chat_format gemma --logits_all False``) serving the same weights: the
+streaming side sends the transcript so far as a one-token request each micro-turn (the server keeps the
+longest common prefix in its KV cache), the baseline sends the whole conversation when the turn ends, its
+previous turn's request (the history) still cached, no other conversation in between. When ``pipecat-ai``
+is installed (``pip install 'pipecat-ai==1.14.0'``; not a microturn dependency), a third column: the peer
+itself, Pipecat's ``OpenAILLMService`` in a Pipecat pipeline, given the same messages under the same
+conditions as the baseline (``bench/ttfr_pipecat.py``).
 
     python bench/ttfr.py [--quick] [--rounds 3] [--paths embedded,server] [--json out/bench/ttfr.json]
 """
@@ -39,8 +43,9 @@ from typing import Any
 from microturn import ModelRequest, SystemClock
 from microturn._models._weights import gemma_weights
 from microturn._models.embedded import EmbeddedModel, build_prompt
-from microturn._models.openai_compat import OpenAICompatibleModel, build_messages
+from microturn._models.openai_compat import SYSTEM, OpenAICompatibleModel, build_messages
 from microturn._timeline import format_clock
+from ttfr_pipecat import PipecatPeer, pipecat_version
 
 WORDS = (
     "so I was thinking that we could take the train to the coast on saturday morning and then walk along the "
@@ -79,22 +84,32 @@ async def first_token(model: EmbeddedModel, text: str, elapsed: float) -> float:
     return waited
 
 
+REPLY_TOKENS = 64
+"""The most tokens a reply may have through the server (the adapter's default), for our adapter and Pipecat alike."""
+ELAPSED = 1000.0
+"""Session seconds at the turn: after the longest history's last line."""
+
+
+async def previous_turn(model: EmbeddedModel, past: str) -> None:
+    """The cache as the last turn left it, for both sides alike: the history so far is computed (llama.cpp keeps
+    the longest common prefix of the previous prompt and drops the rest, so what the last measurement added goes)."""
+    await model.prefill(request(past, ELAPSED))
+
+
+def turn(past: str, words: list[str]) -> str:
+    return f"{past}\n[{format_clock(ELAPSED)}] user: {' '.join(words)}"
+
+
 async def streaming(model: EmbeddedModel, past: str, words: list[str]) -> float:
-    llama = model._load()
-    llama.reset()
-    elapsed = 1000.0
-    await model.prefill(request(past, elapsed))  # the earlier conversation: in the cache long before
-    said: list[str] = []
-    for start in range(0, len(words), 3):  # ~3 words per 200 ms micro-turn at a speaking pace
-        said += words[start : start + 3]
-        await model.prefill(request(f"{past}\n[{format_clock(elapsed)}] user: {' '.join(said)}", elapsed))
-    return await first_token(model, f"{past}\n[{format_clock(elapsed)}] user: {' '.join(words)}", elapsed + 0.2)
+    await previous_turn(model, past)
+    for end in range(3, len(words) + 3, 3):  # ~3 words per 200 ms micro-turn at a speaking pace
+        await model.prefill(request(turn(past, words[:end]), ELAPSED))
+    return await first_token(model, turn(past, words), ELAPSED + 0.2)
 
 
 async def baseline(model: EmbeddedModel, past: str, words: list[str]) -> float:
-    model._load().reset()  # a turn-based agent sends the whole context when the turn ends
-    elapsed = 1000.0
-    return await first_token(model, f"{past}\n[{format_clock(elapsed)}] user: {' '.join(words)}", elapsed + 0.2)
+    await previous_turn(model, past)  # a turn-based agent keeps its cache: only the utterance and cue are new
+    return await first_token(model, turn(past, words), ELAPSED + 0.2)
 
 
 class Server:
@@ -126,14 +141,15 @@ class Server:
         self.process.wait(timeout=10)
 
 
-async def server_first_token(model: OpenAICompatibleModel, past: str, words: list[str], elapsed: float) -> float:
+def reply_request(past: str, words: list[str]) -> ModelRequest:
     """The reply request as the session sends it at the turn's end: the transcript and the words to answer."""
     said = " ".join(words)
-    turn = ModelRequest(
-        f"{past}\n[{format_clock(elapsed)}] user: {said}", user_text=said, elapsed=elapsed + 0.2, wall=0.0
-    )
+    return ModelRequest(turn(past, words), user_text=said, elapsed=ELAPSED + 0.2, wall=0.0)
+
+
+async def server_first_token(model: OpenAICompatibleModel, past: str, words: list[str]) -> float:
     started = time.perf_counter()
-    stream = model.stream(turn)
+    stream = model.stream(reply_request(past, words))
     async for _ in stream:
         break
     waited = time.perf_counter() - started
@@ -141,24 +157,28 @@ async def server_first_token(model: OpenAICompatibleModel, past: str, words: lis
     return waited
 
 
-async def server_prefill(client: Any, text: str, elapsed: float) -> None:
-    messages = build_messages(request(text, elapsed))
+async def server_prefill(client: Any, text: str) -> None:
+    messages = build_messages(request(text, ELAPSED))
     await client.chat.completions.create(model="gemma", messages=messages, max_tokens=1, temperature=0.0)
 
 
 async def server_streaming(model: OpenAICompatibleModel, client: Any, past: str, words: list[str]) -> float:
-    elapsed = 1000.0
-    await server_prefill(client, past, elapsed)
-    said: list[str] = []
-    for start in range(0, len(words), 3):
-        said += words[start : start + 3]
-        await server_prefill(client, f"{past}\n[{format_clock(elapsed)}] user: {' '.join(said)}", elapsed)
-    return await server_first_token(model, past, words, elapsed)
+    await server_prefill(client, past)  # the previous turn's request: the history is in the server's cache
+    for end in range(3, len(words) + 3, 3):
+        await server_prefill(client, turn(past, words[:end]))
+    return await server_first_token(model, past, words)
 
 
 async def server_baseline(model: OpenAICompatibleModel, client: Any, past: str, words: list[str]) -> float:
-    await server_prefill(client, "[00:00.0] session started\n[00:01.0] user: an unrelated conversation", 2.0)
-    return await server_first_token(model, past, words, 1000.0)
+    await server_prefill(client, past)  # the previous turn's request, and no other conversation since
+    return await server_first_token(model, past, words)
+
+
+async def server_pipecat(peer: PipecatPeer, client: Any, past: str, words: list[str]) -> float:
+    await server_prefill(client, past)  # as for the baseline: the previous turn's prefix is cached
+    system, *messages = build_messages(reply_request(past, words))
+    assert system["content"] == SYSTEM  # the peer has it as its system instruction
+    return await peer.first_token(messages)
 
 
 def p90(values: list[float]) -> float:
@@ -169,37 +189,47 @@ def p90(values: list[float]) -> float:
 Measure = Callable[[str, list[str]], Awaitable[float]]
 
 
+def cell(
+    path: str, past_tokens: int, prompt_tokens: int, words_tokens: int, taken: dict[str, list[float]]
+) -> dict[str, Any]:
+    """One grid cell: each column's median and p90 (ms), and every other column's median over streaming's."""
+    row: dict[str, Any] = {
+        "path": path,
+        "history_tokens": past_tokens,
+        "prompt_tokens_before_utterance": prompt_tokens,
+        "utterance_tokens": words_tokens,
+    }
+    for name, values in taken.items():
+        row[f"{name}_ms"] = {"median": statistics.median(values) * 1000, "p90": p90(values) * 1000}
+    ours = statistics.median(taken["streaming"])
+    for name in taken.keys() - {"streaming"}:
+        row["ratio" if name == "baseline" else f"{name}_ratio"] = statistics.median(taken[name]) / ours
+    return row
+
+
 async def grid(
-    args: argparse.Namespace, path: str, ours_fn: Measure, theirs_fn: Measure, size: Callable[[str], int]
+    args: argparse.Namespace, path: str, columns: dict[str, Measure], size: Callable[[str], int]
 ) -> list[dict[str, Any]]:
+    """Every history × utterance cell, each column measured in turn within a round (``streaming`` first)."""
     histories = [0, 1000] if args.quick else [0, 1000, 3000]
     utterances = [10, 50] if args.quick else [10, 50, 200]
     rows: list[dict[str, Any]] = []
     for past_tokens in histories:
         past = history(past_tokens)
-        prompt_tokens = size(past)
         for words_tokens in utterances:
             words = utterance(words_tokens)
-            ours: list[float] = []
-            theirs: list[float] = []
-            for _ in range(args.rounds):  # interleaved: a noisy moment hits both alike
-                ours.append(await ours_fn(past, words))
-                theirs.append(await theirs_fn(past, words))
-            row: dict[str, Any] = {
-                "path": path,
-                "history_tokens": past_tokens,
-                "prompt_tokens_before_utterance": prompt_tokens,
-                "utterance_tokens": words_tokens,
-                "streaming_ms": {"median": statistics.median(ours) * 1000, "p90": p90(ours) * 1000},
-                "baseline_ms": {"median": statistics.median(theirs) * 1000, "p90": p90(theirs) * 1000},
-                "ratio": statistics.median(theirs) / statistics.median(ours),
-            }
+            taken: dict[str, list[float]] = {name: [] for name in columns}
+            for _ in range(args.rounds):  # interleaved: a noisy moment hits every column alike
+                for name, measure in columns.items():
+                    taken[name].append(await measure(past, words))
+            row = cell(path, past_tokens, size(past), words_tokens, taken)
             rows.append(row)
+            shown = "   ".join(
+                f"{name} {row[f'{name}_ms']['median']:6.0f} ms (p90 {row[f'{name}_ms']['p90']:5.0f})"
+                for name in columns
+            )
             print(
-                f"{path:<8} history {past_tokens:>5}  utterance {words_tokens:>4}   streaming "
-                f"{row['streaming_ms']['median']:7.0f} ms (p90 {row['streaming_ms']['p90']:5.0f})   baseline "
-                f"{row['baseline_ms']['median']:7.0f} ms (p90 {row['baseline_ms']['p90']:5.0f})   "
-                f"{row['ratio']:5.1f}x",
+                f"{path:<8} history {past_tokens:>5}  utterance {words_tokens:>4}   {shown}   {row['ratio']:5.1f}x",
                 flush=True,
             )
     return rows
@@ -216,32 +246,46 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     paths = {path.strip() for path in args.paths.split(",")}
     rows: list[dict[str, Any]] = []
     if "embedded" in paths:
-        rows += await grid(
-            args,
-            "embedded",
-            lambda past, words: streaming(model, past, words),
-            lambda past, words: baseline(model, past, words),
-            tokens,
-        )
+        embedded: dict[str, Measure] = {
+            "streaming": lambda past, words: streaming(model, past, words),
+            "baseline": lambda past, words: baseline(model, past, words),
+        }
+        rows += await grid(args, "embedded", embedded, tokens)
     if "server" in paths:
-        from openai import AsyncOpenAI
+        rows += await server_grid(args, weights, tokens)
+    model_name = "gemma-3-270m-q4_k_m (llama.cpp)"
+    return {"benchmark": "ttfr", "model": model_name, "pipecat": pipecat_version(), "rounds": args.rounds, "rows": rows}
 
-        server = Server(weights)
-        client = AsyncOpenAI(base_url=server.url, api_key="unused", max_retries=0)
-        remote = OpenAICompatibleModel(base_url=server.url, model="gemma", clock=SystemClock(), timeout=120.0)
-        try:
-            rows += await grid(
-                args,
-                "server",
-                lambda past, words: server_streaming(remote, client, past, words),
-                lambda past, words: server_baseline(remote, client, past, words),
-                tokens,
-            )
-        finally:
-            await remote.aclose()
-            await client.close()
-            server.close()
-    return {"benchmark": "ttfr", "model": "gemma-3-270m-q4_k_m (llama.cpp)", "rounds": args.rounds, "rows": rows}
+
+async def server_grid(args: argparse.Namespace, weights: Path, tokens: Callable[[str], int]) -> list[dict[str, Any]]:
+    """The server path: our adapter streaming, the adapter as a turn-based agent, and Pipecat when installed."""
+    from openai import AsyncOpenAI
+
+    server = Server(weights)
+    client = AsyncOpenAI(base_url=server.url, api_key="unused", max_retries=0)
+    remote = OpenAICompatibleModel(
+        base_url=server.url, model="gemma", clock=SystemClock(), timeout=120.0, max_tokens=REPLY_TOKENS
+    )
+    columns: dict[str, Measure] = {
+        "streaming": lambda past, words: server_streaming(remote, client, past, words),
+        "baseline": lambda past, words: server_baseline(remote, client, past, words),
+    }
+    peer = None
+    if pipecat_version() is None:
+        print("pipecat column skipped: pipecat-ai is not installed (pip install 'pipecat-ai==1.14.0')")
+    else:
+        peer = PipecatPeer(server.url, model="gemma", max_tokens=REPLY_TOKENS, system=SYSTEM)
+        await peer.start()
+        columns["pipecat"] = lambda past, words: server_pipecat(peer, client, past, words)
+    try:
+        await server_prefill(client, history(0))  # a warm-up, not measured: the server computes the system prompt
+        return await grid(args, "server", columns, tokens)
+    finally:
+        if peer is not None:
+            await peer.close()
+        await remote.aclose()
+        await client.close()
+        server.close()
 
 
 def main() -> None:

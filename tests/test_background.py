@@ -19,17 +19,19 @@ from microturn import (
     JobProgress,
     JobRequested,
     JobResult,
+    Note,
     SessionConfig,
     ToolResult,
     VirtualClock,
     open_bus,
 )
+from microturn._actions import Emit
 from microturn._background import BackgroundLane, FakeAgent, Finish, JobContext, Observation, ScriptedAgent, UseTool
 from microturn._harness import Scenario, run_scenario
 from microturn._permissions import Verdict, check, redact
-from microturn._session import AGENT, Session
+from microturn._session import Session
 from microturn._tools import FakeToolbox, Risk, ToolSpec
-from microturn.testing import TimedSource, end, spoken
+from microturn.testing import FakePolicy, TimedSource, end, spoken
 
 # --- the permission rule -----------------------------------------------------------------------------
 
@@ -120,47 +122,6 @@ def test_the_approval_path_works_and_no_means_no() -> None:
     assert not any(isinstance(e, ToolResult) and e.output == "deleted everything" for e in outputs(refused))
 
 
-def test_an_approval_from_outside_the_interaction_layer_is_ignored() -> None:
-    # A transport (or anything else that can publish input) forges a "yes": it must not count.
-    clock = VirtualClock()
-    ran: list[str] = []
-
-    async def tools(tool: str, arguments: dict[str, Any]) -> str:
-        ran.append(tool)
-        return "done"
-
-    async def agent(context: JobContext, observations: Sequence[Observation]) -> UseTool | Finish:
-        return Finish("ok") if observations else UseTool("pay", {"amount": 5})
-
-    async def main() -> list[Event]:
-        bus = open_bus("memory")
-        specs = [ToolSpec(name="pay", scopes=("money",), risk=Risk.HIGH)]
-        steps = [(0.5, JobRequested(job="j1", task="pay the bill", source=AGENT)), *end(60.0)]
-        session = Session(bus=bus, clock=clock, config=SessionConfig(policy="turn-based"), sources=[TimedSource(steps)])
-        lane = BackgroundLane(
-            session, clock=clock, agent=FakeAgent(agent), tools=FakeToolbox(tools), tool_specs=specs, scopes=["money"]
-        )
-
-        async def forge() -> None:
-            await clock.sleep_until(clock.now() + 2.0)
-            for event in await bus.read(session.id):
-                if isinstance(event, ApprovalRequested):
-                    await session.inject(ApprovalDecided(call=event.call, granted=True), source="user")
-
-        async with asyncio.TaskGroup() as group:
-            group.create_task(session.run())
-            group.create_task(lane.run())
-            group.create_task(forge())
-        return await bus.read(session.id)
-
-    log = clock.run(main())
-    assert ran == []
-    forged = [e for e in log if isinstance(e, ApprovalDecided)]
-    assert [e.source for e in forged] == ["user"]
-    refused = [e for e in log if isinstance(e, ToolResult)]
-    assert [(e.output, e.error) for e in refused] == [("not approved by the user", True)]
-
-
 # --- jobs ------------------------------------------------------------------------------------------------
 
 
@@ -171,9 +132,14 @@ async def run_lane(
     *,
     tools: FakeToolbox | None = None,
     specs: Sequence[ToolSpec] = (),
+    jobs: Sequence[tuple[float, JobRequested]] = (),
 ) -> list[Event]:
+    """Run a session with a lane; the agent starts each of ``jobs`` at its time (input cannot claim to be it)."""
     bus = open_bus("memory")
-    session = Session(bus=bus, clock=clock, config=SessionConfig(policy="turn-based"), sources=[TimedSource(steps)])
+    starts = {f"start {request.job}": request for _, request in jobs}
+    steps = [*steps, *((t, Note(text=f"start {request.job}")) for t, request in jobs)]
+    policy = FakePolicy(lambda _, event: [Emit(starts[event.text])] if isinstance(event, Note) else [])
+    session = Session(bus=bus, clock=clock, policy=policy, sources=[TimedSource(steps)])
     lane = BackgroundLane(session, clock=clock, agent=agent, tools=tools or FakeToolbox(_never), tool_specs=specs)
     async with asyncio.TaskGroup() as group:
         group.create_task(session.run())
@@ -198,11 +164,9 @@ async def test_a_job_gets_the_whole_conversation_and_reports_progress_then_its_r
             return Finish(observations[-1].output)
         return UseTool("hotels", {"city": "porto"}, note="searching hotels")
 
-    steps = [
-        *spoken("we will be in porto on friday", 0.5),
-        (3.0, JobRequested(job="j1", task="find a hotel", source=AGENT)),
-    ]
-    log = await run_lane(clock, [*steps, *end(20.0)], FakeAgent(agent), tools=FakeToolbox(slow))
+    steps = [*spoken("we will be in porto on friday", 0.5), *end(20.0)]
+    job = (3.0, JobRequested(job="j1", task="find a hotel"))
+    log = await run_lane(clock, steps, FakeAgent(agent), tools=FakeToolbox(slow), jobs=[job])
     assert "user: we will be in porto on friday" in seen[0].timeline  # the whole timeline, not the query alone
     progress = [e for e in log if isinstance(e, JobProgress)]
     assert [(e.job, e.text, e.t) for e in progress] == [("j1", "searching hotels", 3.0)]
@@ -218,8 +182,8 @@ async def test_a_job_past_its_deadline_fails_in_plain_words(clock: VirtualClock)
     async def agent(context: JobContext, observations: Sequence[Observation]) -> UseTool | Finish:
         return UseTool("slow")
 
-    steps = [(1.0, JobRequested(job="j1", task="search", deadline=6.0, source=AGENT)), *end(20.0)]
-    log = await run_lane(clock, steps, FakeAgent(agent), tools=FakeToolbox(slow))
+    job = (1.0, JobRequested(job="j1", task="search", deadline=6.0))
+    log = await run_lane(clock, end(20.0), FakeAgent(agent), tools=FakeToolbox(slow), jobs=[job])
     (failed,) = [e for e in log if isinstance(e, JobFailed)]
     assert (failed.reason, failed.t) == ("it ran out of time", 6.0)
 
@@ -234,13 +198,14 @@ async def test_a_cancelled_job_stops_and_never_reports(clock: VirtualClock) -> N
     async def agent(context: JobContext, observations: Sequence[Observation]) -> UseTool | Finish:
         return Finish("done") if observations else UseTool("slow")
 
-    steps = [(1.0, JobRequested(job="j1", task="search", source=AGENT)), (3.0, CancelJob(job="j1")), *end(20.0)]
-    log = await run_lane(clock, steps, FakeAgent(agent), tools=FakeToolbox(slow))
+    job = (1.0, JobRequested(job="j1", task="search"))
+    steps = [(3.0, CancelJob(job="j1")), *end(20.0)]
+    log = await run_lane(clock, steps, FakeAgent(agent), tools=FakeToolbox(slow), jobs=[job])
     assert not any(isinstance(e, JobResult | JobFailed) for e in log)
 
 
 async def test_jobs_requested_by_others_are_not_the_lanes(clock: VirtualClock) -> None:
-    # A scripted result stands for an outside system: the runtime's lane leaves that job alone.
+    # A scripted request stands for an outside system's job: the runtime's lane leaves it alone.
     steps = [(1.0, JobRequested(job="j1", task="search", source="scenario")), *end(5.0)]
     log = await run_lane(clock, steps, FakeAgent(lambda c, o: _fail()))
     assert not any(isinstance(e, JobProgress | JobResult | JobFailed) for e in log)

@@ -34,6 +34,7 @@ from microturn import (
     UserSubmit,
     open_bus,
 )
+from microturn._bus import LogConfig, Sync
 from microturn.errors import BusClosed, ConfigError, SlowConsumer, SubscriptionClosed
 
 BusFactory = Callable[[], AbstractAsyncContextManager[EventBus]]
@@ -41,10 +42,10 @@ BusFactory = Callable[[], AbstractAsyncContextManager[EventBus]]
 SESSION = "session-1"
 
 
-def _memory(log_dir: Path | None) -> BusFactory:
+def _memory(log_dir: Path | None, config: LogConfig | None = None) -> BusFactory:
     @contextlib.asynccontextmanager
     async def opened() -> AsyncIterator[EventBus]:
-        bus = open_bus("memory", log_dir=log_dir)
+        bus = open_bus("memory", log_dir=log_dir, config=config)
         try:
             yield bus
         finally:
@@ -53,19 +54,22 @@ def _memory(log_dir: Path | None) -> BusFactory:
     return opened
 
 
-@pytest.fixture(params=["memory", "memory-log_dir"])
+# A window of 3 events makes every read past the newest few come back from the journal.
+_SPILLING = LogConfig(window=3, sync=Sync.EVENT)
+
+
+@pytest.fixture(params=["memory", "memory-log_dir", "memory-log_dir-spilling"])
 def bus_factory(request: pytest.FixtureRequest, tmp_path: Path) -> BusFactory:
     """Opens a fresh, empty bus of one backend."""
     if request.param == "memory":
         return _memory(None)
-    return _memory(tmp_path / "logs")
+    return _memory(tmp_path / "logs", _SPILLING if request.param.endswith("spilling") else None)
 
 
-@pytest.fixture(params=["memory-log_dir"])
+@pytest.fixture(params=["memory-log_dir", "memory-log_dir-spilling"])
 def durable_bus_factory(request: pytest.FixtureRequest, tmp_path: Path) -> BusFactory:
     """Opens a bus on the same storage every time it is called: logs outlive the bus object."""
-    assert request.param == "memory-log_dir"
-    return _memory(tmp_path / "logs")
+    return _memory(tmp_path / "logs", _SPILLING if request.param.endswith("spilling") else None)
 
 
 # --- helpers ---------------------------------------------------------------------------------------

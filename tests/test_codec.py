@@ -18,6 +18,7 @@ from microturn import (
     ApprovalRequested,
     AudioFrame,
     CancelJob,
+    ComponentFailed,
     CueFired,
     CueSet,
     EndReason,
@@ -29,6 +30,9 @@ from microturn import (
     JobRequested,
     JobResult,
     Modality,
+    ModelAsked,
+    ModelChunk,
+    ModelEnded,
     Note,
     Overlap,
     ResultDropped,
@@ -70,6 +74,7 @@ SAMPLES: dict[type[Event], Event] = {
             session="session-1",
             wall=1_767_258_000.0,
             config={"tick": 0.2, "policy_options": {"end_silence": 0.8}, "seed": 7, "model": None},
+            prefills=True,
         ),
         SessionEnded(t=61.25, seq=99, source="loop", reason="requested"),
         UserInput(
@@ -131,6 +136,14 @@ SAMPLES: dict[type[Event], Event] = {
         AgentAudio(t=47.5, seq=34, source="agent", utterance=9, text="Two plus two,", duration=0.81, synthesis=0.05),
         AgentSpeechHeld(t=47.6, seq=35, source="agent", cause=36, utterance=9),
         AgentSpeechReleased(t=48.0, seq=36, source="agent", utterance=9),
+        ModelAsked(t=49.0, seq=37, source="agent", cause=30, request=4, speculative=True),
+        ModelChunk(t=49.1, seq=38, source="model", request=4, text=" Par"),
+        ModelEnded(
+            t=49.2, seq=39, source="model", request=4, error="out of memory", raised="ValueError", transient=True
+        ),
+        ComponentFailed(
+            t=49.3, seq=40, source="tools", component="tool", name="run_python", error="RuntimeError: boom"
+        ),
     ]
 }
 

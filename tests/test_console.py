@@ -7,6 +7,7 @@ assertion reads the session log, which is what the agent saw.
 from __future__ import annotations
 
 import asyncio
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
-from microturn._bus import EventBus, Start, StartAt, Subscription, open_bus
+from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, open_bus
 from microturn._clock import VirtualClock
 from microturn._codec import decode_log
 from microturn._config import SessionConfig
@@ -239,6 +240,30 @@ def test_run_chat_opens_a_journalled_bus_and_names_the_session_by_its_start(tmp_
     assert typed(list(decode_log((logs / "chat-20260101-090000.in.jsonl").read_bytes()))) == "hello"
 
 
+def test_record_keeps_a_chat_longer_than_the_in_memory_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "chat.jsonl"
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with create_pipe_input() as keys:
+        keys.send_text("a long line that makes far more events than the window holds" + ENTER + CTRL_D)
+        run_chat(
+            config=SessionConfig(),
+            clock=VirtualClock(),
+            log_config=LogConfig(window=8),
+            record=record,
+            terminal_input=keys,
+            terminal_output=DummyOutput(),
+        )
+
+    log = list(decode_log(record.read_bytes()))
+    assert len(log) > 8 * 2
+    assert [event.seq for event in log] == list(range(len(log)))  # whole, from the first event on
+    assert isinstance(log[0], SessionStarted)
+    assert isinstance(log[-1], SessionEnded)
+    assert not list(scratch.iterdir())  # the temporary journal is gone once the record is written
+
+
 def test_run_chat_takes_a_bus_or_a_log_dir_not_both(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not both"):
         run_chat(config=SessionConfig(), bus=open_bus("memory"), log_dir=tmp_path)
@@ -278,6 +303,31 @@ def test_console_shows_the_conversation_and_closes_when_the_session_ends() -> No
     assert lines[4].startswith("agent: Once upon a time")
     assert lines[4].endswith(" —")
     assert lines[5:] == ["(session ended: done elsewhere)"]
+
+
+def test_a_paste_typed_key_by_key_keeps_bounded_undo_memory() -> None:
+    # prompt_toolkit keeps a copy of the line per keystroke for undo: 100 KB typed key by key held gigabytes.
+    clock = VirtualClock()
+    bus = open_bus("memory")
+
+    async def main() -> ConsoleTransport:
+        session = Session(bus=bus, clock=clock, session_id=SESSION)
+        events = await bus.subscribe(SESSION, "console", start=Start.NEW, kinds=SHOWN)
+        with create_pipe_input() as keys:
+            console = ConsoleTransport(session, terminal_input=keys, terminal_output=DummyOutput())
+            async with clock.timeout_at(clock.now() + DEADLINE), asyncio.TaskGroup() as tasks:
+                tasks.create_task(session.run())
+                tasks.create_task(console.run(events))
+                await advance(clock, 0.5)
+                await type_text(keys, clock, "x" * 500, gap=0.01)
+                await session.inject(EndSession(reason="done"), source="test")
+        return console
+
+    console = clock.run(main())
+
+    buffer = console._line.buffer
+    assert buffer.text == "x" * 500
+    assert 0 < len(buffer._undo_stack) <= 100
 
 
 # --- the pieces ----------------------------------------------------------------------------------------
@@ -325,6 +375,25 @@ def test_transcript_streams_agent_words_and_marks_how_speech_ended() -> None:
         "agent: Fine.",
         "agent: Well — (stopped)",
         "! input rejected: not a JSON object frame",
+    ]
+
+
+def test_transcript_shows_a_run_of_the_same_rejection_once_with_a_count() -> None:
+    # A paste typed key by key past the turn limit is refused key by key.
+    transcript = Transcript("hello")
+    over = InputRejected(reason="UserInput would make the turn too long", excerpt="x")
+    for event in (over, over, over, InputRejected(reason="not a JSON object frame", excerpt="{"), over):
+        transcript.feed(event)
+    transcript.user("x")
+    transcript.feed(over)
+
+    assert transcript.text.splitlines() == [
+        "hello",
+        "! input rejected: UserInput would make the turn too long (×3)",
+        "! input rejected: not a JSON object frame",
+        "! input rejected: UserInput would make the turn too long",
+        "you: x",
+        "! input rejected: UserInput would make the turn too long",
     ]
 
 

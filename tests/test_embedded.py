@@ -105,7 +105,7 @@ def test_a_scenario_with_the_embedded_model_charges_its_compute_to_virtual_time(
 
 
 def test_a_llama_cpp_built_with_its_amx_kernels_is_refused_with_how_to_rebuild_it() -> None:
-    from microturn._models.embedded import _check_build
+    from microturn._models._llama_pool import _check_build
 
     with pytest.raises(ModelError, match="AMX kernels") as caught:
         _check_build("CPU : AVX2 = 1 | AVX512 = 1 | AMX_INT8 = 1 | OPENMP = 1 |", "0.3.36")

@@ -516,7 +516,8 @@ def test_an_invalid_step_event_gives_a_result_with_an_error() -> None:
 def test_an_unknown_policy_gives_a_result_with_an_error() -> None:
     result, log = run_scenario(scenario(config={"policy": "turn-taking"}))
 
-    assert result.error == "unknown policy 'turn-taking'; choose one of: full-duplex, turn-based"
+    assert result.error is not None
+    assert result.error.startswith("unknown policy 'turn-taking'; choose one of: full-duplex, turn-based")
     assert not result.passed
     assert log == b""
 

@@ -274,12 +274,31 @@ def test_a_wrong_endpoint_is_a_clear_permanent_error_without_the_key(server: str
     assert SECRET not in repr(model)
 
 
-def test_a_transcript_too_long_for_the_servers_context_says_so(server: str) -> None:
-    model = OpenAICompatibleModel(base_url=server, model="m", clock=SystemClock())
+def long_job() -> ModelRequest:
+    """A background step after eight calls, each with a long output: far more than the server's 2,048 tokens."""
+    output = " ".join(f"row {i}: the value is {i * 7}" for i in range(400))
+    steps = tuple(ToolStep(ToolCall("calculator", {"expression": f"{i} * 7"}), output) for i in range(8))
     lines = [f"[00:{i % 60:02d}.0] user: this is line number {i} of a long, long conversation" for i in range(160)]
-    error, _, _ = fail(model, ModelRequest(timeline=START + "\n".join(lines), user_text="hi", elapsed=60, wall=0))
+    return ModelRequest(
+        timeline=START + "\n".join(lines), user_text="sum it", elapsed=60, wall=0, tools=(CALCULATOR,), steps=steps
+    )
+
+
+def test_a_prompt_too_long_for_the_servers_context_says_so(server: str) -> None:
+    # Configured with more context than the server has (it runs with --n_ctx 2048), the prompt overflows it.
+    model = OpenAICompatibleModel(base_url=server, model="m", clock=SystemClock(), context_tokens=32768)
+    error, _, _ = fail(model, long_job())
     assert not error.transient
     assert "--n_ctx" in str(error)
+
+
+def test_a_prompt_fitted_to_the_servers_context_is_answered(server: str) -> None:
+    model = OpenAICompatibleModel(base_url=server, model="m", clock=SystemClock(), context_tokens=2048)
+
+    async def answer() -> list[str | ToolCall]:
+        return [chunk async for chunk in model.stream(long_job())]
+
+    assert run(model, answer())  # the same job, its oldest steps left out and outputs shortened: no error
 
 
 def chunk(content: str, finish: str | None) -> str:

@@ -9,16 +9,17 @@ from typing import Any, ClassVar
 
 import pytest
 
-from microturn import JobProgress, JobRequested, JobResult, SessionConfig, ToolResult, VirtualClock, open_bus
+from microturn import JobProgress, JobRequested, JobResult, Note, ToolResult, VirtualClock, open_bus
+from microturn._actions import Emit
 from microturn._background import BackgroundLane, ModelAgent
 from microturn._models import ModelRequest, ScriptedModel, ToolCall, ToolStep
 from microturn._models._roles import ModelChoice, build_model, load_roles
 from microturn._models._tool_text import WorkerLine, describe_tools, parse_call, render_steps
 from microturn._models.openai_compat import OpenAICompatibleModel
-from microturn._session import AGENT, Session
+from microturn._session import Session
 from microturn._tools import FakeToolbox, ToolSpec
 from microturn.errors import ConfigError
-from microturn.testing import TimedSource, end
+from microturn.testing import FakePolicy, TimedSource, end
 
 CALCULATOR = ToolSpec(
     name="calculator",
@@ -56,7 +57,7 @@ def test_tools_and_steps_are_written_as_lines_with_results_quoted_as_data() -> N
         'calculator {"expression": "Arithmetic such as 2 + 3"} — Evaluate arithmetic exactly.'
     )
     step = ToolStep(ToolCall("calculator", {"expression": "1/0"}), "division\nby zero", error=True)
-    assert render_steps([step]) == ['call: calculator {"expression": "1/0"}', "error: «division by zero»"]
+    assert render_steps([step]) == [('call: calculator {"expression": "1/0"}', "error: «division ⏎ by zero»")]
 
 
 def test_an_answer_streams_at_once_and_a_call_is_read_whole() -> None:
@@ -99,8 +100,10 @@ async def test_a_model_agent_calls_a_tool_through_the_lane_and_answers_from_its_
 
     model = ToolUsingFake()
     bus = open_bus("memory")
-    steps = [(1.0, JobRequested(job="j1", task="work out 12 times 7", source=AGENT)), *end(5.0)]
-    session = Session(bus=bus, clock=clock, config=SessionConfig(policy="turn-based"), sources=[TimedSource(steps)])
+    steps = [(1.0, Note(text="start")), *end(5.0)]  # the agent starts the job (input cannot claim to be it)
+    job = JobRequested(job="j1", task="work out 12 times 7")
+    policy = FakePolicy(lambda _, event: [Emit(job)] if isinstance(event, Note) else [])
+    session = Session(bus=bus, clock=clock, policy=policy, sources=[TimedSource(steps)])
     lane = BackgroundLane(
         session,
         clock=clock,

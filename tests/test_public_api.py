@@ -28,6 +28,7 @@ PUBLIC = [
     "CancelTool",
     "ChatModel",
     "Clock",
+    "ComponentFailed",
     "CueFired",
     "CueSet",
     "Delegate",
@@ -46,8 +47,12 @@ PUBLIC = [
     "JobRequested",
     "JobResult",
     "Lane",
+    "LogConfig",
     "MicroTurn",
     "Modality",
+    "ModelAsked",
+    "ModelChunk",
+    "ModelEnded",
     "ModelRequest",
     "Note",
     "Overflow",
@@ -73,6 +78,7 @@ PUBLIC = [
     "StopOutput",
     "Subscription",
     "SubscriptionStats",
+    "Sync",
     "SystemClock",
     "Timeline",
     "TimerCancelled",
@@ -95,6 +101,8 @@ PUBLIC = [
     "encode_event",
     "encode_log",
     "open_bus",
+    "register_model",
+    "register_policy",
 ]
 
 

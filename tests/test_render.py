@@ -17,6 +17,7 @@ from microturn import (
     AgentSpeechStarted,
     AgentWord,
     CancelJob,
+    ComponentFailed,
     CueFired,
     CueSet,
     EndReason,
@@ -205,6 +206,7 @@ def every_kind() -> list[Event]:
         TimerCancelled(t=10.0, timer="tm-2"),
         TimerFired(t=10.5, timer="tm-9", text="orphan"),
         InputRejected(t=8.0, reason="not a JSON object frame", excerpt="{bad"),
+        ComponentFailed(t=8.2, component="tool", name="weather", error="TimeoutError: no answer", transient=True),
         Note(t=8.5, text="the user opened a map"),
         UserInput(t=9.0, text="what time iz", duration=0.6),
         UserErase(t=9.7, count=2),
@@ -337,13 +339,21 @@ def test_rejected_input_is_marked() -> None:
     assert rejected.title().startswith("0.50 s")
 
 
+def test_a_component_failure_is_marked_on_the_time_axis() -> None:
+    failure = ComponentFailed(t=1.5, component="model", error="ValueError: Requested tokens (5210) exceed context")
+    _, root = render([SessionStarted(t=0.0, session="s", wall=VIRTUAL_WALL_EPOCH, config={}), failure])
+    (failed,) = marks(root, "failed")
+    assert failed.text() == "model failed: ValueError: Requested tokens (5210) exc…"
+    assert failed.title() == "1.50 s  model failed (permanent): ValueError: Requested tokens (5210) exceed context"
+
+
 def test_the_header_counts_and_the_plain_timeline_follow_the_picture() -> None:
     events = scenario_events("barge-in-same-pass")
     _, root = render(events, title="barge-in-same-pass")
     assert root.find("h1")[0].text() == "barge-in-same-pass"
     counts = [node.text() for node in root.find("li") if node.classes == ["count"]]
     assert counts == ["5 user words", "1 agent utterances", "1 interruptions", "1 silences", "0 overlaps"]
-    assert "12.0 s · 30 events" in root.find("p")[0].text()
+    assert "12.0 s · 33 events" in root.find("p")[0].text()  # with the model's request, its reply, its end
     timeline = Timeline()
     for event in events:
         timeline.feed(event)
@@ -412,6 +422,7 @@ def test_every_kind_gets_its_mark() -> None:
         "timer-fired": 1,  # a firing whose timer was not set in the log stands alone
         "job": 3,
         "tool": 2,
+        "failed": 1,
         "rejected": 1,
         "stop-output": 1,
         "note": 1,

@@ -37,6 +37,7 @@ from microturn._serve import (
     serving,
 )
 from microturn._serve._conversation import SOURCE, Conversation, open_conversation
+from microturn._serve._limits import Admission, LinkLimits, TokenBucket
 from microturn._serve._outbox import Outbox
 from microturn._serve._protocol import (
     INPUT_RATE,
@@ -51,6 +52,7 @@ from microturn._serve._protocol import (
     read_text,
 )
 from microturn._voice.fakes import WORD_SECONDS, silence, tone
+from microturn.errors import ConfigError
 
 TOKEN = "test-token-0123456789"
 SCRIPTED = SessionConfig(model="scripted", speaking_rate=0.05)  # replies in a moment, also in real time
@@ -324,6 +326,76 @@ async def test_audio_to_a_server_without_voice_is_refused_once(clock: VirtualClo
     assert errors == ["this server does not listen (voice is off): type instead"]
 
 
+# --- limits per connection ---------------------------------------------------------------------------------
+
+
+def test_the_token_bucket_refuses_over_the_rate_and_closes_a_client_that_keeps_on() -> None:
+    bucket = TokenBucket(LinkLimits(frames_per_second=10, burst=3), now=0.0)
+    assert [bucket.admit(0.0) for _ in range(4)] == [Admission.TAKE] * 3 + [Admission.REFUSE]
+    assert bucket.admit(0.2) is Admission.TAKE  # 0.2 s refilled 2 tokens; the refused frame cost one of them
+    # Twice the rate for a while: refused, and once the debt reaches the burst, closed.
+    verdicts = [bucket.admit(0.2 + 0.05 * k) for k in range(1, 40)]
+    assert Admission.REFUSE in verdicts
+    assert verdicts[-1] is Admission.CLOSE
+
+
+def test_a_client_that_slows_down_pays_its_debt_off() -> None:
+    bucket = TokenBucket(LinkLimits(frames_per_second=10, burst=3), now=0.0)
+    assert [bucket.admit(0.0) for _ in range(5)][-1] is Admission.REFUSE  # 2 frames in debt
+    assert [bucket.admit(1.0 + 0.1 * k) for k in range(20)] == [Admission.TAKE] * 20  # at the rate: all taken
+
+
+@pytest.mark.parametrize("limits", [{"frames_per_second": 0}, {"burst": 0}, {"idle": -1.0}])
+def test_limits_must_be_positive(limits: dict[str, float]) -> None:
+    with pytest.raises(ConfigError, match="must be positive"):
+        LinkLimits(**limits)  # type: ignore[arg-type]
+
+
+async def test_a_client_that_floods_is_told_then_closed_and_its_session_ends(clock: VirtualClock) -> None:
+    socket = FakeSocket()
+    limits = LinkLimits(frames_per_second=10, burst=5)
+    hello = json.dumps({"type": "hello", "sample_rate": INPUT_RATE})
+    async with open_conversation(ConversationSpec(config=SCRIPTED), clock=clock, session_id="web-t") as conversation:
+        talk = asyncio.create_task(converse(socket, conversation, clock=clock, limits=limits))
+        for _ in range(50):  # all at once: 5 are taken, 4 refused, and the 10th runs the debt up to 5: closed
+            await socket.inbox.put(hello)
+        why = await talk
+        log = await session_log(conversation)
+
+    assert why == "too many frames"
+    assert socket.closed == (1008, "too many frames")
+    errors = [message["message"] for message in socket.messages() if message["type"] == "error"]
+    assert errors == [
+        "over 10 frames a second: frames are dropped until you slow down",
+        "frames kept coming too fast: the server closes this conversation (too many frames)",
+    ]
+    assert isinstance(log[-1], SessionEnded)
+    assert log[-1].reason == "too many frames"
+    assert socket.inbox.qsize() == 50 - 10  # nothing was read after the frame that closed it
+
+
+async def test_an_idle_client_is_closed_politely_after_the_timeout(clock: VirtualClock) -> None:
+    socket = FakeSocket()
+    limits = LinkLimits(idle=120.0)
+    async with open_conversation(ConversationSpec(config=SCRIPTED), clock=clock, session_id="web-t") as conversation:
+        talk = asyncio.create_task(converse(socket, conversation, clock=clock, limits=limits))
+        await clock.sleep_until(100.0)
+        await socket.inbox.put(json.dumps({"type": "text", "text": "what is 2 plus 3"}))  # input: the wait restarts
+        why = await talk
+        log = await session_log(conversation)
+
+    assert why == "idle for 120 s"
+    assert 220.0 <= clock.now() < 221.0  # 120 s after the last frame, not after the first
+    assert socket.closed == (1000, "idle for 120 s")
+    assert ANSWER in delivered(socket.events())
+    assert socket.messages()[-1] == {
+        "type": "error",
+        "message": "no input for a while: the server closes this conversation (idle for 120 s)",
+    }
+    assert isinstance(log[-1], SessionEnded)
+    assert log[-1].reason == "idle for 120 s"
+
+
 async def speak(socket: FakeSocket, clock: VirtualClock, pcm: bytes, *, frame: int = 640) -> None:
     """Send ``pcm`` as a page would: 20 ms frames, each when its audio has been captured."""
     start = clock.now()
@@ -499,8 +571,14 @@ def test_the_server_holds_at_most_its_limit_of_conversations() -> None:
     with serving(create_app(ConversationSpec(config=SCRIPTED), token=TOKEN, max_conversations=1)) as base:
         with connect(socket_url(base)) as first:
             receive(first, lambda message: message["type"] == "ready")
-            with connect(socket_url(base)) as second, pytest.raises(ConnectionClosed) as closed:
-                second.recv(timeout=WITHIN)
+            with connect(socket_url(base)) as second:
+                refusal = json.loads(second.recv(timeout=WITHIN))
+                with pytest.raises(ConnectionClosed) as closed:
+                    second.recv(timeout=WITHIN)
+        assert refusal == {
+            "type": "error",
+            "message": "the server already holds 1 conversations: try again when one has ended",
+        }
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == BUSY
 
@@ -548,5 +626,15 @@ def test_serve_help_names_its_options(capsys: pytest.CaptureFixture[str]) -> Non
 
     printed = capsys.readouterr().out
     assert caught.value.code == 0
-    for option in ("--host", "--port", "--voice", "--token", "--model", "--log-dir"):
+    for option in (
+        "--host",
+        "--port",
+        "--voice",
+        "--token",
+        "--model",
+        "--log-dir",
+        "--max-conversations",
+        "--idle-timeout",
+        "--max-frame-rate",
+    ):
         assert option in printed

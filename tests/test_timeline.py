@@ -124,7 +124,7 @@ def test_every_kind_that_matters_leaves_a_line() -> None:
         "(tool result call-3, data: «09:00»)",
         "(background job job-4 started: find a train)",
         "(background job job-4: searching)",
-        "(background job job-4 result: the 10:15 to Bern)",
+        "(background job job-4 result: «the 10:15 to Bern»)",
         "(background job job-4 cancelled)",
         "(stop requested: escape key)",
         "agent [stopped]",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -474,22 +476,82 @@ def test_sandbox_returns_what_the_code_prints() -> None:
     assert run_code("x = 1") == "(no output)"
 
 
-def test_sandbox_works_in_a_temporary_directory_that_is_deleted_afterwards() -> None:
-    result = run_code(
+def test_sandbox_works_in_a_private_scratch_directory_that_is_gone_afterwards() -> None:
+    code = (
         "import os\n"
+        "print(os.getcwd(), os.listdir('.'))\n"
         "open('notes.txt', 'w').write('kept for the run')\n"
-        "print(os.getcwd())\n"
         "print(open('notes.txt').read())\n"
-        "print(os.listdir('.'))\n"
     )
-    workdir, text, listing = result.splitlines()
-    assert "microturn-sandbox-" in workdir
-    assert (text, listing) == ("kept for the run", "['notes.txt']")
-    assert not Path(workdir).exists()
+    first = run_code(code)
+    assert first == "/scratch []\nkept for the run"
+    assert run_code(code) == first  # the next run starts empty again
 
 
-def test_sandbox_environment_is_empty() -> None:
+def test_sandbox_environment_is_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MICROTURN_TEST_SECRET", "hunter2")  # in this process's environment, not the child's
     assert run_code("import os, sys\nprint(dict(os.environ), sys.argv, sys.flags.isolated)") == "{} [''] 1"
+
+
+def fake_bwrap(folder: Path, script: str) -> Path:
+    """A FAKE bwrap (shell ``script``) on a PATH of its own, next to the real setpriv."""
+    folder.mkdir()
+    fake = folder / "bwrap"
+    fake.write_text(f"#!/bin/sh\n{script}\n")
+    fake.chmod(0o755)
+    (folder / "setpriv").symlink_to("/usr/bin/setpriv")
+    return fake
+
+
+def test_sandbox_refuses_when_bubblewrap_is_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert run_code("print(1)") == (
+        "ERROR: run_python refuses to run code without its OS sandbox: "
+        "bwrap is not installed; install bubblewrap: apt-get install bubblewrap"
+    )
+
+
+def test_sandbox_refuses_when_bubblewrap_cannot_start_and_probes_only_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = tmp_path / "calls"
+    fake = fake_bwrap(
+        tmp_path / "bin", f"echo run >> {calls}\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1"
+    )
+    monkeypatch.setenv("PATH", str(fake.parent))
+    refusal = run_code("print(1)")
+    assert refusal.startswith(
+        "ERROR: run_python refuses to run code without its OS sandbox: "
+        "a trial run in bubblewrap failed (bwrap: No permissions to create new namespace)"
+    )
+    assert run_code("print(2)") == refusal
+    assert calls.read_text() == "run\n"  # the verdict is kept: the second call did not start bwrap
+
+
+def test_sandbox_refuses_a_bubblewrap_that_would_run_the_code_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_bwrap(tmp_path / "bin", "echo 0")  # 'uid 0': what an unsandboxed run as root would say
+    monkeypatch.setenv("PATH", str(fake.parent))
+    assert run_code("print(1)") == (
+        "ERROR: run_python refuses to run code without its OS sandbox: "
+        "a trial run in bubblewrap ran as root: the sandbox did not drop privileges"
+    )
+
+
+def test_sandbox_as_root_refuses_without_setpriv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "bwrap").symlink_to("/usr/bin/bwrap")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    refusal = "setpriv (to drop root) is not installed; install it: apt-get install util-linux"
+    expected = f"ERROR: run_python refuses to run code without its OS sandbox: {refusal}" if os.geteuid() == 0 else "1"
+    assert run_code("print(1)") == expected
+
+
+def test_sandbox_refuses_off_linux(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert run_code("print(1)") == (
+        "ERROR: run_python refuses to run code without its OS sandbox: it needs Linux (bubblewrap), and this is darwin"
+    )
 
 
 def test_sandbox_stops_an_endless_cpu_loop() -> None:
@@ -591,6 +653,8 @@ def test_sandbox_limits_are_checked() -> None:
         SandboxLimits(cpu_seconds=0)
     with pytest.raises(ConfigError, match="timeout must be positive"):
         SandboxLimits(timeout=0)
+    with pytest.raises(ConfigError, match="scratch_bytes >= 4096"):
+        SandboxLimits(scratch_bytes=0)
 
 
 # --- workspace files ------------------------------------------------------------------------------

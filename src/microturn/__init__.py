@@ -18,7 +18,7 @@ from microturn._actions import (
     Say,
     Stop,
 )
-from microturn._bus import EventBus, Start, StartAt, Subscription, SubscriptionStats, open_bus
+from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, SubscriptionStats, Sync, open_bus
 from microturn._clock import Clock, SystemClock, VirtualClock
 from microturn._codec import CODEC_VERSION, decode_event, decode_log, encode_event, encode_log
 from microturn._config import SessionConfig
@@ -33,6 +33,7 @@ from microturn._events import (
     ApprovalRequested,
     AudioFrame,
     CancelJob,
+    ComponentFailed,
     CueFired,
     CueSet,
     EndReason,
@@ -45,6 +46,9 @@ from microturn._events import (
     JobResult,
     Lane,
     Modality,
+    ModelAsked,
+    ModelChunk,
+    ModelEnded,
     Note,
     Overflow,
     Overlap,
@@ -69,8 +73,8 @@ from microturn._events import (
     UserTranscript,
 )
 from microturn._floor import Floor, FloorState
-from microturn._models import ChatModel, ModelRequest, ScriptedModel
-from microturn._policies import MicroTurn, Policy, TurnBasedPolicy
+from microturn._models import ChatModel, ModelRequest, ScriptedModel, register_model
+from microturn._policies import MicroTurn, Policy, TurnBasedPolicy, register_policy
 from microturn._session import Session, Source
 from microturn._timeline import Timeline
 from microturn._tools import Toolbox
@@ -94,6 +98,7 @@ __all__ = [
     "CancelTool",
     "ChatModel",
     "Clock",
+    "ComponentFailed",
     "CueFired",
     "CueSet",
     "Delegate",
@@ -112,8 +117,12 @@ __all__ = [
     "JobRequested",
     "JobResult",
     "Lane",
+    "LogConfig",
     "MicroTurn",
     "Modality",
+    "ModelAsked",
+    "ModelChunk",
+    "ModelEnded",
     "ModelRequest",
     "Note",
     "Overflow",
@@ -139,6 +148,7 @@ __all__ = [
     "StopOutput",
     "Subscription",
     "SubscriptionStats",
+    "Sync",
     "SystemClock",
     "Timeline",
     "TimerCancelled",
@@ -161,4 +171,6 @@ __all__ = [
     "encode_event",
     "encode_log",
     "open_bus",
+    "register_model",
+    "register_policy",
 ]

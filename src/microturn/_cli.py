@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from microturn._bus import LogConfig, Sync
+from microturn._codec import split_torn_tail
 from microturn._config import SessionConfig
 from microturn._models import MODELS
 from microturn._models._roles import ModelRoles, load_roles
@@ -81,7 +83,23 @@ def _parser() -> argparse.ArgumentParser:
         "--log-dir",
         type=Path,
         metavar="DIR",
-        help="keep the live session log in DIR, flushed event by event (nothing is lost on a crash)",
+        help="keep the live session log in DIR, written event by event and synced to disk within 0.2 s "
+        "(see --sync); continue it after a crash with --resume",
+    )
+    chat.add_argument(
+        "--sync",
+        choices=[sync.value for sync in Sync],
+        default=LogConfig().sync.value,
+        help="when the --log-dir journal reaches the disk: event (fsync every event), interval (the "
+        "default: at most 0.2 s later), flush (never fsync: a process crash loses nothing, a power loss may)",
+    )
+    chat.add_argument(
+        "--resume",
+        type=Path,
+        metavar="LOG",
+        help="continue the session recorded in LOG (after a crash, or after it ended): its conversation, "
+        "settings and unsubmitted typing come back, and it goes on in a new log that starts with the old one, "
+        "beside LOG (or in --log-dir); see docs/durability.md",
     )
     chat.set_defaults(run=_chat)
 
@@ -106,6 +124,28 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--token", help="the access token the page must present (default: a new random one)")
     serve.add_argument(
         "--log-dir", type=Path, metavar="DIR", help="keep each conversation's session log in DIR (one file each)"
+    )
+    serve.add_argument(
+        "--max-conversations",
+        type=int,
+        default=4,
+        metavar="N",
+        help="conversations held at once (default: %(default)s); one more is refused with a message until one ends",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="close a conversation whose page sent nothing for this long (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--max-frame-rate",
+        type=float,
+        default=100.0,
+        metavar="N",
+        help="frames a second a page may send (default: %(default)g; the microphone sends 50): faster ones are "
+        "refused with a message, and a page that goes on sending too fast is closed",
     )
     serve.set_defaults(run=_serve)
 
@@ -204,9 +244,16 @@ def _roles(args: argparse.Namespace) -> ModelRoles:
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from microturn._console import run_chat
+    from microturn._console import load_resumption, run_chat
 
-    roles = _roles(args)
+    # A resumed chat keeps the settings its log recorded: check the log before anything starts.
+    resume = None if args.resume is None else load_resumption(args.resume, log_dir=args.log_dir)
+    if resume is None:
+        roles = _roles(args)
+    else:
+        roles = load_roles(interaction=resume.config.model, background=resume.config.background_model)
+        if "embedded" in (roles.interaction.model, roles.background.model):
+            _check_embedded()
     config = SessionConfig(
         policy=args.policy,
         model=roles.interaction.model,
@@ -225,9 +272,11 @@ def _chat(args: argparse.Namespace) -> int:
         config=config,
         record=args.record,
         log_dir=args.log_dir,
+        log_config=LogConfig(sync=Sync(args.sync)),
         workspace=args.workspace,
         mcp_servers=servers,
         roles=roles,
+        resume=resume,
     )
     return 0
 
@@ -237,7 +286,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     if any(importlib.util.find_spec(name) is None for name in ("starlette", "uvicorn")):
         raise ConfigError("microturn serve needs the serve extra: pip install 'microturn[serve]'")
-    from microturn._serve import ConversationSpec, is_loopback, serve
+    from microturn._serve import ConversationSpec, LinkLimits, is_loopback, serve
 
     roles = _roles(args)
     if args.voice == "real":
@@ -265,7 +314,16 @@ def _serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    serve(spec, host=args.host, port=args.port, token=args.token, announce=announce)
+    limits = LinkLimits(frames_per_second=args.max_frame_rate, idle=args.idle_timeout)
+    serve(
+        spec,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        announce=announce,
+        max_conversations=args.max_conversations,
+        limits=limits,
+    )
     return 0
 
 
@@ -315,12 +373,17 @@ def _replay(args: argparse.Namespace) -> int:
     replayed = replay_log(original)
     if args.out is not None:
         args.out.write_bytes(replayed)
+    lines = original.splitlines(keepends=True)
+    # A log a crash cut short has no end; the replay ends the session where the log stops, so only
+    # what the log holds can be compared.
+    cut = not any(b'"kind":"SessionEnded"' in line for line in lines[-1:])
     try:
-        compare_logs(original, replayed)
+        compare_logs(original, b"".join(replayed.splitlines(keepends=True)[: len(lines)]) if cut else replayed)
     except ReplayMismatch as exc:
         print(f"replay differs: {exc}")
         return 1
-    print(f"replay identical: {len(original.splitlines())} events, {len(original)} bytes")
+    ending = " (the log was cut short, as by a crash: compared as far as it goes)" if cut else ""
+    print(f"replay identical: {len(lines)} events, {len(original)} bytes{ending}")
     return 0
 
 
@@ -336,7 +399,7 @@ def _timeline(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from microturn._audit import audit
+    from microturn._audit import audit, line
     from microturn._codec import decode_log
 
     rows = audit(decode_log(_read(args.log)))
@@ -344,19 +407,24 @@ def _audit(args: argparse.Namespace) -> int:
         print("no tool calls in this session")
         return 0
     for row in rows:
-        result = row.result if len(row.result) <= 60 else row.result[:57] + "..."
-        print(
-            f"{row.requested_at:8.2f}s  {row.call:<18} {row.tool:<20} {row.arguments}  by {row.requested_by}; "
-            f"approval: {row.approval}; {row.outcome}: {result}"
-        )
+        print(line(row))
     return 0
 
 
 def _read(path: Path) -> bytes:
+    """The log at ``path`` without a torn last line (a crash cut its write short), which is reported."""
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         raise MicroturnError(f"cannot read {path}: {exc.strerror}") from None
+    whole, torn = split_torn_tail(data)
+    if torn:
+        print(
+            f"microturn: {path} ends in a torn line ({len(torn)} bytes: a crash cut its write short); "
+            "reading the whole events before it",
+            file=sys.stderr,
+        )
+    return whole
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-__all__ = ["Clock", "Stopwatch", "SystemClock", "VirtualClock"]
+__all__ = ["CatchUpClock", "Clock", "Stopwatch", "SystemClock", "VirtualClock"]
 
 T = TypeVar("T")
 
@@ -137,6 +137,46 @@ class VirtualClock(_LoopClock):
             return runner.run(main)
 
 
+class CatchUpClock(VirtualClock):
+    """Virtual time until :meth:`go_live`, then real time from where virtual time stood.
+
+    A resumed chat rebuilds its session by replaying the old log in virtual time (as fast as the
+    work allows), then goes on with the user in real time; session time carries on rather than
+    starting over, and the same event loop keeps running throughout.
+    """
+
+    def __init__(self, *, start: float = 0.0, wall_epoch: float = VIRTUAL_WALL_EPOCH) -> None:
+        super().__init__(start=start, wall_epoch=wall_epoch)
+        self._live_since: float | None = None  # time.monotonic() when it went live
+
+    @property
+    def live(self) -> bool:
+        return self._live_since is not None
+
+    def go_live(self) -> None:
+        """From now on, follow real time (and the real wall clock); it never jumps again."""
+        if self._live_since is None:
+            self._live_since = time.monotonic()
+
+    def now(self) -> float:
+        if self._live_since is None:
+            return self._now
+        return self._now + (time.monotonic() - self._live_since)
+
+    def wall(self) -> float:
+        return time.time() if self.live else super().wall()
+
+    def jump(self, seconds: float) -> None:
+        if self.live:
+            raise RuntimeError("a live clock follows real time: it cannot jump")
+        super().jump(seconds)
+
+    async def run_blocking(self, function: Callable[[], T]) -> T:
+        if self.live:
+            return await asyncio.to_thread(function)
+        return await super().run_blocking(function)
+
+
 class _JumpingSelector(selectors.BaseSelector):
     """Polls real I/O without blocking; when nothing is ready, jumps the clock to the next timer."""
 
@@ -154,6 +194,8 @@ class _JumpingSelector(selectors.BaseSelector):
         return self._inner.modify(fileobj, events, data)
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        if isinstance(self._clock, CatchUpClock) and self._clock.live:
+            return self._inner.select(timeout)  # real time now: wait for real
         ready = self._inner.select(0)
         if ready or timeout == 0:
             return ready

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Union
 import msgspec
 
 from microturn._events import Event, event_kinds
-from microturn.errors import MalformedEvent, UnsupportedVersion
+from microturn.errors import CodecError, MalformedEvent, UnsupportedVersion
 
-__all__ = ["CODEC_VERSION", "decode_event", "decode_log", "encode_event", "encode_log"]
+__all__ = ["CODEC_VERSION", "decode_event", "decode_log", "encode_event", "encode_log", "split_torn_tail"]
 
 CODEC_VERSION = 1
 _EXCERPT = 120
@@ -69,9 +69,29 @@ def encode_log(events: Iterable[Event]) -> bytes:
     return b"".join(encode_event(event) + b"\n" for event in events)
 
 
+def split_torn_tail(data: bytes) -> tuple[bytes, bytes]:
+    """Split a log into its complete lines and a torn last line (``b""`` if there is none).
+
+    Every line is written in one go with its newline, so a crash mid-write leaves a last line with
+    no newline that does not decode: that is torn, and the events before it are whole. A last line
+    without a newline that *does* decode lost only its newline, and counts as complete.
+    """
+    if not data or data.endswith(b"\n"):
+        return data, b""
+    cut = data.rfind(b"\n") + 1
+    tail = data[cut:]
+    try:
+        decode_event(tail)
+    except CodecError:
+        return data[:cut], tail
+    return data, b""
+
+
 def decode_log(data: bytes) -> Iterator[Event]:
-    """Decode a log file; a bad line raises with its line number."""
-    for number, line in enumerate(data.splitlines(), start=1):
+    """Decode a log file; a bad line raises with its line number, except a torn last line (a crash
+    cut its write short), which is left out: :func:`split_torn_tail` tells whether there was one."""
+    complete, _ = split_torn_tail(data)
+    for number, line in enumerate(complete.splitlines(), start=1):
         if not line.strip():
             continue
         try:

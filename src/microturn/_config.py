@@ -15,7 +15,7 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     tick: float = 0.2
     """Micro-turn length in seconds."""
     speaking_rate: float = 0.4
-    """Seconds per agent word on the text path (DESIGN.md §3)."""
+    """Seconds per agent word on the text path (docs/reference-points.md)."""
     silence_min: float = 0.5
     """Shortest gap recorded as a Silence event and shown in the timeline."""
     max_events_per_pass: int = 256
@@ -23,7 +23,7 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     policy: str = "full-duplex"
     policy_options: dict[str, Any] = {}
     model: str = "scripted"
-    """The interaction model: scripted (a deterministic fake), embedded, or openai."""
+    """The interaction model: scripted (a deterministic fake), embedded, openai, or one named with register_model."""
     background_model: str = "scripted"
     """The model background jobs run on (scripted: the deterministic fake agent)."""
     seed: int = 0

@@ -29,6 +29,7 @@ __all__ = [
     "ApprovalRequested",
     "AudioFrame",
     "CancelJob",
+    "ComponentFailed",
     "CueFired",
     "CueSet",
     "EndReason",
@@ -41,6 +42,9 @@ __all__ = [
     "JobResult",
     "Lane",
     "Modality",
+    "ModelAsked",
+    "ModelChunk",
+    "ModelEnded",
     "Note",
     "Overflow",
     "Overlap",
@@ -122,6 +126,8 @@ class SessionStarted(Event, frozen=True):
     config: dict[str, Any]
     tools: list[ToolSpec] = []
     """The tools the session could call."""
+    prefills: bool = False
+    """The model takes in the transcript ahead of replies (a local one), so the session prefills and speculates."""
 
 
 class SessionEnded(Event, frozen=True):
@@ -365,6 +371,37 @@ class ResultDropped(Event, frozen=True):
     reason: str
 
 
+# --- the model: its output is outside input, so a replay never calls a model ------------------------------
+
+
+class ModelAsked(Event, frozen=True):
+    """The agent asked its model for a reply: request number ``request``, in the order the session asks.
+
+    ``speculative``: to the user's words so far, in a pause (kept only if the turn ends on them). The
+    output comes back through the ingress as ModelChunk events and one ModelEnded with that number.
+    """
+
+    request: int
+    speculative: bool = False
+
+
+class ModelChunk(Event, frozen=True):
+    """A piece of the reply to model request ``request`` as the model streamed it (pieces may split words)."""
+
+    request: int
+    text: str
+
+
+class ModelEnded(Event, frozen=True):
+    """Model request ``request`` is over: complete, or failed with ``error``, an exception of type ``raised``
+    (``transient``: a retry may help)."""
+
+    request: int
+    error: str = ""
+    raised: str = ""
+    transient: bool = False
+
+
 # --- what the policy set up and what fired --------------------------------------------------------------
 
 
@@ -415,6 +452,21 @@ class Note(Event, frozen=True):
     """Free-form context from a source (a screen change, an ambient fact)."""
 
     text: str
+
+
+class ComponentFailed(Event, frozen=True):
+    """A part of the runtime raised an exception where it should have answered; the session goes on.
+
+    ``component`` is which part: "model", "prefill", "speculation", "tool", "mcp", "stt", "tts", "vad"
+    or "background"; ``name`` the tool or server when there is one. ``error`` is the exception's type
+    and message, shortened and with secrets redacted; ``transient`` says whether trying again may help.
+    What the user hears about it, if anything, is said in plain words (docs/failures.md).
+    """
+
+    component: str
+    error: str
+    name: str = ""
+    transient: bool = False
 
 
 def event_kinds() -> tuple[type[Event], ...]:

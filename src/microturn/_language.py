@@ -197,8 +197,23 @@ BACKCHANNELS = frozenset(
 )
 
 
+_EDGE = 80
+"""Characters at each end of a turn that :func:`shape` reads. How a turn opens and how it ends decide its shape;
+its middle does not, and reading all of a long turn on every keystroke would make typing it quadratic."""
+
+
+def _edge_words(text: str) -> list[str]:
+    """The words of ``text``, or of its first and last ``_EDGE`` characters when it is longer than both."""
+    if len(text) <= 2 * _EDGE:
+        return words(text)
+    head, tail = text[:_EDGE], text[-_EDGE:]
+    # Drop the words the cuts split; a tail that is all one word keeps its end.
+    return words(head[: head.rfind(" ") + 1]) + words(tail[tail.find(" ") + 1 :])
+
+
 def shape(text: str) -> Shape:
-    tokens = [token for token in words(text) if not is_noise(token)]
+    """How ``text`` ends: reads only its edges (see ``_EDGE``), so it costs the same for any length."""
+    tokens = [token for token in _edge_words(text) if not is_noise(token)]
     if not tokens:
         return Shape.INCOMPLETE
     last = tokens[-1]
@@ -228,7 +243,13 @@ def is_noise(token: str) -> bool:
     return token.startswith("[") and token.endswith("]")
 
 
+LONGEST_BACKCHANNEL = 200
+"""Characters: anything longer takes a turn, whatever its words (and is not read through on every word)."""
+
+
 def is_backchannel(text: str) -> bool:
     """Only backchannels and noise ("mm-hm", "yeah right", "[cough] okay"): nothing that takes a turn."""
+    if len(text) > LONGEST_BACKCHANNEL:
+        return False
     tokens = [token for token in words(text) if token not in {",", ".", "!", "?"}]
     return bool(tokens) and all(token in BACKCHANNELS or is_noise(token) for token in tokens)

@@ -7,14 +7,14 @@ so the rule is written once.
 from __future__ import annotations
 
 import enum
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from microturn._secrets import is_secret_name, scrub
 from microturn._tools import Risk, ToolSpec
 
-__all__ = ["Permission", "Verdict", "check", "redact"]
+__all__ = ["Permission", "Verdict", "check", "redact", "specs_by_name"]
 
 
 class Verdict(enum.Enum):
@@ -44,12 +44,16 @@ def check(spec: ToolSpec, granted: Iterable[str]) -> Permission:
     return Permission(Verdict.ALLOW)
 
 
-_SECRET = re.compile(r"pass(word|phrase)?|secret|token|api[_-]?key|credential|auth|cookie|session[_-]?id", re.I)
+def specs_by_name(toolbox: object, offered: Sequence[ToolSpec]) -> dict[str, ToolSpec]:
+    """Each tool's spec for :func:`check`: as the toolbox that runs it describes it (MCP servers, built-ins),
+    else as offered to the model. A list that omits or understates a tool cannot lower its risk or scopes."""
+    described: Sequence[ToolSpec] = getattr(toolbox, "specs", ())
+    return {spec.name: spec for spec in [*offered, *described]}
 
 
 def redact(arguments: dict[str, Any]) -> dict[str, Any]:
-    """The arguments with secret-looking values replaced, for logs (no secrets in logs)."""
-    return {key: "[redacted]" if _SECRET.search(key) else _redact_value(value) for key, value in arguments.items()}
+    """The arguments for logs (no secrets in logs): secret-named ones replaced, secrets found in the rest too."""
+    return {key: "[redacted]" if is_secret_name(key) else _redact_value(value) for key, value in arguments.items()}
 
 
 def _redact_value(value: Any) -> Any:
@@ -57,4 +61,4 @@ def _redact_value(value: Any) -> Any:
         return redact(value)
     if isinstance(value, list):
         return [_redact_value(item) for item in value]
-    return value
+    return scrub(value) if isinstance(value, str) else value

@@ -10,11 +10,18 @@ going on right now) is not part of the text; :meth:`Timeline.tail` renders it se
     [00:02.6] user: three [enter]
     [00:02.8] agent: two plus three is five.
     [00:05.0] agent: Once upon a time there — [cut off by user after "Once upon a time there"]
+
+Input cannot forge a line: every event adds at most one line, and what others wrote — the user's
+words, transcripts, tool output, job results, notes — is passed through :func:`inline` (no line
+break survives, no ``[mm:ss.s]`` stamp stays a stamp); tool output and job results are quoted as
+data between « and » (which they cannot close early). So each line begins with a time and a label
+the runtime wrote, and the model reading the transcript can tell who said what.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import deque
 
 from microturn._events import (
@@ -54,13 +61,27 @@ from microturn._events import (
 )
 from microturn._language import words
 
-__all__ = ["Timeline", "format_clock"]
+__all__ = ["Timeline", "format_clock", "inline", "quoted"]
+
+_BREAK = re.compile(r"[ \t]*(?:\r\n?|[\n\v\f\x1c-\x1e\x85\u2028\u2029])[ \t]*")
+"""Everything a reader (or str.splitlines) may take for the end of a line, with the blanks around it."""
+_STAMP = re.compile(r"\[(\d+:\d+(?:\.\d*)?)\]")
 
 
 def format_clock(seconds: float) -> str:
     """``mm:ss.s``; rounding to tenths first so 59.96 s reads 01:00.0, not 00:60.0."""
     minutes, tenths = divmod(round(max(0.0, seconds) * 10), 600)
     return f"{minutes:02d}:{tenths / 10:04.1f}"
+
+
+def inline(text: str) -> str:
+    """Text someone else wrote, made to stay inside its line: breaks shown as ⏎, time stamps unbracketed."""
+    return _STAMP.sub(r"(\1)", _BREAK.sub(" ⏎ ", text))
+
+
+def quoted(text: str) -> str:
+    """Output quoted as data, «like this», on one line; guillemets inside become ‹ › so it cannot close early."""
+    return "«" + inline(text).replace("«", "‹").replace("»", "›") + "»"
 
 
 class Timeline:
@@ -123,6 +144,7 @@ class Timeline:
         return f"\n[{format_clock(now)}] (silence {silence_for:.1f} s so far)"
 
     def _speech(self, speaker: str, t: float, text: str, *, spoken: bool) -> None:
+        text = inline(text)
         if self._speaker != speaker:
             self._line(t, f"{speaker}: {text}")
             self._speaker = speaker
@@ -135,7 +157,7 @@ class Timeline:
         if event.reason is EndReason.STOPPED:
             mark = "[stopped]"
         elif event.delivered:
-            mark = f'[cut off by user after "{event.delivered}"]'
+            mark = f'[cut off by user after "{inline(event.delivered)}"]'
         else:
             mark = "[cut off by user before a word]"
         if self._speaker == "agent":
@@ -145,6 +167,7 @@ class Timeline:
             self._line(event.t, "agent " + mark)
 
     def _line(self, t: float, body: str) -> None:
+        body = inline(body)
         self._append(f"{chr(10) if self._length else ''}[{format_clock(t)}] {body}")
         self._speaker = None
 
@@ -172,18 +195,18 @@ def _line(event: Event) -> str | None:
     if isinstance(event, JobProgress):
         return f"(background job {event.job}: {event.text})"
     if isinstance(event, JobResult):
-        return f"(background job {event.job} result: {event.text})"
+        return f"(background job {event.job} result: {quoted(event.text)})"
     if isinstance(event, CancelJob):
         return f"(background job {event.job} cancelled)"
     if isinstance(event, ToolCalled):
         return f"(tool call {event.call}: {event.tool} {event.arguments})"
     if isinstance(event, ToolResult):
         # Quoted as data: whatever a tool returns is never an instruction to the agent.
-        return f"(tool {'error' if event.error else 'result'} {event.call}, data: «{event.output}»)"
+        return f"(tool {'error' if event.error else 'result'} {event.call}, data: {quoted(event.output)})"
     if isinstance(event, JobFailed):
         return f"(background job {event.job} failed: {event.reason})"
     if isinstance(event, ToolProgress):
-        return f"(tool {event.call} so far: {event.text})"
+        return f"(tool {event.call} so far, data: {quoted(event.text)})"  # a tool's words, as its result
     if isinstance(event, ApprovalRequested):
         return f"(approval needed for {event.tool} {event.arguments})"
     if isinstance(event, ApprovalDecided):

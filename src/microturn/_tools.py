@@ -14,7 +14,17 @@ import msgspec
 
 from microturn.errors import AdapterError
 
-__all__ = ["CombinedToolbox", "FakeToolbox", "NoTools", "Progress", "Risk", "ToolError", "ToolSpec", "Toolbox"]
+__all__ = [
+    "CombinedToolbox",
+    "FakeToolbox",
+    "NoTools",
+    "Progress",
+    "Risk",
+    "ToolError",
+    "ToolServerError",
+    "ToolSpec",
+    "Toolbox",
+]
 
 Progress = Callable[[str], Awaitable[None]]
 """Where a tool streams partial results while it runs."""
@@ -43,6 +53,10 @@ class ToolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class ToolError(AdapterError):
     """A tool call failed; the message is safe to show the user."""
+
+
+class ToolServerError(ToolError):
+    """The server behind the tools failed, not the call: an MCP server exited or broke the protocol."""
 
 
 class Toolbox(Protocol):

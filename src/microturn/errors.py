@@ -4,18 +4,21 @@ Every error raised on purpose by microturn derives from :class:`MicroturnError`:
 
     MicroturnError
     ├── ConfigError              a setting or argument is invalid
+    │   └── UnknownComponent       a model or policy name nobody registered
     ├── CodecError               wire input could not be decoded
     │   ├── MalformedEvent         not valid JSON, or not a valid event
     │   └── UnsupportedVersion     a frame from a codec version we do not speak
     ├── BusError                 the event bus refused or failed
     │   ├── SlowConsumer           a subscription fell behind a lossless stream
     │   ├── SubscriptionClosed     receive() on a closed subscription
-    │   └── BusClosed              publish/subscribe on a closed bus
+    │   ├── BusClosed              publish/subscribe on a closed bus
+    │   └── EventsExpired          a read reached back past the in-memory window of an unjournalled log
     ├── AdapterError             a model, tool or store adapter failed (``transient``: may a retry help?)
     │   └── ModelError
     ├── SessionStalled           a session loop kept running without time moving (a bug)
     ├── ScenarioError            a scenario file is invalid
-    └── ReplayMismatch           a replay did not reproduce its log
+    ├── ReplayMismatch           a replay did not reproduce its log
+    └── ReplayDiverged           a replay asked its model for output the log does not have
 
 Messages say what was wrong and what to do about it; fields carry the details for code.
 """
@@ -28,14 +31,17 @@ __all__ = [
     "BusError",
     "CodecError",
     "ConfigError",
+    "EventsExpired",
     "MalformedEvent",
     "MicroturnError",
     "ModelError",
+    "ReplayDiverged",
     "ReplayMismatch",
     "ScenarioError",
     "SessionStalled",
     "SlowConsumer",
     "SubscriptionClosed",
+    "UnknownComponent",
     "UnsupportedVersion",
 ]
 
@@ -46,6 +52,18 @@ class MicroturnError(Exception):
 
 class ConfigError(MicroturnError):
     """A setting, flag or argument is invalid."""
+
+
+class UnknownComponent(ConfigError):
+    """No model or policy is registered under ``name`` (``kind``: "model" or "policy")."""
+
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        super().__init__(
+            f"unknown {kind} {name!r}; choose one of: {', '.join(known)} (a {kind} of your own: "
+            f"microturn.register_{kind}({name!r}, factory) before using or replaying it by name)"
+        )
+        self.kind = kind
+        self.name = name
 
 
 class CodecError(MicroturnError):
@@ -103,6 +121,19 @@ class BusClosed(BusError):
     """The bus was closed."""
 
 
+class EventsExpired(BusError):
+    """Events a read asked for were dropped from memory: the log has no journal to read them back from."""
+
+    def __init__(self, log: str, first_kept: int, window: int) -> None:
+        super().__init__(
+            f"events before offset {first_kept} of log {log!r} are gone: without a journal, a log keeps only "
+            f"its last {window} events in memory. Open the bus with a log_dir to keep every event"
+        )
+        self.log = log
+        self.first_kept = first_kept
+        self.window = window
+
+
 class AdapterError(MicroturnError):
     """An adapter (model, tool, store) failed. ``transient`` is True when a retry may succeed."""
 
@@ -148,3 +179,16 @@ class ReplayMismatch(MicroturnError):
         self.line = line
         self.expected = expected
         self.actual = actual
+
+
+class ReplayDiverged(MicroturnError):
+    """The replayed session asked its model for request ``request``, which the log does not have."""
+
+    def __init__(self, request: int, recorded: int) -> None:
+        super().__init__(
+            f"the replayed session asked its model for request {request}, but the log recorded only {recorded}: "
+            "the replay went another way than the recorded session (is the policy registered under its name "
+            "the one that recorded it?). A replay never calls a model, so it cannot go on"
+        )
+        self.request = request
+        self.recorded = recorded

@@ -31,11 +31,12 @@ from microturn._events import (
     ToolProgress,
     ToolResult,
 )
-from microturn._permissions import Verdict, check, redact
+from microturn._failures import failed, tool_failed
+from microturn._permissions import Verdict, check, redact, specs_by_name
 from microturn._session import AGENT, Session
 from microturn._timeline import Timeline
 from microturn._tools import Toolbox, ToolSpec
-from microturn.errors import AdapterError
+from microturn.errors import AdapterError, SlowConsumer, SubscriptionClosed
 
 __all__ = ["BACKGROUND", "BackgroundLane"]
 
@@ -55,28 +56,48 @@ class BackgroundLane:
         scopes: Sequence[str] = (),
         approval_timeout: float = 30.0,
         max_steps: int = 8,
+        capacity: int = 1024,
     ) -> None:
+        """``capacity`` bounds the queue of session events the lane has yet to read (it catches up from the log)."""
         self._session = session
+        self._send = session.lane_ingress(BACKGROUND)  # the lane's own way in: job reports, never approvals
         self._clock = clock
         self._agent = agent
         self._tools = tools
-        self._specs = {spec.name: spec for spec in tool_specs}
+        self._offered = tuple(tool_specs)  # what the job's model is told about
+        self._specs = specs_by_name(tools, tool_specs)  # what each call may do
         self._scopes = tuple(scopes)
         self._approval_timeout = approval_timeout
         self._max_steps = max_steps
+        self._capacity = capacity
         self._timeline = Timeline()
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._approvals: dict[str, asyncio.Future[ApprovalDecided]] = {}
         self._calls = itertools.count(1)
 
-    async def run(self) -> None:
-        """Follow the session until it ends; run each job delegated by the agent."""
-        subscription = await self._session.subscribe(BACKGROUND, start=Start.BEGINNING)
+    async def run(self, *, since: int = 0) -> None:
+        """Follow the session until it ends; run each job delegated by the agent.
+
+        Events before offset ``since`` are context only: a resumed chat rebuilds its log from the old
+        one, whose jobs already ran (or were lost in the crash), so they are not started again.
+        """
+        subscription = await self._session.subscribe(BACKGROUND, start=Start.BEGINNING, capacity=self._capacity)
         try:
             async with asyncio.TaskGroup() as jobs:
-                async for event in subscription:
+                while True:
+                    try:
+                        event = await subscription.receive()
+                    except SlowConsumer as exc:
+                        # The log still has everything: pick up exactly where the queue overflowed.
+                        subscription.close()
+                        subscription = await self._session.subscribe(
+                            BACKGROUND, start=exc.next_offset, capacity=self._capacity
+                        )
+                        continue
+                    except SubscriptionClosed:
+                        break
                     self._timeline.feed(event)
-                    if not self._handle(event, jobs):
+                    if event.seq >= since and not self._handle(event, jobs):
                         break
         finally:
             subscription.close()
@@ -87,7 +108,8 @@ class BackgroundLane:
         elif isinstance(event, CancelJob) and event.job in self._jobs:
             self._jobs[event.job].cancel()
         elif isinstance(event, ApprovalDecided) and event.source == AGENT:
-            # Only the interaction layer's record of the user's answer counts, never other input.
+            # Only the interaction layer's record of the user's answer counts: no input can carry the agent's
+            # source (the ingress refuses it). It decides only a call still waiting here, and only once.
             waiting = self._approvals.pop(event.call, None)
             if waiting is not None and not waiting.done():
                 waiting.set_result(event)
@@ -102,7 +124,7 @@ class BackgroundLane:
             job=request.job,
             task=request.task,
             timeline=self._timeline.text,
-            tools=tuple(self._specs.values()),
+            tools=self._offered,
             deadline=request.deadline,
         )
         seconds = None if request.deadline is None else max(0.0, request.deadline - request.t)
@@ -114,8 +136,12 @@ class BackgroundLane:
                     await self._react(context)
         except TimeoutError:
             await self._publish(JobFailed(job=request.job, reason="it ran out of time"))
-        except AdapterError as exc:
-            await self._publish(JobFailed(job=request.job, reason=str(exc)))
+        except Exception as error:  # never BaseException: a cancelled job stays cancelled
+            # The agent's model raised: the session records it and the user hears, in plain words, that the
+            # job did not get done (an AdapterError's message is written for the user; anything else is a bug).
+            await self._publish(failed("background", error, name=request.job))
+            reason = str(error) if isinstance(error, AdapterError) else "the model doing it failed"
+            await self._publish(JobFailed(job=request.job, reason=reason))
 
     async def _react(self, context: JobContext) -> None:
         observations: list[Observation] = []
@@ -143,8 +169,10 @@ class BackgroundLane:
 
         try:
             output = await self._tools.call(step.tool, step.arguments, progress=progress)
-        except AdapterError as exc:
-            return await self._refused(call, step, str(exc))
+        except Exception as error:  # never BaseException: a cancelled job stays cancelled
+            failure, said = tool_failed(step.tool, error)
+            await self._publish(failure)
+            return await self._refused(call, step, said)
         await self._publish(ToolResult(call=call, output=output))
         return Observation(step.tool, step.arguments, output)
 
@@ -166,4 +194,4 @@ class BackgroundLane:
         return Observation(step.tool, step.arguments, reason, error=True)
 
     async def _publish(self, event: Event) -> None:
-        await self._session.inject(event, source=BACKGROUND)
+        await self._send(event)

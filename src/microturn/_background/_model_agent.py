@@ -10,6 +10,8 @@ from microturn._background._agent import AgentModel, AgentStep, Finish, JobConte
 from microturn._clock import Clock
 from microturn._models import ChatModel, ModelRequest, ToolCall, ToolStep, close_model
 from microturn._models._roles import ModelRoles, build_model
+from microturn._permissions import redact
+from microturn._secrets import scrub
 
 __all__ = ["ModelAgent", "role_models"]
 
@@ -20,8 +22,8 @@ class ModelAgent:
     """The background role played by a ChatModel (the embedded model, or any OpenAI-compatible server).
 
     The model sees the task, the conversation it came from, the tools and every call so far with its
-    result; it answers or calls one tool. What it asks for still goes through the lane's permission
-    gate, whatever the tool output told it to do.
+    result (secrets redacted, as in the log); it answers or calls one tool. What it asks for still goes
+    through the lane's permission gate, whatever the tool output told it to do.
     """
 
     name: ClassVar[str] = "model"
@@ -38,7 +40,9 @@ class ModelAgent:
             wall=self._clock.wall(),
             tools=context.tools,
             steps=tuple(
-                ToolStep(ToolCall(seen.tool, seen.arguments), seen.output, seen.error) for seen in observations
+                # The model sees what the log holds: secrets in outputs (a .env read, say) are redacted.
+                ToolStep(ToolCall(seen.tool, redact(seen.arguments)), scrub(seen.output), seen.error)
+                for seen in observations
             ),
         )
         said: list[str] = []

@@ -1,8 +1,10 @@
 """The in-process bus: the embedded default.
 
-Logs live in memory; with a ``log_dir`` every event is also appended and flushed to
-``<log_dir>/<session>.jsonl`` as it is published, so a crash loses nothing and a reopened bus finds
-the session's log where it left it.
+Each log keeps its newest events in memory (a window, ``LogConfig.window``). With a ``log_dir`` every
+event is also appended to ``<log_dir>/<session>.jsonl`` as it is published and synced to disk by the
+``LogConfig.sync`` policy (see ``_journal.py``); reads that reach back past the window come from that
+file, and a reopened bus finds the log where it left it, a torn last line cut off. Without a journal,
+events that leave the window are gone (reading them raises ``EventsExpired``): memory stays bounded.
 """
 
 from __future__ import annotations
@@ -12,18 +14,19 @@ import re
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO
 
 import msgspec
 
 from microturn._bus._base import Start, StartAt, SubscriptionStats
-from microturn._codec import decode_log, encode_event
+from microturn._bus._journal import Journal, LogConfig
+from microturn._codec import encode_event
 from microturn._events import Event, Lane, Overflow
-from microturn.errors import BusClosed, ConfigError, SlowConsumer, SubscriptionClosed
+from microturn.errors import BusClosed, ConfigError, EventsExpired, SlowConsumer, SubscriptionClosed
 
 __all__ = ["MemoryBus", "MemorySubscription"]
 
 _SESSION_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
+_BACKLOG_SLICE = 1024
 
 
 class MemorySubscription:
@@ -156,11 +159,54 @@ class MemorySubscription:
             self._listener()
 
 
+class _Log:
+    """One log: its newest events in memory, all of them in the journal if it has one."""
+
+    def __init__(self, name: str, journal: Journal | None, window: int) -> None:
+        self.name = name
+        self.journal = journal
+        self._window = window
+        # Evicting in slices of an eighth of the window keeps appends O(1) and memory within 1.125 windows.
+        self._slack = max(1, window // 8)
+        self._recent: list[Event] = []
+        self._first = 0  # the seq of _recent[0]
+        if journal is not None:
+            for event in journal.load():
+                self._keep(event)
+
+    def __len__(self) -> int:
+        return self._first + len(self._recent)
+
+    def append(self, event: Event) -> None:
+        if self.journal is not None:
+            self.journal.append(encode_event(event))
+        self._keep(event)
+
+    def events(self, start: int, stop: int | None = None) -> list[Event]:
+        """Events ``start <= seq < stop``: from memory, and from the journal before the window."""
+        end = len(self) if stop is None else min(stop, len(self))
+        if start >= end:
+            return []
+        older: list[Event] = []
+        if start < self._first:
+            if self.journal is None:
+                raise EventsExpired(self.name, self._first, self._window)
+            older = self.journal.read(start, min(end, self._first))
+        return older + self._recent[max(start - self._first, 0) : end - self._first]
+
+    def _keep(self, event: Event) -> None:
+        self._recent.append(event)
+        excess = len(self._recent) - self._window
+        if excess >= self._slack:
+            del self._recent[:excess]
+            self._first += excess
+
+
 class MemoryBus:
-    def __init__(self, *, log_dir: Path | None = None) -> None:
+    def __init__(self, *, log_dir: Path | None = None, config: LogConfig | None = None) -> None:
         self._log_dir = log_dir
-        self._logs: dict[str, list[Event]] = {}
-        self._files: dict[str, IO[bytes]] = {}
+        self._config = config or LogConfig()
+        self._logs: dict[str, _Log] = {}
         self._subs: dict[str, list[MemorySubscription]] = {}
         self._offsets: dict[tuple[str, str], int] = {}
         self._closed = False
@@ -174,12 +220,6 @@ class MemoryBus:
     async def publish(self, session: str, event: Event) -> Event:
         log = self._log(session)
         stored = msgspec.structs.replace(event, seq=len(log))
-        if self._log_dir is not None:
-            journal = self._files.get(session)
-            if journal is None:
-                journal = self._files[session] = (self._log_dir / f"{session}.jsonl").open("ab")
-            journal.write(encode_event(stored) + b"\n")
-            journal.flush()
         log.append(stored)
         for sub in tuple(self._subs.get(session, ())):
             sub._offer(stored)
@@ -208,41 +248,45 @@ class MemoryBus:
                 raise ConfigError(f"a log offset cannot be negative, got {start}")
             offset = start
         sub._first = offset
-        for event in log[offset:]:
-            sub._offer(event)
-        if sub._failure is None:  # it may have overflowed on the backlog already
+        # The backlog is read in slices: a journal can be far longer than memory should hold at once.
+        while offset < len(log) and sub._failure is None:  # past an overflow, reading on would be wasted
+            backlog = log.events(offset, offset + _BACKLOG_SLICE)
+            for event in backlog:
+                sub._offer(event)
+            offset += len(backlog)
+        if sub._failure is None:
             self._subs.setdefault(session, []).append(sub)
         return sub
 
     async def read(self, session: str, start: int = 0, stop: int | None = None) -> list[Event]:
         if start < 0 or (stop is not None and stop < 0):
             raise ConfigError(f"log offsets cannot be negative, got start={start}, stop={stop}")
-        return self._log(session)[start:stop]
+        return self._log(session).events(start, stop)
 
     async def aclose(self) -> None:
         self._closed = True
         for subs in self._subs.values():
             for sub in tuple(subs):
                 sub.close()
-        for journal in self._files.values():
-            journal.close()
-        self._files.clear()
+        for log in self._logs.values():
+            if log.journal is not None:
+                log.journal.close()
 
-    def _log(self, session: str) -> list[Event]:
+    def torn(self, session: str) -> bytes:
+        """The torn last line cut off the session's journal when the bus reopened it (``b""``: none)."""
+        journal = self._log(session).journal
+        return b"" if journal is None else journal.torn
+
+    def _log(self, session: str) -> _Log:
         if self._closed:
             raise BusClosed("the bus is closed; open a new one")
         log = self._logs.get(session)
         if log is None:
             if not _SESSION_NAME.match(session):
                 raise ConfigError(f"session id {session!r} is invalid: use 1-128 letters, digits, '_', '-' or '.'")
-            log = self._logs[session] = self._load(session)
+            journal = None if self._log_dir is None else Journal(self._log_dir / f"{session}.jsonl", self._config)
+            log = self._logs[session] = _Log(session, journal, self._config.window)
         return log
-
-    def _load(self, session: str) -> list[Event]:
-        if self._log_dir is None:
-            return []
-        path = self._log_dir / f"{session}.jsonl"
-        return list(decode_log(path.read_bytes())) if path.exists() else []
 
     def _advance(self, session: str, name: str, offset: int) -> None:
         self._offsets[(session, name)] = offset

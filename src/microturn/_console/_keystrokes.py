@@ -18,11 +18,13 @@ KEY_HOLD = 0.3
 
 def edits(before: str, after: str, *, t: float) -> list[Event]:
     """The events that take the line from ``before`` to ``after``, stamped with time ``t``."""
-    kept = 0
-    for old, new in zip(before, after, strict=False):  # the lines may differ in length
-        if old != new:
-            break
-        kept += 1
+    # Typing appends: checked at C speed, as a paste typed key by key makes the line long and the edits many.
+    kept = len(before) if after.startswith(before) else 0
+    if not kept:
+        for old, new in zip(before, after, strict=False):  # the lines may differ in length
+            if old != new:
+                break
+            kept += 1
     events: list[Event] = []
     if len(before) > kept:
         events.append(UserErase(count=len(before) - kept, t=t))

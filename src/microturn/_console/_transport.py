@@ -35,6 +35,7 @@ SOURCE = "console"
 """The source name of everything the console publishes."""
 
 _OUTBOX_CAPACITY = 1024
+_UNDO_DEPTH = 100  # edits of the input line that undo (Ctrl-_) can take back
 
 
 class ConsoleTransport:
@@ -47,10 +48,12 @@ class ConsoleTransport:
         banner: str = "",
         terminal_input: Input | None = None,
         terminal_output: Output | None = None,
+        line: str = "",
     ) -> None:
+        """``line`` starts the input line with text the session already has (a resumed chat's)."""
         self._session = session
         self.transcript = Transcript(banner)
-        self._told = ""  # the input line as the session knows it
+        self._told = line  # the input line as the session knows it
         self._quitting = False
         # Keystrokes come at human speed and the pump publishes each at once, so the outbox is
         # nearly always empty. If it ever fills, the bus is stuck: end the chat with an error
@@ -58,7 +61,8 @@ class ConsoleTransport:
         self._outbox: asyncio.Queue[Event] = asyncio.Queue(_OUTBOX_CAPACITY)
         self._overflowed = False
         self._conversation = TextArea(text=banner, read_only=True, focusable=False)
-        self._line = TextArea(height=1, prompt="you: ", multiline=False, accept_handler=self._submit)
+        self._line = TextArea(text=line, height=1, prompt="you: ", multiline=False, accept_handler=self._submit)
+        self._line.buffer.cursor_position = len(line)
         self._line.buffer.on_text_changed += self._edited
         self._app: Application[None] = Application(
             layout=Layout(
@@ -93,6 +97,9 @@ class ConsoleTransport:
         for event in edits(self._told, buffer.text, t=self._session.now()):
             self._send(event)
         self._told = buffer.text
+        # prompt_toolkit may keep a copy of the whole line per keystroke for undo, without a bound: a 100 KB
+        # paste typed key by key would hold gigabytes. Undo goes back a few edits; that is plenty here.
+        del buffer._undo_stack[:-_UNDO_DEPTH]
 
     def _submit(self, buffer: Buffer) -> bool:
         if buffer.text and not self._quitting:

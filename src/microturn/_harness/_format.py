@@ -124,7 +124,7 @@ class TimerAnchor(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Measure(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Anchors for the interactivity metrics (docs/scenarios.md, DESIGN.md §3)."""
+    """Anchors for the interactivity metrics (docs/scenarios.md, docs/reference-points.md)."""
 
     pauses: list[str] = []
     """Steps followed by a pause inside the user's turn (it lasts until the user's next input)."""

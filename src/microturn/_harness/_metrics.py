@@ -1,4 +1,4 @@
-"""Interactivity metrics over a session log, aligned with Full-Duplex-Bench v1 (DESIGN.md §3).
+"""Interactivity metrics over a session log, aligned with Full-Duplex-Bench v1 (docs/reference-points.md).
 
 Times are session seconds. The text path speaks words at a fixed rate, so every AgentWord has a
 ``duration``; a user input lasts from ``t`` to ``t + duration`` (a pasted chunk lasts 0). An agent word

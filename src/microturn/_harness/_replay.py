@@ -1,4 +1,9 @@
-"""Replay: re-run a recorded session from its outside input, in virtual time, and compare the logs."""
+"""Replay: re-run a recorded session from its outside input, in virtual time, and compare the logs.
+
+Outside input includes what the model streamed (``ModelChunk``/``ModelEnded``, with the times it came):
+a replay never loads or calls a model, so it reproduces a live chat with any model, byte for byte. It
+rebuilds only the policy, by the name the log recorded (``register_policy`` for one of your own).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from microturn._config import SessionConfig
 from microturn._events import EndSession, Event, Overlap, SessionStarted, Silence
 from microturn._floor import FloorState
 from microturn._session import LOOP, RUNTIME_SOURCES, Session
+from microturn._session._model_calls import Playback
 from microturn._tools import Progress
-from microturn.errors import MalformedEvent, ReplayMismatch
+from microturn.errors import MalformedEvent, ReplayDiverged, ReplayMismatch
 
 __all__ = ["ReplaySource", "compare_logs", "replay_log"]
 
@@ -106,7 +112,8 @@ def replay_log(data: bytes) -> bytes:
             clock=clock,
             config=config,
             session_id=started.session,
-            sources=[source],
+            replay=source,  # its input keeps the sources the log recorded
+            model=Playback(events),  # the model's output is in the log: no model is ever built
             tools=_RecordedTools(),
             tool_specs=started.tools,
         )
@@ -116,7 +123,10 @@ def replay_log(data: bytes) -> bytes:
         await bus.aclose()
         return log
 
-    return clock.run(main())
+    try:
+        return clock.run(main())
+    except* ReplayDiverged as group:
+        raise group.exceptions[0] from None  # one clear refusal, not a task group's
 
 
 def compare_logs(expected: bytes, actual: bytes) -> None:

@@ -14,9 +14,10 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from microturn._clock import Clock
+from microturn._failures import describe
 from microturn._mcp._convert import describe_progress, result_text, tool_spec
 from microturn._mcp._stderr import ServerStderr
-from microturn._tools import Progress, Risk, ToolError, ToolSpec
+from microturn._tools import Progress, Risk, ToolError, ToolServerError, ToolSpec
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -83,9 +84,14 @@ class McpToolbox:
         except (RuntimeError, ValueError) as error:
             # The SDK's words for a result it could not accept: malformed, not matching the tool's
             # output schema, or asking for user input (elicitation), which microturn does not offer.
-            raise ToolError(
+            raise ToolServerError(
                 f"{tool}: the MCP server {self.name!r} gave an answer microturn cannot use ({error})",
                 transient=False,
+            ) from error
+        except Exception as error:  # never BaseException: a cancelled call stays cancelled
+            # Anything else the SDK or its transport raised: the connection to the server is broken.
+            raise ToolServerError(
+                f"the MCP server {self.name!r} failed while {tool} ran ({describe(error)})", transient=True
             ) from error
         finally:
             if relay is not None:
@@ -101,7 +107,7 @@ class McpToolbox:
         if self._closed:
             return ToolError(f"the MCP server {self.name!r} was shut down while {tool} ran", transient=False)
         if error.code == CONNECTION_CLOSED:
-            return ToolError(
+            return ToolServerError(
                 f"the MCP server {self.name!r} closed the connection while {tool} ran (did it crash?)",
                 transient=True,
             )

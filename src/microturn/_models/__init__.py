@@ -1,4 +1,8 @@
-"""Language models behind one small protocol, chosen by name (heavy backends imported lazily)."""
+"""Language models behind one small protocol, chosen by name (heavy backends imported lazily).
+
+A session's log records its model by name. A model of your own gets a name with :func:`register_model`;
+a replay never builds one (it plays the recorded output back), but the name says what ran.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Callable
 from microturn._clock import Clock, SystemClock
 from microturn._models._base import ChatModel, ModelRequest, Prefilling, ToolCall, ToolStep
 from microturn._models.scripted import ScriptedModel
-from microturn.errors import ConfigError
+from microturn.errors import UnknownComponent
 
 __all__ = [
     "MODELS",
@@ -19,6 +23,7 @@ __all__ = [
     "ToolStep",
     "close_model",
     "make_model",
+    "register_model",
 ]
 
 
@@ -48,10 +53,14 @@ async def close_model(model: ChatModel) -> None:
         await aclose()
 
 
+def register_model(name: str, factory: Callable[[Clock], ChatModel]) -> None:
+    """Make ``name`` a model the config, the CLI's ``--model`` and ``make_model`` know (``factory(clock)``)."""
+    MODELS[name] = factory
+
+
 def make_model(name: str, *, clock: Clock | None = None) -> ChatModel:
     try:
         factory = MODELS[name]
     except KeyError:
-        known = ", ".join(sorted(MODELS))
-        raise ConfigError(f"unknown model {name!r}; choose one of: {known}") from None
+        raise UnknownComponent("model", name, sorted(MODELS)) from None
     return factory(clock or SystemClock())

@@ -12,10 +12,12 @@ where it is; an API key never sits in the file, only the name of the environment
     base_url = "http://127.0.0.1:8000/v1"
     name = "qwen2.5-7b-instruct"
     api_key_env = "MY_SERVER_KEY"
+    context_tokens = 32768
 
 Environment: ``MICROTURN_MODEL`` and ``MICROTURN_BACKGROUND_MODEL`` name the models;
 ``MICROTURN_OPENAI_BASE_URL``, ``MICROTURN_OPENAI_MODEL`` and ``MICROTURN_OPENAI_API_KEY`` say where an
-OpenAI-compatible server is, and ``MICROTURN_BACKGROUND_OPENAI_*`` override them for the background role.
+OpenAI-compatible server is (``MICROTURN_OPENAI_CONTEXT_TOKENS``: its context window, 4096 by default),
+and ``MICROTURN_BACKGROUND_OPENAI_*`` override them for the background role.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class ModelChoice(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """For openai: the model's name on the server."""
     api_key_env: str = ""
     """For openai: the environment variable that holds the API key (the key itself never goes in a file)."""
+    context_tokens: int = 0
+    """For openai: the server's context window in tokens, prompt and reply (0: 4096); prompts are fitted to it."""
 
 
 class ModelRoles(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -104,6 +108,7 @@ def _resolve(role: str, found: ModelChoice, flag: str | None, env: Mapping[str, 
         base_url=setting("BASE_URL", found.base_url),
         name=setting("MODEL", found.name),
         api_key_env=found.api_key_env,
+        context_tokens=_tokens(role, setting("CONTEXT_TOKENS", str(found.context_tokens))),
     )
     if model == "openai" and (not choice.base_url or not choice.name):
         raise ConfigError(
@@ -112,6 +117,14 @@ def _resolve(role: str, found: ModelChoice, flag: str | None, env: Mapping[str, 
             "config file"
         )
     return choice
+
+
+def _tokens(role: str, value: str) -> int:
+    if not value.isdigit():
+        raise ConfigError(
+            f"the {role} model's context size must be a whole number of tokens, such as 8192, not {value!r}"
+        )
+    return int(value)
 
 
 def build_model(choice: ModelChoice, *, role: str, clock: Clock, environ: Mapping[str, str] | None = None) -> ChatModel:
@@ -123,7 +136,10 @@ def build_model(choice: ModelChoice, *, role: str, clock: Clock, environ: Mappin
         key_names = [choice.api_key_env] if choice.api_key_env else []
         key_names += [f"{_prefix(role)}OPENAI_API_KEY", "MICROTURN_OPENAI_API_KEY"]
         api_key = next((env[name].strip() for name in key_names if env.get(name, "").strip()), None)
-        return OpenAICompatibleModel(base_url=choice.base_url, model=choice.name, api_key=api_key, clock=clock)
+        context = {"context_tokens": choice.context_tokens} if choice.context_tokens else {}
+        return OpenAICompatibleModel(
+            base_url=choice.base_url, model=choice.name, api_key=api_key, clock=clock, **context
+        )
     from microturn._models import make_model
 
     return make_model(choice.model, clock=clock)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from microturn._models._base import ToolCall, ToolStep
+from microturn._timeline import quoted
 from microturn._tools import ToolSpec
 
 __all__ = ["ANSWER", "CALL", "WorkerLine", "describe_tools", "parse_call", "render_steps"]
@@ -35,14 +36,15 @@ def describe_tools(tools: Sequence[ToolSpec]) -> str:
     return "\n".join(lines)
 
 
-def render_steps(steps: Sequence[ToolStep]) -> list[str]:
-    """The calls made so far and their results, as transcript lines; results are quoted data."""
-    lines: list[str] = []
-    for step in steps:
-        lines.append(f"{CALL} {step.call.tool} {json.dumps(step.call.arguments)}")
-        output = " ".join(step.output.split())
-        lines.append(f"{'error' if step.error else 'result'}: «{output}»")
-    return lines
+def render_steps(steps: Sequence[ToolStep]) -> list[tuple[str, str]]:
+    """Each call made so far and its result, as a pair of transcript lines; results are quoted data."""
+    return [
+        (
+            f"{CALL} {step.call.tool} {json.dumps(step.call.arguments)}",
+            f"{'error' if step.error else 'result'}: {quoted(step.output)}",
+        )
+        for step in steps
+    ]
 
 
 def parse_call(line: str, tools: Sequence[ToolSpec]) -> ToolCall | None:

@@ -13,17 +13,17 @@ in virtual time it is charged, as measured, to the virtual clock.
 from __future__ import annotations
 
 import asyncio
-import atexit
+import functools
 from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 from typing import Any, ClassVar
 
 from microturn._clock import Clock, SystemClock
+from microturn._models import _llama_pool as llama_pool
 from microturn._models._base import ModelRequest, ToolCall
-from microturn._models._budget import recent
+from microturn._models._budget import KEEP_TOKENS, MIN_STEP_TOKENS, TAIL_TOKENS, Budget, clip, fit_steps, recent
 from microturn._models._tool_text import WorkerLine, describe_tools, render_steps
-from microturn._models._weights import gemma_weights
-from microturn._timeline import format_clock
+from microturn._timeline import format_clock, inline
 from microturn.errors import ModelError
 
 __all__ = ["PREAMBLE", "WORKER_PREAMBLE", "EmbeddedModel", "build_prompt"]
@@ -90,29 +90,42 @@ answer: I have no tool for that, but hello to the team!
 _STOP = ["\n"]
 
 
-def build_prompt(request: ModelRequest) -> str:
+def build_prompt(request: ModelRequest, budget: Budget | None = None) -> str:
     """The preamble, the session's transcript (its recent part), and the start of the agent's next line.
 
     With tools offered (the background role), the worker preamble instead, the task, the tools and
-    the calls made so far; the model goes on with a ``call:`` or an ``answer:`` line.
+    the calls made so far; the model goes on with a ``call:`` or an ``answer:`` line. Either fits
+    ``budget`` (by default a 4,096-token context, estimated), its reply included.
     """
+    budget = budget or Budget()
     if request.tools:
-        task = " ".join(request.user_text.split())
-        lines = [
-            f"{WORKER_PREAMBLE}Task: {task}",
-            "Tools:",
-            describe_tools(request.tools),
-            *render_steps(request.steps),
-        ]
-        lines += [f"(found: {fact})" for fact in request.facts]
-        return "\n".join(lines) + "\n"
-    lines = [PREAMBLE + recent(request.timeline.rstrip("\n"))]
-    for fact in request.facts:
-        lines.append(f"[{format_clock(request.elapsed)}] (found: {fact})")
+        return _worker_prompt(request, budget)
+    at = f"[{format_clock(request.elapsed)}]"
+    tail = [f"{at} (found: {inline(fact)})" for fact in request.facts]
     if request.instruction:
-        lines.append(f"[{format_clock(request.elapsed)}] (the agent must now: {request.instruction})")
-    lines.append(f"[{format_clock(request.elapsed)}] agent:")
-    return "\n".join(lines)
+        tail.append(f"{at} (the agent must now: {inline(request.instruction)})")
+    share = TAIL_TOKENS // (len(tail) + 1)
+    tail = [clip(line, share, budget.count) for line in tail]
+    keep = min(KEEP_TOKENS, budget.room(PREAMBLE) - TAIL_TOKENS)
+    transcript = recent(request.timeline.rstrip("\n"), keep=keep, count=budget.count)
+    return "\n".join([PREAMBLE + transcript, *tail, f"{at} agent:"])
+
+
+def _worker_prompt(request: ModelRequest, budget: Budget) -> str:
+    """The worker preamble, the task and tools, then as many of the steps so far as fit (the latest always)."""
+    task = clip(" ".join(request.user_text.split()), budget.context // 8, budget.count)
+    head = "\n".join([f"{WORKER_PREAMBLE}Task: {task}", "Tools:", describe_tools(request.tools)])
+    facts = [
+        clip(f"(found: {inline(fact)})", TAIL_TOKENS // len(request.facts), budget.count) for fact in request.facts
+    ]
+    room = budget.room(head, *facts)
+    if room < MIN_STEP_TOKENS:
+        raise ModelError(
+            f"the background task and its {len(request.tools)} tools leave {max(room, 0)} tokens of the embedded "
+            f"model's {budget.context}-token context for the work; offer fewer tools or give it a larger context",
+            transient=False,
+        )
+    return "\n".join([head, *fit_steps(render_steps(request.steps), room, budget.count), *facts]) + "\n"
 
 
 class EmbeddedModel:
@@ -132,34 +145,38 @@ class EmbeddedModel:
         self._context_tokens = context_tokens
         self._threads = threads
         self._max_tokens = max_tokens
+        Budget(context_tokens, max_tokens).check("the embedded model", PREAMBLE)
         self._llama: Any = None
+        self._locked: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._counted: tuple[Any, Budget] | None = None  # the budget counted by a llama instance's tokenizer
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
         if request.tools:
             async for item in self._worker_line(request):
                 yield item
             return
-        async for text in self._complete(build_prompt(request), request.stop):
+        async for text in self._complete(request):
             yield text
 
     async def _worker_line(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
         reader = WorkerLine(request.tools)
-        async for text in self._complete(build_prompt(request), request.stop):
+        async for text in self._complete(request):
             if said := reader.feed(text):
                 yield said
         if last := reader.end():
             yield last
 
-    async def _complete(self, prompt: str, stop: tuple[str, ...]) -> AsyncIterator[str]:
-        """The completion of ``prompt`` up to the end of its line, token by token.
+    async def _complete(self, request: ModelRequest) -> AsyncIterator[str]:
+        """The completion of the request's prompt up to the end of its line, token by token.
 
         Each decode step runs on the clock's worker; when the caller stops listening (barge-in), the
         step in flight is let finish (a generator cannot be closed while it runs) and decoding stops there.
         """
         async with self._lock():
             llama = await self._clock.run_blocking(self._load)
+            prompt = await self._clock.run_blocking(lambda: build_prompt(request, self._budget(llama)))
             steps: Generator[dict[str, Any], None, None] = llama.create_completion(
-                prompt, max_tokens=self._max_tokens, stop=[*_STOP, *stop], stream=True, temperature=0.0
+                prompt, max_tokens=self._max_tokens, stop=[*_STOP, *request.stop], stream=True, temperature=0.0
             )
             step: asyncio.Future[dict[str, Any] | None] | None = None
             try:
@@ -178,82 +195,42 @@ class EmbeddedModel:
 
     async def prefill(self, request: ModelRequest) -> None:
         """Bring the KV cache up to this transcript now, so a reply later computes only what is new."""
-        prompt = build_prompt(request)
         async with self._lock():
             llama = await self._clock.run_blocking(self._load)
+            prompt = await self._clock.run_blocking(lambda: build_prompt(request, self._budget(llama)))
             await self._clock.run_blocking(lambda: llama.create_completion(prompt, max_tokens=1, temperature=0.0))
 
-    def _lock(self) -> asyncio.Lock:
-        """One llama.cpp context takes one request at a time (a reply waits for a prefill under way)."""
-        return _lock_for(self._key())
+    def _budget(self, llama: Any) -> Budget:
+        """This model's budget, counted by its own tokenizer; each text is counted once (transcript lines recur)."""
+        if self._counted is None or self._counted[0] is not llama:
 
-    def _key(self) -> tuple[Path | None, int, int]:
+            @functools.lru_cache(maxsize=16384)
+            def count(text: str) -> int:
+                return len(llama.tokenize(text.encode(), add_bos=False, special=False))
+
+            self._counted = (llama, Budget(self._context_tokens, self._max_tokens, count))
+        return self._counted[1]
+
+    async def aclose(self) -> None:
+        """Give this model's llama.cpp context back (for the next model to reuse), once a request under way is done."""
+        async with self._lock():
+            if self._llama is not None:
+                llama_pool.release(self._key(), self._llama)
+                self._llama = None
+                self._counted = None
+
+    def _lock(self) -> asyncio.Lock:
+        """This model's context takes one request at a time (a reply waits for a prefill under way)."""
+        loop = asyncio.get_running_loop()
+        if self._locked is None or self._locked[0] is not loop:  # a model may outlive a loop (one per scenario)
+            self._locked = (loop, asyncio.Lock())
+        return self._locked[1]
+
+    def _key(self) -> llama_pool.LlamaKey:
         return (self._model_path, self._context_tokens, self._threads)
 
     def _load(self) -> Any:
+        """This model's own llama.cpp context (see ``_llama_pool.py``): no other model evicts its prefix cache."""
         if self._llama is None:
-            self._llama = _shared_llama(self._key())
+            self._llama = llama_pool.acquire(self._key())
         return self._llama
-
-
-_Key = tuple[Path | None, int, int]
-_LOADED: dict[_Key, Any] = {}
-_LOCKS: dict[_Key, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
-
-
-def _lock_for(key: _Key) -> asyncio.Lock:
-    """The lock of the llama.cpp instance for ``key`` on the running loop (a model may outlive a loop)."""
-    loop = asyncio.get_running_loop()
-    held = _LOCKS.get(key)
-    if held is None or held[0] is not loop:
-        held = _LOCKS[key] = (loop, asyncio.Lock())
-    return held[1]
-
-
-def _shared_llama(key: _Key) -> Any:
-    """One llama.cpp instance per weights and settings in a process, shared by every model using them.
-
-    Loading takes about a second and the weights' memory once: an eval of many scenarios, or the
-    interaction and background roles both on the embedded model, share it (and its lock, so they
-    take turns).
-    """
-    if key not in _LOADED:
-        try:
-            import llama_cpp
-        except ImportError:
-            raise ModelError(
-                "llama-cpp-python is not installed; pip install 'microturn[embedded]'", transient=False
-            ) from None
-        _check_build(llama_cpp.llama_print_system_info().decode(errors="replace"), llama_cpp.__version__)
-        path, context_tokens, threads = key
-        if not _LOADED:
-            atexit.register(_close_all)  # before the interpreter tears down what llama.cpp's finaliser needs
-        _LOADED[key] = llama_cpp.Llama(
-            model_path=str(path or gemma_weights()),
-            n_ctx=context_tokens,
-            n_threads=threads,
-            logits_all=False,
-            verbose=False,
-        )
-    return _LOADED[key]
-
-
-def _check_build(system_info: str, version: str) -> None:
-    """Refuse a llama.cpp built with its AMX kernels: on this model's Q4_K weights they crash the process.
-
-    A segfault cannot be caught and would end the conversation, so this says what to do instead.
-    """
-    if "AMX_INT8 = 1" in system_info:
-        flags = "-mno-amx-tile -mno-amx-int8"
-        raise ModelError(
-            "this llama-cpp-python was built with llama.cpp's AMX kernels, which crash on the embedded model's "
-            f"weights; rebuild it without them: CMAKE_ARGS=\"-DCMAKE_C_FLAGS='{flags}' -DCMAKE_CXX_FLAGS='{flags}'\" "
-            f"pip install --force-reinstall --no-cache-dir --no-deps llama-cpp-python=={version} "
-            "(./dev builds it that way)",
-            transient=False,
-        )
-
-
-def _close_all() -> None:
-    while _LOADED:
-        _LOADED.popitem()[1].close()

@@ -1,28 +1,52 @@
-"""Interaction policies, chosen by name."""
+"""Interaction policies, chosen by name.
+
+A session's log records its policy by name (and options), and a replay rebuilds it from them: a policy
+of your own gets a name with :func:`register_policy`, in the recording process and the replaying one.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from microturn._policies._base import MicroTurn, Policy
 from microturn._policies.full_duplex import FullDuplexPolicy
 from microturn._policies.turn_based import TurnBasedPolicy
-from microturn.errors import ConfigError
+from microturn.errors import ConfigError, UnknownComponent
 
-__all__ = ["POLICIES", "FullDuplexPolicy", "MicroTurn", "Policy", "TurnBasedPolicy", "make_policy"]
+__all__ = [
+    "POLICIES",
+    "FullDuplexPolicy",
+    "MicroTurn",
+    "Policy",
+    "TurnBasedPolicy",
+    "make_policy",
+    "policy_options",
+    "register_policy",
+]
 
-POLICIES: dict[str, type[Policy]] = {
+POLICIES: dict[str, Callable[..., Policy]] = {
     FullDuplexPolicy.name: FullDuplexPolicy,
     TurnBasedPolicy.name: TurnBasedPolicy,
 }
+
+
+def register_policy(name: str, factory: Callable[..., Policy]) -> None:
+    """Make ``name`` a policy the config and ``make_policy`` know: ``factory(**options)`` builds one."""
+    POLICIES[name] = factory
+
+
+def policy_options(policy: Policy) -> dict[str, Any]:
+    """The options ``policy`` was built with, for the log to record (none known: an empty dict)."""
+    options: dict[str, Any] = dict(getattr(policy, "options", {}))
+    return options
 
 
 def make_policy(name: str, options: dict[str, Any] | None = None) -> Policy:
     try:
         factory = POLICIES[name]
     except KeyError:
-        known = ", ".join(sorted(POLICIES))
-        raise ConfigError(f"unknown policy {name!r}; choose one of: {known}") from None
+        raise UnknownComponent("policy", name, sorted(POLICIES)) from None
     try:
         return factory(**(options or {}))
     except TypeError as exc:

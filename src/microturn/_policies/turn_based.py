@@ -26,6 +26,7 @@ class TurnBasedPolicy:
         if end_silence <= 0:
             raise ConfigError(f"end_silence must be positive, got {end_silence}")
         self.end_silence = end_silence
+        self.options = {"end_silence": end_silence}  # recorded in the log, so a replay rebuilds this policy
 
     def react(self, state: FloorState, event: Event) -> Sequence[Action]:
         if isinstance(event, UserInput) and event.addressed and state.agent_speaking:

@@ -1,10 +1,10 @@
-"""Other marks: rejected input, stop requests, notes, the end of the session."""
+"""Other marks: failures of a component, rejected input, stop requests, notes, the end of the session."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from microturn._events import Event, InputRejected, Note, SessionEnded, StopOutput
+from microturn._events import ComponentFailed, Event, InputRejected, Note, SessionEnded, StopOutput
 from microturn._render._items import Item, Lane, Point, Track
 from microturn._render._text import clean, seconds, shorten
 
@@ -17,7 +17,13 @@ def marks_lane(events: Iterable[Event]) -> Lane:
     items: list[Item] = []
     for event in events:
         at = seconds(event.t)
-        if isinstance(event, InputRejected):
+        if isinstance(event, ComponentFailed):
+            part = f"{event.component} {event.name}".strip()
+            error = clean(event.error)
+            kind = "transient" if event.transient else "permanent"
+            title = f"{at}  {part} failed ({kind}): {error}"
+            items.append(Point(event.t, "diamond", "failed", title, f"{part} failed: {shorten(error, _SHOWN)}"))
+        elif isinstance(event, InputRejected):
             reason = clean(event.reason)
             title = f"{at}  input rejected: {reason}\nexcerpt: {clean(event.excerpt)}"
             items.append(Point(event.t, "cross", "rejected", title, f"rejected: {shorten(reason, _SHOWN)}"))

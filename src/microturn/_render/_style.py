@@ -38,6 +38,7 @@ LEGEND: tuple[tuple[str, Swatch, str], ...] = (
     ("dropped", "cross", "result dropped"),
     ("tool", "box", "tool call"),
     ("tool error", "box", "tool error"),
+    ("failed", "diamond", "component failed"),
     ("rejected", "cross", "input rejected"),
     ("stop-output", "square", "stop request"),
     ("note", "dot", "note"),
@@ -139,6 +140,8 @@ svg text.small, svg text.after, svg text.tick-lbl { font-size: 10px; }
 .tool-error .glyph { fill: #dc2626; }
 .tool.error .after { fill: #b91c1c; }
 
+.failed .glyph { fill: #dc2626; }
+.failed text { fill: #b91c1c; font-weight: bold; }
 .rejected .glyph { stroke: #dc2626; stroke-width: 2.2; }
 .rejected text { fill: #b91c1c; font-weight: bold; }
 .stop-output .glyph { fill: #b45309; }

@@ -2,7 +2,8 @@
 
 ``GET /`` is the page (its files under ``/static/``, packaged here, no build step, nothing fetched
 from elsewhere). ``WS /ws?token=T`` is one conversation: a socket without the server's token is
-closed at once with code 4401; one over the server's limit of open conversations with 1013.
+closed at once with code 4401; one over the server's limit of open conversations (``--max-conversations``)
+gets an ``error`` message and is closed with 1013.
 
 Wire protocol
 -------------
@@ -30,10 +31,16 @@ Server → client (text frames are JSON objects with a ``type``):
 
 When the socket closes, its session ends with the reason "client disconnected"; when the session
 ends, the server closes the socket (1000).
+
+Limits per connection (``LinkLimits``, from the server's clock): frames over ``--max-frame-rate`` a
+second (a token bucket with a burst of 200) are dropped, and the client gets an ``error`` message; a
+client that keeps sending that fast is told why and closed (1008). A client that sends nothing for
+``--idle-timeout`` seconds is told why and closed (1000); its session ends with that reason.
 """
 
 from microturn._serve._app import BUSY, UNAUTHORIZED, create_app
 from microturn._serve._conversation import ConversationSpec, Voice
+from microturn._serve._limits import LinkLimits
 from microturn._serve._link import CLIENT_GONE, converse
 from microturn._serve._server import build_server, is_loopback, listen, new_token, page_url, serve, serving
 
@@ -42,6 +49,7 @@ __all__ = [
     "CLIENT_GONE",
     "UNAUTHORIZED",
     "ConversationSpec",
+    "LinkLimits",
     "Voice",
     "build_server",
     "converse",

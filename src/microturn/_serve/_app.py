@@ -22,16 +22,21 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDiscon
 
 from microturn._clock import Clock, SystemClock
 from microturn._serve._conversation import ConversationSpec, open_conversation
+from microturn._serve._limits import LinkLimits
 from microturn._serve._link import converse
 from microturn._serve._protocol import error_message
 from microturn.errors import ConfigError
 
-__all__ = ["BUSY", "UNAUTHORIZED", "create_app"]
+__all__ = ["BUSY", "MAX_CONVERSATIONS", "UNAUTHORIZED", "create_app"]
 
 UNAUTHORIZED = 4401
 """Close code for a socket without the right token."""
 BUSY = 1013
 """Close code (try again later) when the server already holds ``max_conversations``."""
+MAX_CONVERSATIONS = 4
+"""Conversations a server holds at once by default: each has its own model contexts (about 100 MB each, see
+docs/models.md) and its own share of the CPU."""
+_DEFAULT_LIMITS = LinkLimits()
 
 _CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -50,11 +55,19 @@ _logger = logging.getLogger("microturn.serve")
 
 
 def create_app(
-    spec: ConversationSpec, *, token: str, clock: Clock | None = None, max_conversations: int = 4
+    spec: ConversationSpec,
+    *,
+    token: str,
+    clock: Clock | None = None,
+    max_conversations: int = MAX_CONVERSATIONS,
+    limits: LinkLimits = _DEFAULT_LIMITS,
 ) -> Starlette:
-    """The app; every socket that presents ``token`` gets a conversation built from ``spec``."""
+    """The app; every socket that presents ``token`` gets a conversation built from ``spec``, while fewer than
+    ``max_conversations`` are open; ``limits`` bound each connection's frame rate and idle time."""
     if not token:
         raise ConfigError("the server needs a token: give --token a value, or none for a random one")
+    if max_conversations < 1:
+        raise ConfigError(f"--max-conversations must be at least 1, got {max_conversations}")
     server_clock = clock or SystemClock()
     files = _static_files()
     # Named after the server's start, so sessions journalled to one --log-dir by several runs never share a log.
@@ -81,14 +94,16 @@ def create_app(
             await websocket.close(UNAUTHORIZED, "wrong or missing token: open the URL microturn serve printed")
             return
         if len(open_sockets) >= max_conversations:
-            await websocket.close(BUSY, f"the server already holds {max_conversations} conversations")
+            full = f"the server already holds {max_conversations} conversations"
+            await websocket.send_text(error_message(f"{full}: try again when one has ended"))
+            await websocket.close(BUSY, full)
             return
         open_sockets.add(websocket)
         session_id = f"{prefix}-{next(numbers)}"
         link = _StarletteSocket(websocket)
         try:
             async with open_conversation(spec, clock=server_clock, session_id=session_id) as conversation:
-                why = await converse(link, conversation, clock=server_clock)
+                why = await converse(link, conversation, clock=server_clock, limits=limits)
             _logger.info("%s ended: %s", session_id, why)
         except Exception as exc:  # the conversation failed: say so, then close; the server goes on
             _logger.exception("%s failed", session_id)

@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator
 import uvicorn
 from starlette.applications import Starlette
 
-from microturn._serve._app import create_app
+from microturn._serve._app import MAX_CONVERSATIONS, create_app
 from microturn._serve._conversation import ConversationSpec
+from microturn._serve._limits import LinkLimits
 from microturn._serve._protocol import MAX_FRAME
 from microturn.errors import ConfigError
 
@@ -91,12 +92,15 @@ def serve(
     port: int = 8765,
     token: str | None = None,
     announce: Callable[[str], None] = print,
+    max_conversations: int = MAX_CONVERSATIONS,
+    limits: LinkLimits | None = None,
 ) -> None:
     """Serve until interrupted; ``announce`` gets the page's URL (with the token) once the port is open."""
     key = token or new_token()
+    app = create_app(spec, token=key, max_conversations=max_conversations, limits=limits or LinkLimits())
     sock = listen(host, port)
     with sock:
-        server = build_server(create_app(spec, token=key))
+        server = build_server(app)
         announce(page_url(sock, key))
         server.run(sockets=[sock])
 

@@ -13,21 +13,23 @@ One loop pass, always in this order:
     4. handle queued input (bounded per pass; control events first), reacting to each at once
     5. sleep until the earliest deadline, or until new input or model output wakes the loop
 
-Time-driven work for ``now`` comes before input stamped ``now``. Input is handled at its own moment
-whichever pass it reaches the loop in, so a replay that feeds the same input at the same times gets
-the same log, byte for byte. (A live session's input is stamped when it arrives; the pass that
-handles it may run some microseconds later, so a live log replays deterministically but may differ
-from the live run by that jitter.)
+Time-driven work for ``now`` comes before input stamped ``now``. Each pass runs at one *moment* and
+stamps everything it records with it: a deadline's own time (however late the clock woke the loop),
+the clock's time when input woke it (the input takes that moment), or the same moment again when the
+session's own work woke it (a model's output for the speaker). The model's output is itself input
+(``_model_calls.py``). So a live session records only moments a replay in virtual time also reaches,
+and a replay that feeds the same input at the same moments gets the same log, byte for byte.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from collections import deque
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import msgspec
 
@@ -56,11 +58,14 @@ from microturn._events import (
     AgentSpeechStarted,
     AgentWord,
     ApprovalDecided,
+    ComponentFailed,
     EndReason,
     EndSession,
     Event,
     InputRejected,
     JobRequested,
+    ModelChunk,
+    ModelEnded,
     SessionEnded,
     SessionStarted,
     SpeechPurpose,
@@ -69,46 +74,47 @@ from microturn._events import (
     UserErase,
     UserInput,
 )
+from microturn._failures import failed
 from microturn._floor import FloorState, FloorTracker
-from microturn._models import ChatModel, ModelRequest, Prefilling, ToolCall, close_model, make_model
-from microturn._policies import MicroTurn, Policy, make_policy
+from microturn._limits import check_frame, check_text
+from microturn._models import ChatModel, ModelRequest, close_model, make_model
+from microturn._policies import MicroTurn, Policy, make_policy, policy_options
+from microturn._secrets import scrub_event
+from microturn._session._apologies import Apologies
+from microturn._session._ingress import AGENT, LOOP, TOOLS, Channel, admit
+from microturn._session._model_calls import MODEL, ModelCalls, Playback
 from microturn._session._output import OutputStream, SpeechOutput
 from microturn._session._sources import Source
 from microturn._session._speculation import Speculation
 from microturn._session._tool_calls import ToolCalls
 from microturn._timeline import Timeline
 from microturn._tools import NoTools, Toolbox, ToolSpec
-from microturn.errors import AdapterError, CodecError, ModelError, SessionStalled, SlowConsumer
+from microturn.errors import CodecError, SessionStalled, SlowConsumer
 
-__all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "LoopStats", "Session", "ingress"]
-
-LOOP = "loop"  # floor facts and bookkeeping the loop derives
-AGENT = "agent"  # what the agent says and does
-TOOLS = "tools"  # tool results, published back through the ingress
-RUNTIME_SOURCES = frozenset({LOOP, AGENT})
-"""Sources the runtime derives; everything else is outside input and replayed as such. Tool results
-count as outside input: the world may answer differently next time, so a replay feeds the recorded
-results back instead of calling the tools again."""
+__all__ = ["LoopStats", "Session", "ingress"]
 
 _EPSILON = 1e-9
 _MAX_PASSES_AT_ONE_MOMENT = 100_000  # far more than any real burst: past it, something spins
 _LAG_SAMPLES = 4096
-_SORRY = "Sorry, I couldn't come up with an answer just now."
+_NO_TURN = -1  # before the first user turn
 
 
 async def _once(text: str) -> AsyncIterator[str]:
     yield text
 
 
-async def _text(stream: AsyncIterator[str | ToolCall]) -> AsyncIterator[str]:
-    """The reply's words; the interaction model is offered no tools, so a tool call is a model error."""
-    async for chunk in stream:
-        if isinstance(chunk, str):
-            yield chunk
-        else:
-            raise ModelError(
-                f"the interaction model called the tool {chunk.tool!r} without being offered tools", transient=False
-            )
+def _named(config: SessionConfig, policy: Policy | None, model: ChatModel | Playback | None) -> SessionConfig:
+    """``config`` naming the components passed in code, so the log says what ran (a playback keeps the name)."""
+    if policy is not None:
+        config = msgspec.structs.replace(config, policy=policy.name, policy_options=policy_options(policy))
+    if model is not None and not isinstance(model, Playback):
+        config = msgspec.structs.replace(config, model=model.name)
+    return config
+
+
+def _continues(following: Event | None, chunk: ModelChunk) -> TypeGuard[ModelChunk]:
+    """Is ``following`` the next piece of ``chunk``'s model stream?"""
+    return isinstance(following, ModelChunk) and (following.request, following.source) == (chunk.request, chunk.source)
 
 
 def ingress(session_id: str) -> str:
@@ -137,22 +143,33 @@ class Session:
         config: SessionConfig | None = None,
         session_id: str = "session",
         policy: Policy | None = None,
-        model: ChatModel | None = None,
+        model: ChatModel | Playback | None = None,
         tools: Toolbox | None = None,
         tool_specs: Sequence[ToolSpec] = (),
         sources: Sequence[Source] = (),
+        replay: Source | None = None,
         output: SpeechOutput | None = None,
     ) -> None:
-        """``output`` is what the agent speaks through: by default words paced at the speaking rate (text)."""
+        """``sources`` are scripted drivers (a scenario script); ``replay`` feeds back a recorded log's outside
+        input as recorded; ``output`` is what the agent speaks through: by default words paced at the
+        speaking rate (text). A ``policy`` or ``model`` passed in is recorded in the log by its name (a
+        replay rebuilds the policy by name: see ``register_policy``); ``Playback`` is a replay's model."""
         self.id = session_id
-        self.config = config or SessionConfig()
+        self.config = _named(config or SessionConfig(), policy, model)
         self._bus = bus
         self._clock = clock
         self._policy = policy or make_policy(self.config.policy, self.config.policy_options)
-        self._model = model or make_model(self.config.model, clock=clock)
         self._owns_model = model is None
+        self._models = ModelCalls(
+            model or make_model(self.config.model, clock=clock),
+            inject=lambda event: self._admit(event, Channel.MODEL, MODEL),
+            spawn=self._spawn,
+        )
         self._prefilled = 0  # timeline length the model has taken in ahead of a reply
         self._prefill: asyncio.Task[None] | None = None
+        self._prefill_failed = _NO_TURN  # the turn in which prefilling failed: not tried again in it
+        self._failures: list[ComponentFailed] = []  # raised in the session's tasks, for the loop to record
+        self._apologies = Apologies()
         self._speculation: Speculation | None = None
         self._tool_specs = list(tool_specs)
         self._tool_calls = ToolCalls(
@@ -160,10 +177,11 @@ class Session:
             specs=self._tool_specs,
             scopes=self.config.scopes,
             emit=lambda event, cause: self._emit(event, cause=cause),
-            inject=lambda event: self.inject(event, source=TOOLS),
+            inject=lambda event: self._admit(event, Channel.TOOLS, TOOLS),
             spawn=self._spawn,
         )
-        self._sources = list(sources)
+        self._sources = [*sources, *([] if replay is None else [replay])]
+        self._replay = replay
         self._floor = FloorTracker(silence_min=self.config.silence_min)
         self._output: SpeechOutput = output if output is not None else OutputStream(rate=self.config.speaking_rate)
         self.timeline = Timeline()
@@ -171,6 +189,9 @@ class Session:
         self._wake = asyncio.Event()
         self._output.set_listener(self._wake.set)
         self._start: float | None = None
+        self._moment = 0.0  # the session time of the current pass: everything it records is stamped with it
+        self._nudged = False  # the session's own work woke the loop: the next pass is at the same moment
+        self._peeked: Event | None = None  # taken from the ingress to look past a model chunk, handled next
         self._turn_events: list[Event] = []
         self._recorded = 0
         self._last_decision = 0.0
@@ -197,21 +218,36 @@ class Session:
     # --- ingress: how transports and tools hand input to the session ----------------------------------
 
     async def inject(self, event: Event, *, source: str = "user") -> Event:
-        """Publish an input event to this session; it is stamped with the session time if it has none."""
-        if event.t < 0 or not event.source:
-            event = msgspec.structs.replace(
-                event, t=self.now() if event.t < 0 else event.t, source=event.source or source
-            )
-        return await self._bus.publish(ingress(self.id), event)
+        """Hand the session input from a transport the user talks through, named ``source``.
+
+        Whatever the event says, it is stamped with ``source`` (and the session time if it has none).
+        A transport delivers what a user can do — type, speak, send audio, stop, end; a kind only the
+        runtime authors (an approval, a job the agent started, the agent's words) is recorded as
+        InputRejected instead, and so is a claim to be a runtime source (see ``_ingress.py``).
+        """
+        return await self._admit(event, Channel.USER, source)
 
     async def inject_raw(self, data: bytes | str, *, source: str = "user") -> Event:
-        """Decode a wire frame and inject it; malformed input becomes an InputRejected event instead."""
+        """Decode a wire frame and inject it; malformed or oversized input becomes an InputRejected event instead."""
         try:
-            event = decode_event(data)
+            event = check_frame(data) or decode_event(data)  # too big is refused before it is read (_limits.py)
         except CodecError as exc:
             excerpt = getattr(exc, "excerpt", "")
             event = InputRejected(reason=str(exc), excerpt=excerpt)
         return await self.inject(event, source=source)
+
+    def lane_ingress(self, name: str) -> Callable[[Event], Awaitable[Event]]:
+        """The background lane's way in, for the code that wires the lane to this session: its jobs'
+        reports, tool calls and approval requests, stamped ``name``."""
+
+        async def send(event: Event) -> Event:
+            return await self._admit(event, Channel.BACKGROUND, name)
+
+        return send
+
+    async def _admit(self, event: Event, channel: Channel, source: str) -> Event:
+        # Secrets are scrubbed at the door: no log, transcript or model ever holds one (see _secrets.py).
+        return await self._bus.publish(ingress(self.id), scrub_event(admit(event, channel, source, self.now())))
 
     # --- the loop ----------------------------------------------------------------------------------
 
@@ -234,6 +270,7 @@ class Session:
             wall=self._clock.wall(),
             config=self.config.to_dict(),
             tools=self._tool_specs,
+            prefills=self._models.prefills,
             t=0.0,
             source=LOOP,
         )
@@ -241,19 +278,21 @@ class Session:
         tick = self.config.tick
         next_tick = 1
         same_moment, previous = 0, -1.0
+        deadline = 0.0
         while True:
             self._wake.clear()
-            now = self.now()
+            now = self._moment = self._pass_moment(deadline)
             self.stats.passes += 1
             same_moment = same_moment + 1 if now == previous else 0
             previous = now
             if same_moment > _MAX_PASSES_AT_ONE_MOMENT:
                 raise SessionStalled(self.id, now, same_moment)
+            await self._record_failures()
             await self._speak(now)
             due = round(next_tick * tick, 6)
             wake = self._policy_wake()
             if now + _EPSILON >= due:
-                self.stats.tick_lags.append(now - due)
+                self.stats.tick_lags.append(self.now() - due)  # how late the clock says it ran
                 following = math.floor(now / tick + _EPSILON) + 1
                 self.stats.missed_ticks += following - next_tick - 1
                 next_tick = following
@@ -274,6 +313,24 @@ class Session:
             await self._clock.wait_until(self._wake, self._clock_time(deadline))
         await self._shutdown(self._ended or "ended")
 
+    def _pass_moment(self, deadline: float) -> float:
+        """The moment the next pass runs at, as a replay in virtual time would run it.
+
+        Woken by its own work (a model's output reached the speaker), the loop goes on at the same moment;
+        woken by a deadline, at the deadline, however late the clock is (one pass per deadline missed, in
+        order); woken by input, at the clock's time, which the input then takes. A live session thus
+        records only moments a replay also reaches: deadlines, and the times its input came in.
+        """
+        if self._nudged:
+            self._nudged = False
+            return self._moment
+        return round(max(self._moment, min(self.now(), deadline)), 6)
+
+    def _nudge(self) -> None:
+        """Wake the loop for work of the session's own, to run at the moment that caused it."""
+        self._nudged = True
+        self._wake.set()
+
     def _policy_wake(self) -> float | None:
         """The policy's next wake-up if still ahead: a moment already decided at never spins the loop."""
         wake = self._policy.wake_at(self.state)
@@ -290,16 +347,17 @@ class Session:
             awake = source.next_awake(self.state)
             if awake is None or awake > now + _EPSILON:
                 continue
+            channel = Channel.REPLAY if source is self._replay else Channel.SCRIPT
             for item in source.poll(now, self.state):
                 if isinstance(item, bytes):
-                    await self.inject_raw(item, source=source.name)
+                    await self.inject_raw(item, source=source.name)  # a wire frame, as any transport's
                 else:
-                    await self.inject(item, source=source.name)
+                    await self._admit(item, channel, source.name)
 
     async def _drain(self, subscription: Subscription) -> Subscription:
         for _ in range(self.config.max_events_per_pass):
             try:
-                event = subscription.receive_nowait()
+                event = self._receive(subscription)
             except SlowConsumer as exc:
                 # The ingress log still has everything: pick up exactly where the queue overflowed.
                 subscription.close()
@@ -308,15 +366,33 @@ class Session:
                 continue
             if event is None:
                 return subscription
-            await self._handle(msgspec.structs.replace(event, seq=-1))
+            # Input takes the moment the loop takes it in: a replay feeds it back at that very moment.
+            await self._handle(msgspec.structs.replace(event, seq=-1, t=self._moment))
             if self._ended is not None:
                 return subscription
-        self._wake.set()  # more is queued: come straight back after this pass
+        self._nudge()  # more is queued: come straight back after this pass
         return subscription
 
-    async def _handle(self, event: Event) -> Event:
-        """Fold, record and react to one event (input, or something the agent did); return it as stored."""
+    def _receive(self, subscription: Subscription) -> Event | None:
+        """The next queued input. Pieces of one model stream queued back to back come as one: the speech is the
+        same, the log shorter (a scripted reply is one line, not one a word)."""
+        event, self._peeked = self._peeked or subscription.receive_nowait(), None
+        while isinstance(event, ModelChunk):
+            try:
+                following = subscription.receive_nowait()
+            except SlowConsumer:
+                break  # raised again by the next receive, once what is queued is taken
+            if not _continues(following, event):
+                self._peeked = following
+                break
+            event = msgspec.structs.replace(event, text=event.text + following.text)
+        return event
+
+    async def _handle(self, event: Event, *, own: bool = False) -> Event:
+        """Fold, record and react to one event (input, or something the agent did: ``own``); return it as stored."""
         self.stats.events += 1
+        if not own:
+            event = check_text(event, self.state.user_text) or event  # too long a text is refused (_limits.py)
         for fact in self._floor.observe(event):
             await self._record(msgspec.structs.replace(fact, t=event.t, source=LOOP))
         stored = await self._record(event)
@@ -327,10 +403,16 @@ class Session:
             return stored
         if isinstance(stored, StopOutput):
             await self._act(Stop(EndReason.STOPPED), stored)
-        if isinstance(stored, ApprovalDecided) and stored.source == AGENT:
-            await self._tool_calls.decided(stored)  # only the interaction layer's record counts
+        if isinstance(stored, ApprovalDecided) and own:
+            await self._tool_calls.decided(stored)  # only the interaction layer's own record decides
         if isinstance(stored, ToolResult):
             self._tool_calls.finished(stored)
+        if isinstance(stored, ModelChunk | ModelEnded) and stored.source == MODEL:
+            self._models.received(stored)  # only what the model channel delivered is the model's output
+        if isinstance(stored, ComponentFailed):
+            apology = self._apologies.for_event(stored, self.state.user_turns, heard=bool(self.state.user_text.strip()))
+            if apology is not None:
+                await self._act(Say(apology, SpeechPurpose.ANNOUNCE, append=True), stored)
         for action in self._policy.react(self.state, stored):
             await self._act(action, stored)
         return stored
@@ -341,6 +423,8 @@ class Session:
         return self._recorded
 
     async def _record(self, event: Event) -> Event:
+        if event.source in (AGENT, LOOP):
+            event = scrub_event(event)  # what the agent did; input was scrubbed at the door
         stored = await self._bus.publish(self.id, event)
         self._recorded += 1
         self.timeline.feed(stored)
@@ -349,8 +433,10 @@ class Session:
 
     async def _emit(self, event: Event, *, cause: Event | None = None) -> Event:
         """Record something the agent does now."""
-        stamped = msgspec.structs.replace(event, t=self.now(), source=AGENT, cause=None if cause is None else cause.seq)
-        return await self._handle(stamped)
+        stamped = msgspec.structs.replace(
+            event, t=self._moment, source=AGENT, cause=None if cause is None else cause.seq
+        )
+        return await self._handle(stamped, own=True)
 
     async def _speak(self, now: float) -> None:
         output = self._output
@@ -379,25 +465,36 @@ class Session:
         self._last_decision = now
         self._turn_events.clear()
         self._prefill_ahead()
-        self._speculate()
+        await self._speculate()
         for action in self._policy.decide(self.state, turn):
             await self._act(action, None)
 
     def _prefill_ahead(self) -> None:
         """Think while listening: let the model take in the transcript so far, off the loop's path."""
-        if not isinstance(self._model, Prefilling) or self._generations or self._speculation is not None:
+        if not self._models.prefills or self._generations or self._speculation is not None:
             return
         if len(self.timeline) == self._prefilled or (self._prefill is not None and not self._prefill.done()):
             return
+        if self._prefill_failed == self.state.user_turns:
+            return  # it is an optimisation: one failure a turn is enough to know it is not working
         self._prefilled = len(self.timeline)
-        request = ModelRequest(timeline=self.timeline.text, user_text="", elapsed=self.now(), wall=self._clock.wall())
-        self._prefill = self._spawn(self._model.prefill(request))
+        request = ModelRequest(timeline=self.timeline.text, user_text="", elapsed=self._moment, wall=self._clock.wall())
+        self._prefill = self._spawn(self._prefill_guarded(request))
 
-    def _speculate(self) -> None:
+    async def _prefill_guarded(self, request: ModelRequest) -> None:
+        """Prefill, and if it fails, record it and go on: the reply itself will show whether the model works."""
+        try:
+            await self._models.prefill(request)
+        except Exception as error:  # never BaseException: cancellation goes through
+            self._prefill_failed = self.state.user_turns
+            # As outside input, like the model's output: a replay never prefills, so only the log knows.
+            await self._models.report(failed("prefill", error))
+
+    async def _speculate(self) -> None:
         """When the user pauses, start the reply to what they said so far (a local model only: it costs
         nothing but a core); it is kept if the turn ends on these words, else discarded unheard."""
         state = self.state
-        if not isinstance(self._model, Prefilling) or self._generations or self._output.utterance is not None:
+        if not self._models.prefills or self._generations or self._output.utterance is not None:
             return
         if not state.user_text.strip() or state.user_silent_for < self.config.tick:
             return
@@ -405,10 +502,12 @@ class Session:
             return
         self._drop_speculation()
         request = ModelRequest(
-            timeline=self.timeline.text, user_text=state.user_text, elapsed=self.now(), wall=self._clock.wall()
+            timeline=self.timeline.text, user_text=state.user_text, elapsed=self._moment, wall=self._clock.wall()
         )
-        chunks = _text(self._model.stream(request))
-        self._speculation = Speculation(state.user_text, state.last_user_input, chunks, self._spawn)
+        asked, chunks = self._models.ask(request, speculative=True)
+        await self._emit(asked)
+        report = functools.partial(self._failed, "speculation")
+        self._speculation = Speculation(state.user_text, state.last_user_input, chunks, self._spawn, report)
 
     def _speculating_on(self, state: FloorState) -> bool:
         return self._speculation is not None and self._speculation.matches(state.user_text, state.last_user_input)
@@ -428,7 +527,7 @@ class Session:
             text = taken if action.text is None else action.text
             utterance = await self._utterance(SpeechPurpose.REPLY, cause, append=action.append, reply_to=text)
             plain = action.text is None and not action.instruction and not action.facts
-            if speculation is not None and plain and speculation.matches(taken, last_input):
+            if speculation is not None and plain and speculation.matches(taken, last_input) and not speculation.failed:
                 self._produce(utterance, speculation.reply())
                 return
             if speculation is not None:
@@ -436,12 +535,14 @@ class Session:
             request = ModelRequest(
                 timeline=self.timeline.text,
                 user_text=text,
-                elapsed=self.now(),
+                elapsed=self._moment,
                 wall=self._clock.wall(),
                 instruction=action.instruction,
                 facts=action.facts,
             )
-            self._produce(utterance, _text(self._model.stream(request)))
+            asked, chunks = self._models.ask(request)
+            await self._emit(asked, cause=cause)
+            self._produce(utterance, chunks)
         elif isinstance(action, Say):
             utterance = await self._utterance(action.purpose, cause, append=action.append)
             self._produce(utterance, _once(action.text))
@@ -457,11 +558,11 @@ class Session:
                 await self._end_utterance(action.reason, cause)
         elif isinstance(action, Hold):
             if self._output.utterance is not None and not self._output.held:
-                self._output.hold(self.now())
+                self._output.hold(self._moment)
                 await self._emit(AgentSpeechHeld(utterance=self._output.utterance), cause=cause)
         elif isinstance(action, Release):
             if self._output.utterance is not None and self._output.held:
-                self._output.release(self.now())
+                self._output.release(self._moment)
                 await self._emit(AgentSpeechReleased(utterance=self._output.utterance), cause=cause)
         elif isinstance(action, Emit):
             await self._emit(action.event, cause=cause)
@@ -493,7 +594,7 @@ class Session:
             await self._end_utterance(EndReason.STOPPED, cause)  # the newest speech wins
         self._cut = None  # what was cut off is now out of date
         utterance = self._next_number()
-        self._output.start(utterance, purpose, self.now())
+        self._output.start(utterance, purpose, self._moment)
         started = AgentSpeechStarted(utterance=utterance, purpose=purpose, reply_to=reply_to, resumes=resumes)
         await self._emit(started, cause=cause)
         return utterance
@@ -521,18 +622,33 @@ class Session:
         if after is not None:
             await after
         output = self._output
+        fed = False
         try:
             async for chunk in chunks:
                 if output.utterance != utterance:
                     return
                 output.feed(chunk)
-                self._wake.set()
-        except AdapterError:
-            if output.utterance == utterance and not output.delivered:
-                output.feed(_SORRY)
+                fed = True
+                self._nudge()
+        except Exception as error:  # never BaseException: a reply cut off by the user stays cancelled
+            self._failed("model", error)
+            if output.utterance == utterance:
+                apology = self._apologies.for_model(self.state.user_turns, delivered=fed)
+                if apology is not None:
+                    output.feed(apology)
         if output.utterance == utterance and self._generations[-1] is asyncio.current_task():
             output.finish_input()
-            self._wake.set()
+            self._nudge()
+
+    def _failed(self, component: str, error: Exception) -> None:
+        """A task of the session caught ``error``: the loop records it in its next pass (the one writer)."""
+        self._failures.append(failed(component, error))
+        self._nudge()
+
+    async def _record_failures(self) -> None:
+        failures, self._failures = self._failures, []
+        for failure in failures:
+            await self._emit(failure)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         assert self._task_group is not None, "actions run only while the session runs"
@@ -546,6 +662,6 @@ class Session:
         self._drop_speculation()
         await self._end_utterance(EndReason.STOPPED, None)
         self._tool_calls.cancel_all()
-        await self._record(SessionEnded(reason=reason, t=self.now(), source=LOOP))
-        if self._owns_model:
-            await close_model(self._model)
+        await self._record(SessionEnded(reason=reason, t=self._moment, source=LOOP))
+        if self._owns_model and not isinstance(self._models.model, Playback):
+            await close_model(self._models.model)

@@ -4,6 +4,11 @@ Live transports publish to the session's ingress whenever input arrives. Drivers
 input ahead of time (a scenario script, a log being replayed) instead tell the loop when they next
 have something, and hand it over when polled. Polling happens at a fixed point of the loop pass, so
 the same inputs always interleave with ticks and speech the same way.
+
+What a source may hand over depends on how it is wired (``_ingress.py``): a source passed as
+``Session(sources=...)`` is a script (the user, and an outside world reporting on its own jobs), the
+one passed as ``Session(replay=...)`` feeds back a log's outside input as recorded, and raw frames
+from either are read as any transport's.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 When the user pauses, the session starts the reply to what they said so far, into a buffer. If the
 policy then replies to the same words, the reply starts from the buffer (its first words are often
 ready already); if the user goes on, the speculation is cancelled and its words are never heard.
+If the model fails while speculating, the failure is reported at once and the speculation is not
+used: the reply asks the model afresh (a passing failure is then never heard). Once the reply has
+taken the speculation, a failure is the reply's own: it comes out of :meth:`Speculation.reply`.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
-
-from microturn.errors import AdapterError
 
 __all__ = ["Speculation"]
 
@@ -23,11 +24,15 @@ class Speculation:
         last_input: float | None,
         chunks: AsyncIterator[str],
         spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]],
+        report: Callable[[Exception], None],
     ) -> None:
         self.user_text = user_text
         self.last_input = last_input
+        self.failed = False
+        self._report = report
+        self._error: Exception | None = None
+        self._taken = False
         self._chunks: list[str] = []
-        self._error: AdapterError | None = None
         self._done = False
         self._grown = asyncio.Event()
         self._task = spawn(self._decode(chunks))
@@ -40,7 +45,8 @@ class Speculation:
         self._task.cancel()
 
     async def reply(self) -> AsyncIterator[str]:
-        """The speculated reply: what is decoded already at once, then the rest as it comes."""
+        """The speculated reply: what is decoded already at once, then the rest as it comes (unless it failed)."""
+        self._taken = True
         taken = 0
         while True:
             while taken < len(self._chunks):
@@ -58,8 +64,12 @@ class Speculation:
             async for chunk in chunks:
                 self._chunks.append(chunk)
                 self._grown.set()
-        except AdapterError as exc:  # the reply reports it, if the reply is ever wanted
-            self._error = exc
+        except Exception as error:  # never BaseException: a dropped speculation is cancelled
+            if self._taken:
+                self._error = error  # the reply reports it
+            else:
+                self.failed = True
+                self._report(error)
         finally:
             self._done = True
             self._grown.set()

@@ -11,11 +11,13 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
+import msgspec
+
 from microturn._actions import CallTool
 from microturn._events import ApprovalDecided, ApprovalRequested, Event, ToolCalled, ToolProgress, ToolResult
-from microturn._permissions import Verdict, check, redact
+from microturn._failures import tool_failed
+from microturn._permissions import Verdict, check, redact, specs_by_name
 from microturn._tools import Toolbox, ToolSpec
-from microturn.errors import AdapterError
 
 __all__ = ["ToolCalls"]
 
@@ -29,7 +31,7 @@ class ToolCalls:
         self, *, toolbox: Toolbox, specs: list[ToolSpec], scopes: list[str], emit: Emit, inject: Inject, spawn: Spawn
     ) -> None:
         self._toolbox = toolbox
-        self._specs = {spec.name: spec for spec in specs}
+        self._specs = specs_by_name(toolbox, specs)
         self._scopes = scopes
         self._emit = emit
         self._inject = inject
@@ -88,7 +90,10 @@ class ToolCalls:
 
         try:
             output = await self._toolbox.call(action.tool, action.arguments, progress=progress)
+        except Exception as error:  # never BaseException: a cancelled call stays cancelled
+            failure, said = tool_failed(action.tool, error)
+            await self._inject(msgspec.structs.replace(failure, cause=called))
+            result = ToolResult(call=call, output=said, error=True, cause=called)
+        else:
             result = ToolResult(call=call, output=output, cause=called)
-        except AdapterError as exc:
-            result = ToolResult(call=call, output=str(exc), error=True, cause=called)
         await self._inject(result)

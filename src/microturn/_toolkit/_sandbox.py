@@ -1,10 +1,13 @@
 """Run a short Python program in a sandboxed child interpreter.
 
 The child is an isolated interpreter (``-I -S``: no site-packages, no user paths, no ``PYTHON*``
-variables) in a fresh temporary directory, with an empty environment and no network. What it may
-do is bounded three ways: resource limits (CPU time, address space, file size), an audit hook that
-refuses the network, new processes and files outside its directory (see ``_sandbox_child``), and a
-timeout on the session's Clock, after which it is killed. Its output is bounded too.
+variables) inside an OS sandbox (bubblewrap, see ``_isolation``): no network, no view of the host's
+files but ``/usr`` and the Python installation (read-only), a private size-limited scratch
+directory, no environment, not root. Where that sandbox cannot run, the tool refuses. Inside it,
+what the code may use is bounded by resource limits (CPU time, address space, file size, no new
+processes) and a timeout on the session's Clock, after which the whole sandbox is killed; an audit
+hook (see ``_sandbox_child``) is a tripwire that turns most attempts into clear errors. Its output
+is bounded too.
 
 The limits are set by the child's bootstrap before any user code runs, not in ``preexec_fn``:
 that hook runs between fork and exec, which CPython warns is unsafe while other threads exist.
@@ -19,10 +22,7 @@ import asyncio
 import contextlib
 import functools
 import os
-import shutil
 import signal
-import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -30,6 +30,8 @@ from typing import Annotated, Any
 import msgspec
 
 from microturn._clock import Clock
+from microturn._toolkit._isolation import Sandbox, require_isolation
+from microturn._toolkit._seccomp import seccomp_program
 from microturn._toolkit._tool import Tool, tool
 from microturn._tools import ToolError
 from microturn.errors import ConfigError
@@ -47,7 +49,9 @@ class SandboxLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     memory_bytes: int = 256 * _MIB
     """Address space: the interpreter itself needs about 30 MiB of it."""
     file_bytes: int = 16 * _MIB
-    """Largest file the code may write (in its temporary directory)."""
+    """Largest file the code may write (in its scratch directory)."""
+    scratch_bytes: int = 32 * _MIB
+    """All files together: the scratch directory is a tmpfs (in memory) of this size."""
     timeout: float = 10.0
     """Session-clock seconds before the child is killed, whether busy or waiting."""
     output_bytes: int = 10_000
@@ -58,8 +62,8 @@ class SandboxLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ConfigError(f"sandbox cpu_seconds must be at least 1, got {self.cpu_seconds}")
         if self.memory_bytes < 64 * _MIB:
             raise ConfigError(f"sandbox memory_bytes must be at least 64 MiB, got {self.memory_bytes}")
-        if self.file_bytes < 0 or self.output_bytes < 1:
-            raise ConfigError("sandbox file_bytes must be >= 0 and output_bytes >= 1")
+        if self.file_bytes < 0 or self.scratch_bytes < 4096 or self.output_bytes < 1:
+            raise ConfigError("sandbox file_bytes must be >= 0, scratch_bytes >= 4096 and output_bytes >= 1")
         if self.timeout <= 0:
             raise ConfigError(f"sandbox timeout must be positive, got {self.timeout}")
 
@@ -69,7 +73,7 @@ Code = Annotated[
     msgspec.Meta(
         max_length=MAX_CODE,
         description="A complete Python 3 program; print() what you want to see. Standard library only; "
-        "no network, no subprocesses, files only in the current directory.",
+        "no network, no subprocesses or threads, files only in the current directory.",
     ),
 ]
 
@@ -83,7 +87,7 @@ def python_tools(clock: Clock, limits: SandboxLimits | None = None) -> list[Tool
         """Run a short Python program in a sandbox and return what it prints.
 
         For exact computation, data wrangling and checks the calculator cannot do. The program runs
-        with limited CPU time and memory, no network and an empty temporary directory.
+        with limited CPU time and memory, no network and an empty scratch directory.
         """
         return await run_sandboxed(code, clock=clock, limits=bounds)
 
@@ -91,12 +95,11 @@ def python_tools(clock: Clock, limits: SandboxLimits | None = None) -> list[Tool
 
 
 async def run_sandboxed(code: str, *, clock: Clock, limits: SandboxLimits) -> str:
-    """Run ``code``; its stdout, or ToolError saying why it failed (with stderr and partial output)."""
-    workdir = tempfile.mkdtemp(prefix="microturn-sandbox-")  # the child resolves it itself
-    try:
-        return await _run(code, workdir, clock, limits)
-    finally:
-        _remove(workdir)
+    """Run ``code``; its stdout, or ToolError saying why it failed (with stderr and partial output).
+
+    Refuses (a permanent ToolError saying what to install or enable) where the OS sandbox cannot run.
+    """
+    return await _run(code, await require_isolation(), clock, limits)
 
 
 class _Capture:
@@ -119,25 +122,19 @@ class _Capture:
         return self.data.decode("utf-8", errors="replace").rstrip()
 
 
-async def _run(code: str, workdir: str, clock: Clock, limits: SandboxLimits) -> str:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-I",
-        "-S",
-        "-B",
-        "-u",
-        "-c",
-        _bootstrap(),
-        str(limits.cpu_seconds),
-        str(limits.memory_bytes),
-        str(limits.file_bytes),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        cwd=workdir,
-        env={},
-        start_new_session=True,  # its own process group, killed as one
-    )
+async def _run(code: str, sandbox: Sandbox, clock: Clock, limits: SandboxLimits) -> str:
+    limit_arguments = (str(limits.cpu_seconds), str(limits.memory_bytes), str(limits.file_bytes))
+    child = [sandbox.interpreter(), "-I", "-S", "-B", "-u", "-c", _bootstrap(), *limit_arguments]
+    with seccomp_program() as seccomp:
+        process = await asyncio.create_subprocess_exec(
+            *sandbox.argv(child, scratch_bytes=limits.scratch_bytes, seccomp_fd=seccomp),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env={},  # bwrap too: it is pid 1 in the sandbox, and its environment would be in /proc/1/environ
+            start_new_session=True,  # its own process group, killed as one; the sandbox dies with bwrap
+            pass_fds=(seccomp,),
+        )
     assert process.stdin is not None
     assert process.stdout is not None
     assert process.stderr is not None
@@ -164,7 +161,8 @@ def _outcome(returncode: int | None, out: _Capture, err: _Capture, *, timed_out:
     if out.truncated or err.truncated:
         cut = f"[output cut at {limits.output_bytes} bytes; the program was stopped]"
         return f"{printed}\n{cut}" if printed else cut
-    if returncode in (-signal.SIGXCPU, -signal.SIGKILL):
+    # bwrap reports a child killed by signal N as status 128 + N (a killed bwrap itself as -N).
+    if returncode in (-signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGXCPU, 128 + signal.SIGKILL):
         raise _failed(f"the code used more than {limits.cpu_seconds} s of CPU time and was stopped", printed)
     errors = err.text()
     if errors.rpartition("\n")[2].startswith("MemoryError"):
@@ -206,13 +204,3 @@ async def _reap(process: asyncio.subprocess.Process) -> None:
 @functools.cache
 def _bootstrap() -> str:
     return (Path(__file__).parent / "_sandbox_child.py").read_text(encoding="utf-8")
-
-
-def _remove(directory: str) -> None:
-    def unlock_and_retry(function: Any, path: str, _: Any) -> None:
-        # The code may have made its files read-only; the directory is ours to delete all the same.
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(path), 0o700)
-            function(path)
-
-    shutil.rmtree(directory, onerror=unlock_and_retry)

@@ -41,6 +41,7 @@ from microturn._events import (
     UserSpeechStarted,
     UserTranscript,
 )
+from microturn._failures import failed
 from microturn._language import Shape, shape
 from microturn._models import ChatModel
 from microturn._policies import Policy
@@ -77,7 +78,8 @@ __all__ = [
 SOURCE = "voice"
 """The source of everything the channel reports to the session."""
 _BYTES_PER_SECOND = 2 * INPUT_RATE
-_REPORT_EVERY = 50  # chunks that are not whole samples: the first is reported, then one in this many
+_REPORT_EVERY = 50  # bad chunks, engine failures of one kind: the first is reported, then one in this many
+_ONCE_A_STRETCH = frozenset({"early", "final"})  # accurate runs are few: each failure is reported
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ class VoiceChannel:
         self._finals = Finals(self.stats)
         self._segmenter = Segmenter(frame_samples=engines.vad.frame_samples, tuning=tuning)
         self._unreported: str | None = None  # a problem with the microphone audio, to report to the session
+        self._engine_failures: dict[str, int] = {}  # by engine role
 
     @property
     def output(self) -> VoiceOutput:
@@ -210,8 +213,8 @@ class VoiceChannel:
                 continue
             try:
                 probabilities = await self._clock.run_blocking(functools.partial(_probabilities, vad, frames))
-            except Exception:  # an engine failure must not end the conversation: this audio counts as quiet
-                self.stats.engine_failures += 1
+            except Exception as error:  # an engine failure must not end the conversation: this audio counts as quiet
+                await self._failed("vad", "vad", error)
                 probabilities = [0.0] * len(frames)
             for frame, probability in zip(frames, probabilities, strict=True):
                 for segment in self._segmenter.push(frame, probability):
@@ -267,8 +270,8 @@ class VoiceChannel:
         """Run a call of the rough recogniser; if it fails, the conversation goes on with ``otherwise``."""
         try:
             result = await self._clock.run_blocking(call)
-        except Exception:  # an engine failure must not end the conversation
-            self.stats.engine_failures += 1
+        except Exception as error:  # an engine failure must not end the conversation
+            await self._failed("stt", "partials", error)
             return otherwise
         return otherwise if result is None else result
 
@@ -283,7 +286,7 @@ class VoiceChannel:
         while True:
             job = await self._finals.next()
             if isinstance(job, EarlyRun):
-                early = await self._accurate(job.pcm)
+                early = await self._accurate(job.pcm, role="early")
                 if early is None:
                     job.failed()  # the stretch's own run tries again
                 else:
@@ -293,18 +296,28 @@ class VoiceChannel:
             if text is not None:
                 self.stats.early_finals += 1
             elif job.pcm is not None:
-                text = await self._accurate(job.pcm)
+                text = await self._accurate(job.pcm, role="final")
             if text is None:
                 self.stats.rough_finals += 1
                 text = job.rough
             await self.session.inject(UserTranscript(text=" ".join(text.split()), final=True), source=SOURCE)
 
-    async def _accurate(self, pcm: bytes) -> str | None:
+    async def _accurate(self, pcm: bytes, *, role: str) -> str | None:
         """The accurate recogniser's text of ``pcm``; None if it failed (the conversation goes on)."""
         try:
             return await self._clock.run_blocking(functools.partial(self._engines.final.transcribe, pcm))
-        except Exception:  # an engine failure must not end the conversation
+        except Exception as error:  # an engine failure must not end the conversation: the rough text stands in
+            await self._failed("stt", role, error)
             return None
+
+    async def _failed(self, component: str, role: str, error: Exception) -> None:
+        """An engine raised: the session hears of it (of engines run on every chunk: the first failure, then one
+        in ``_REPORT_EVERY``). ``role`` is which engine: "vad", "partials", or an "early" or "final" accurate run.
+        """
+        self.stats.engine_failures += 1
+        count = self._engine_failures[role] = self._engine_failures.get(role, 0) + 1
+        if role in _ONCE_A_STRETCH or count == 1 or count % _REPORT_EVERY == 0:
+            await self.session.inject(failed(component, error, name=role), source=SOURCE)
 
     # --- to the client -----------------------------------------------------------------------------------
 

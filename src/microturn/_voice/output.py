@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from microturn._clock import Clock
-from microturn._events import AgentAudio, Event, SpeechPurpose
+from microturn._events import AgentAudio, ComponentFailed, Event, SpeechPurpose
+from microturn._failures import failed
 from microturn._voice._engines import Synthesizer
 
 __all__ = ["AgentAudioChunk", "AudioOut", "FlushAudio", "VoiceOutput"]
@@ -70,6 +71,7 @@ class _Clip:
     rate: int
     duration: float
     synthesis: float
+    failure: ComponentFailed | None = None  # the synthesizer raised: the words go out as text only
 
 
 @dataclass(slots=True)
@@ -208,6 +210,8 @@ class VoiceOutput:
         self.word_duration = word.duration
         if word.clip is not None:
             clip = word.clip
+            if clip.failure is not None:  # recorded as its words are given out, like the clip itself
+                self._records.append(clip.failure)
             self._records.append(
                 AgentAudio(
                     utterance=self.utterance,
@@ -277,17 +281,18 @@ class VoiceOutput:
             self._in_flight = (index, text)
             started = self._clock.now()
             pcm: bytes | None
+            failure = None
             try:
                 pcm = await self._clock.run_blocking(functools.partial(self._synthesize, text))
-            except Exception:  # an engine failure must not end the conversation: the words go out as text
+            except Exception as error:  # an engine failure must not end the conversation: the words go out as text
                 self.failures += 1
-                pcm = None
+                pcm, failure = None, failed("tts", error)
             if generation != self._generation:
                 continue  # the utterance it was for has ended
             self._in_flight = None
             rate = self._tts.sample_rate
             if pcm is None:
-                clip = _Clip(index, text, b"", rate, self._fallback_rate * len(text.split()), 0.0)
+                clip = _Clip(index, text, b"", rate, self._fallback_rate * len(text.split()), 0.0, failure)
             else:
                 clip = _Clip(index, text, pcm, rate, len(pcm) // 2 / rate, self._clock.now() - started)
             self._ready[index] = clip

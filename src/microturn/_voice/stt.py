@@ -100,10 +100,9 @@ class WhisperFinal:
     to silence, and confidently.
     """
 
-    def __init__(self, model_dir: Path | None = None, *, threads: int = 2, full_window: bool = False) -> None:
+    def __init__(self, model_dir: Path | None = None, *, threads: int = 2) -> None:
         self._model_dir = model_dir
         self._threads = threads
-        self._full_window = full_window  # always 30 s, as faster-whisper does: the benchmark's baseline
 
     def load(self) -> None:
         """Load the shared model now rather than on the first utterance."""
@@ -115,7 +114,7 @@ class WhisperFinal:
         audio = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32) / 32768.0
         whisper = self._model()
         try:
-            return _decode(whisper, audio, _FULL_FRAMES if self._full_window else None)
+            return _decode(whisper, audio)
         except RuntimeError as exc:
             raise AdapterError(f"Whisper failed on an utterance: {exc}", transient=True) from exc
 
@@ -137,10 +136,10 @@ def window_frames(frames: int) -> int:
     return min(_FULL_FRAMES, max(1000, 2 * frames, frames + 300))
 
 
-def _decode(whisper: Any, audio: np.ndarray[Any, np.dtype[np.float32]], window: int | None) -> str:
+def _decode(whisper: Any, audio: np.ndarray[Any, np.dtype[np.float32]]) -> str:
     import ctranslate2  # type: ignore[import-untyped]
 
-    window = window or window_frames(-(-len(audio) // _HOP))
+    window = window_frames(-(-len(audio) // _HOP))
     features = whisper.feature_extractor(audio, padding=max(0, window * _HOP - len(audio)))[:, :window]
     tokenizer, prompt, suppress = _english(whisper)
     [result] = whisper.model.generate(

@@ -71,15 +71,23 @@ class PiperVoice:
     is shared by every instance in the process (``load`` once: ~0.3 s). One onnxruntime thread: on
     this 2-core machine a second one made short clauses slower, not faster. Piper already ends each
     clause with a short silence fitting its punctuation, so chunks play back to back.
+
+    Piper draws random noise for each clause (its timbre, ``noise_scale``, and its phoneme lengths,
+    ``noise_w``): natural, but the same text never gives the same audio twice, so a recogniser that
+    hears it may hear different words from run to run. ``varied=False`` turns both off: the audio is
+    then a function of the text alone, for tests and benchmarks that must repeat.
     """
 
-    def __init__(self, model: Path | None = None, config: Path | None = None, *, threads: int = 1) -> None:
+    def __init__(
+        self, model: Path | None = None, config: Path | None = None, *, threads: int = 1, varied: bool = True
+    ) -> None:
         if model is None:
             model, default_config = piper_voice_files()
             config = config or default_config
         self._model_path = model
         self._config_path = config or model.with_name(model.name + ".json")
         self._threads = threads
+        self._noise = None if varied else 0.0  # None: the voice's own noise scales
         self._voice = _shared_piper(self._model_path, self._config_path, threads)
         self.sample_rate = int(self._voice.config.sample_rate)
 
@@ -87,8 +95,10 @@ class PiperVoice:
         from piper import SynthesisConfig
 
         settings = SynthesisConfig(
-            normalize_audio=False
-        )  # per-clause peak normalisation makes clauses jump in loudness
+            normalize_audio=False,  # per-clause peak normalisation makes clauses jump in loudness
+            noise_scale=self._noise,
+            noise_w_scale=self._noise,
+        )
         for clause in split_clauses(text):
             try:
                 chunks = [chunk.audio_int16_bytes for chunk in self._voice.synthesize(clause, settings)]

@@ -16,11 +16,12 @@ from microturn._clock import VirtualClock
 from microturn._harness import load_scenario, run_scenario
 from microturn._models import ScriptedModel
 from microturn._tools import FakeToolbox
-from microturn.testing._fakes import FakeModel
+from microturn.testing._fakes import FakeModel, FakePolicy
 from microturn.testing._sessions import Step, TimedSource, end, run_session, spoken, typed
 
 __all__ = [
     "FakeModel",
+    "FakePolicy",
     "FakeToolbox",
     "ScriptedModel",
     "Step",

@@ -26,7 +26,12 @@ class Cue:
     _reported: set[tuple[int, int]] = field(default_factory=set)
 
     def hear(self, text: str) -> Hit | None:
-        """Add the user's next word(s); return a hit if the cue fires on them."""
+        """Add the user's next word(s); return a hit if the cue fires on them.
+
+        ``heard`` keeps only the last words (``_MEMORY``), so a check that reads back (a phrase, a claim)
+        costs the same per word however long the user has talked.
+        """
+        self._forget()
         start = len(self.heard)
         self.heard.extend(token for token in words(text) if not is_noise(token))
         kind = self.request.kind
@@ -47,10 +52,23 @@ class Cue:
             return Hit(matched=token, say=f"Number: {token}.")
         return None
 
+    def _forget(self) -> None:
+        """Drop the oldest words once ``heard`` is twice what a check reads, keeping the reported claims in step."""
+        if len(self.heard) < 2 * _MEMORY:
+            return
+        cut = len(self.heard) - _MEMORY
+        del self.heard[:cut]
+        self._reported = {(begin - cut, end - cut) for begin, end in self._reported if begin >= cut}
+
     def _phrase(self) -> Hit | None:
         phrase = list(self.request.phrase)
-        content = [token for token in self.heard if token not in {",", ".", "?", "!"}]
-        if len(content) < len(phrase) or content[-len(phrase) :] != phrase:
+        content: list[str] = []
+        for token in reversed(self.heard):  # the last len(phrase) words, punctuation left out
+            if len(content) == len(phrase):
+                break
+            if token not in {",", ".", "?", "!"}:
+                content.append(token)
+        if content[::-1] != phrase:
             return None
         said = " ".join(phrase)
         if self.request.interrupt:
@@ -73,11 +91,16 @@ class Cue:
             return None  # "twenty" may be "twenty four"
         if end < 0 or number_value(tokens[end]) is None:
             return None
-        equals = [i for i in range(end) if tokens[i] in _EQUALS]
-        if not equals or any(number_value(token) is None for token in tokens[equals[-1] + 1 : end + 1]):
-            return None  # the number just finished is not what a claim says something "is"
+        # Back over the number just finished to the equals word before it ("is"), or give up at any other word.
+        equals = end
+        while equals >= 0 and tokens[equals] not in _EQUALS:
+            if number_value(tokens[equals]) is None:
+                return None  # the number just finished is not what a claim says something "is"
+            equals -= 1
+        if equals < 0:
+            return None
         # The expression is everything before the equals word that reads as arithmetic.
-        begin = equals[-1]
+        begin = equals
         while begin > 0 and (number_value(tokens[begin - 1]) is not None or tokens[begin - 1] in _ARITHMETIC):
             begin -= 1
         if (begin, end) in self._reported:
@@ -96,6 +119,9 @@ class Cue:
         return Hit(matched=matched, say=f"Wait, {claim.spoken} is {say_number(value)}.")
 
 
+_MEMORY = 256
+"""Words a cue keeps (up to twice as many): every check reads back at most this far, and a phrase or a claim
+longer than this is not one anybody says."""
 _EQUALS = frozenset({"is", "equals", "makes", "="})
 _ARITHMETIC = frozenset("plus minus times x multiplied divided by over add + - * /".split())
 _PUNCTUATION = frozenset({",", ".", "?", "!", "-", "…"})

@@ -23,7 +23,6 @@ __all__ = [
     "StopTimers",
     "TimerRequest",
     "parse_intent",
-    "yes_or_no",
 ]
 
 
@@ -91,20 +90,6 @@ _DELEGATE = re.compile(
     r"(?P<task>(?:find|look up|search for|research|look into|book|compare|plan|figure out|work out|check on"
     r"|send|email|write to|order|buy|pay|delete|clean up|organi[sz]e)\b.+)$"
 )
-_YES = frozenset("yes yeah yep sure ok okay go ahead do it approved approve please fine alright".split())
-_NO = frozenset("no nope don't dont not stop cancel never wait".split())
-
-
-def yes_or_no(text: str) -> bool | None:
-    """The user's answer to a yes/no question, if it is one."""
-    tokens = [token for token in words(text) if token.isalpha() or "'" in token]
-    if not tokens or len(tokens) > 8:
-        return None
-    no = any(token in _NO for token in tokens)
-    yes = any(token in _YES for token in tokens) or " ".join(tokens).startswith("go ahead")
-    if no:
-        return False
-    return True if yes else None
 
 
 _NUMBER = r"(?P<n>\d+(?:\.\d+)?|(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety) )?[a-z]+|an?|half an?)"
@@ -144,7 +129,14 @@ _REPEAT = re.compile(r"\brepeat (?:after me|everything i say|what i say)\b")
 _STOP_LIVE = re.compile(r"\b(?:stop|quit|end) (?:translating|repeating)\b")
 
 
+_TAIL_WORDS = 48
+"""Timer requests end the turn ("... remind me in 5 minutes to stretch"): their patterns read only its last words.
+Their lazy ``.+?`` would otherwise be tried from every "say" or "remind me" in a long turn: quadratic."""
+
+
 def parse_intent(text: str) -> Intent | None:
+    """The request about the conversation ``text`` makes, if any. Linear in its length: every pattern is either
+    tried at each position with a bounded match, or runs over the last ``_TAIL_WORDS`` words only."""
     said = " ".join(token for token in words(text) if token not in {",", ".", "?", "!"})
     if _STOP_LIVE.search(said):
         return StopLive()
@@ -159,7 +151,7 @@ def parse_intent(text: str) -> Intent | None:
         return StartLive(language=None)
     if _PROGRESS.search(said):
         return AskProgress()
-    intent = _cue(said) or _timer(said)
+    intent = _cue(said) or _timer(" ".join(said.split(" ")[-_TAIL_WORDS:]))
     if intent is not None:
         return intent
     delegate = _DELEGATE.match(said)

@@ -28,7 +28,7 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from microturn._actions import Action, Delegate, Dismiss, Emit, Reply, Resume, Say, Stop
 from microturn._events import (
@@ -56,7 +56,7 @@ from microturn._events import (
     UserTranscript,
 )
 from microturn._floor import FloorState
-from microturn._language import Shape, is_backchannel, shape, words
+from microturn._language import LONGEST_BACKCHANNEL, Shape, is_backchannel, shape, words
 from microturn._policies._base import MicroTurn
 from microturn._policies.full_duplex._approvals import Approvals
 from microturn._policies.full_duplex._cues import Cue, Hit
@@ -106,6 +106,8 @@ class FullDuplexPolicy:
         longest_backchannel: float = 1.0,
         transcript_wait: float = 3.0,
     ) -> None:
+        # Every argument, as given: recorded in the log, so a replay rebuilds this very policy by name.
+        self.options: dict[str, Any] = {name: value for name, value in locals().items() if name != "self"}
         for label, value in (
             ("complete_silence", complete_silence),
             ("incomplete_silence", incomplete_silence),
@@ -195,6 +197,7 @@ class FullDuplexPolicy:
         elif isinstance(event, AgentSpeechEnded):
             self._purpose = None
             self._cut_by_user = event.reason is EndReason.INTERRUPTED
+            self._approvals.spoken(event)
         elif isinstance(event, JobRequested | CancelJob):
             self._weaver.track(event)
         elif isinstance(event, JobResult):
@@ -278,9 +281,10 @@ class FullDuplexPolicy:
                 actions += self._live_output()
             return actions
         if finished:
-            actions += self._speculator.listen(state)  # think while listening
+            actions += self._speculator.listen(state, fresh=len(finished))  # think while listening
         if state.agent_speaking and self._purpose not in _NOT_STOPPED_BY_USER:
-            self._heard_over_agent += " " + event.text
+            if len(self._heard_over_agent) <= LONGEST_BACKCHANNEL:  # longer is no backchannel: stop adding
+                self._heard_over_agent += " " + event.text
             spoken_backchannel = event.modality is Modality.SPOKEN and is_backchannel(self._heard_over_agent)
             if not spoken_backchannel:
                 actions.append(Stop(EndReason.INTERRUPTED))  # barge-in: stop in this very pass
@@ -377,7 +381,7 @@ class FullDuplexPolicy:
         self._turn_started = None
         self._turn_deadline = None
         actions: list[Action] = [*self._flush_cues()]
-        answer = self._approvals.answer(text)
+        answer = self._approvals.answer(text, started)
         if answer is not None:  # "yes" answers the question asked: it is no backchannel here
             return [*actions, Dismiss(), *answer]
         if self._live is None and is_backchannel(text):

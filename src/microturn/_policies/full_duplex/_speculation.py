@@ -21,6 +21,9 @@ __all__ = ["Speculator"]
 
 Key = tuple[str, tuple[tuple[str, str], ...]]  # a tool and its arguments
 
+_REACH = 256
+"""Characters before the newest words that a trigger may still need ("what's the weather | in Lisbon")."""
+
 
 class Speculator:
     def __init__(self, *, holding: str) -> None:
@@ -31,9 +34,18 @@ class Speculator:
         self._held_call: str | None = None
         self._question = ""
 
-    def listen(self, state: FloorState) -> list[Action]:
-        """Call (or re-call) the tools the user's words so far point at."""
-        said = " ".join(token for token in words(state.user_text) if token not in {",", ".", "?", "!"})
+    def listen(self, state: FloorState, *, fresh: int | None = None) -> list[Action]:
+        """Call (or re-call) the tools the user's words so far point at; the last ``fresh`` characters are new.
+
+        Only the new words and the ``_REACH`` characters before them are read (all of them if ``fresh`` is
+        None): a mention further back was acted on when it was new, and reading the whole turn at every
+        word would make a long turn quadratic.
+        """
+        text = state.user_text
+        recent = text if fresh is None else text[-(fresh + _REACH) :]
+        if len(recent) < len(text):
+            recent = recent[recent.find(" ") + 1 :]  # not the word the cut split
+        said = " ".join(token for token in words(recent) if token not in {",", ".", "?", "!"})
         actions: list[Action] = []
         for spec in state.tools:
             if spec.trigger is None or spec.risk is Risk.HIGH:
@@ -62,12 +74,12 @@ class Speculator:
             self._held_call = event.call
 
     def result(self, event: ToolResult) -> list[Action]:
-        if not event.error:
-            self._results[event.call] = event.output
+        # A failure is an answer too: the end of the turn must not wait for a result that came already.
+        fact = f"I couldn't find that out: {event.output}" if event.error else event.output
+        self._results[event.call] = fact
         if self._held is not None and self._held_call == event.call:
             # After "Let me check." the user hears the answer — or that the lookup failed.
             self._held, self._held_call = None, None
-            fact = f"I couldn't find that out: {event.output}" if event.error else event.output
             # The answer flows on from the holding phrase, in the same utterance if it is still going.
             return [Reply(text=self._question, facts=(fact,), append=True)]
         return []

@@ -1,0 +1,154 @@
+"""The session's model calls, recorded as outside input: the log keeps what the model said, so a replay never asks.
+
+A model is outside the runtime, like a tool: asked the same thing twice it may answer otherwise (a
+server that samples, another llama.cpp build) and at another speed (the compute time a local model
+is charged on the session clock). So its output never goes straight into speech. Each request gets
+a number, in the order the loop asks (a replay asks in the same order); a pump publishes what the
+model streams to the ingress as ModelChunk events and its end as ModelEnded, and the loop hands each
+to the stream waiting for it in the pass that records it. The chunks' event times are when the model
+delivered them, compute time included. A replay plays the same events back from the log instead,
+through a :class:`Playback` that stands in for the model and is never called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from typing import Any
+
+from microturn._events import ComponentFailed, Event, ModelAsked, ModelChunk, ModelEnded, SessionStarted
+from microturn._failures import plain
+from microturn._models import ChatModel, ModelRequest, Prefilling, ToolCall
+from microturn.errors import AdapterError, ModelError, ReplayDiverged
+
+__all__ = ["MODEL", "ModelCalls", "Playback"]
+
+MODEL = "model"  # the source of what the session's model streamed, published back through the ingress
+
+
+class Playback:
+    """The model of a recorded session, played back from its log: it never loads or calls a model.
+
+    The session keeps the model's name as the log recorded it, and thinks ahead (prefills and speculates)
+    as the recorded one did; it may ask as many requests as the log recorded, and no more.
+    """
+
+    def __init__(self, events: Sequence[Event]) -> None:
+        started = events[0] if events and isinstance(events[0], SessionStarted) else None
+        self.prefills = started is not None and started.prefills
+        self.recorded = sum(isinstance(event, ModelAsked) for event in events)
+
+
+class ModelCalls:
+    """Numbers the session's model requests, runs each as a recorded stream, and routes recorded output back."""
+
+    def __init__(
+        self,
+        model: ChatModel | Playback,
+        *,
+        inject: Callable[[Event], Awaitable[object]],
+        spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]],
+    ) -> None:
+        self.model = model
+        self._inject = inject
+        self._spawn = spawn
+        self._asked = 0
+        self._waiting: dict[int, _Reader] = {}
+
+    @property
+    def prefills(self) -> bool:
+        """Does the model take in the transcript ahead of replies (so the session prefills and speculates)?"""
+        if isinstance(self.model, Playback):
+            return self.model.prefills
+        return isinstance(self.model, Prefilling)
+
+    def ask(self, request: ModelRequest, *, speculative: bool = False) -> tuple[ModelAsked, AsyncIterator[str]]:
+        """Ask for a reply to ``request``: the ModelAsked to record, and the reply's text as the log receives it."""
+        self._asked += 1
+        number = self._asked
+        pump: asyncio.Task[None] | None = None
+        if isinstance(self.model, Playback):
+            if number > self.model.recorded:
+                raise ReplayDiverged(number, self.model.recorded)
+        else:
+            pump = self._spawn(self._pump(number, self.model.stream(request)))
+        reader = self._waiting[number] = _Reader()
+
+        def stop() -> None:  # the reader is gone: stop the model, drop what it still sends
+            if pump is not None:
+                pump.cancel()
+            self._waiting.pop(number, None)
+
+        return ModelAsked(request=number, speculative=speculative), reader.chunks(stop)
+
+    def received(self, event: ModelChunk | ModelEnded) -> None:
+        """The loop recorded ``event``: hand it to the stream reading that request, if one still is."""
+        reader = self._waiting.get(event.request)
+        if reader is None:
+            return  # a dropped speculation, a reply cut off: recorded, and heard by nobody
+        reader.put(event)
+        if isinstance(event, ModelEnded):
+            del self._waiting[event.request]
+
+    async def prefill(self, request: ModelRequest) -> None:
+        """Let the model take in ``request``'s transcript now (a playback has nothing to take in)."""
+        if isinstance(self.model, Prefilling):
+            await self.model.prefill(request)
+
+    async def report(self, failure: ComponentFailed) -> None:
+        """Record a failure of the model outside any stream (a prefill) as outside input: a replay never prefills."""
+        await self._inject(failure)
+
+    async def _pump(self, number: int, stream: AsyncIterator[str | ToolCall]) -> None:
+        ended = ModelEnded(request=number)
+        try:
+            async for chunk in stream:
+                if isinstance(chunk, ToolCall):
+                    raise ModelError(
+                        f"the interaction model called the tool {chunk.tool!r} without being offered tools",
+                        transient=False,
+                    )
+                await self._inject(ModelChunk(request=number, text=chunk))
+        except Exception as error:  # never BaseException: a request whose reader is gone is just cancelled
+            transient = error.transient if isinstance(error, AdapterError) else False
+            ended = ModelEnded(request=number, error=plain(error), raised=type(error).__name__, transient=transient)
+        await self._inject(ended)
+
+
+@functools.cache
+def _recorded(raised: str) -> type[ModelError]:
+    """A ModelError named as the exception the model raised: whoever reports it (``_failures.describe``) then
+    writes the same line live, where the model raised it, and in a replay, where the log says it did."""
+    return ModelError if raised in ("", ModelError.__name__) else type(raised, (ModelError,), {})
+
+
+class _Reader:
+    """One request's recorded output, waiting for its reader: no bound is needed, it holds no more than the
+    stream's own output, which the log holds anyway."""
+
+    def __init__(self) -> None:
+        self._events: deque[ModelChunk | ModelEnded] = deque()
+        self._arrived = asyncio.Event()
+
+    def put(self, event: ModelChunk | ModelEnded) -> None:
+        self._events.append(event)
+        self._arrived.set()
+
+    async def chunks(self, stop: Callable[[], None]) -> AsyncIterator[str]:
+        """The text as it is recorded; a failed stream raises ModelError with the recorded reason."""
+        try:
+            while True:
+                while self._events:
+                    event = self._events.popleft()
+                    if isinstance(event, ModelChunk):
+                        yield event.text
+                    elif event.error:
+                        raise _recorded(event.raised)(event.error, transient=event.transient)
+                    else:
+                        return
+                self._arrived.clear()
+                await self._arrived.wait()
+        finally:
+            stop()
