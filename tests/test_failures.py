@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from typing import Any, ClassVar
+
+import pytest
 
 from microturn import (
     AgentWord,
@@ -36,6 +38,7 @@ from microturn._mcp import open_mcp_toolbox
 from microturn._policies import FullDuplexPolicy
 from microturn._session import Session
 from microturn._session._apologies import MODEL_CUT_SHORT, MODEL_FAILED
+from microturn._session._model_calls import ModelCalls
 from microturn._tools import FakeToolbox, Progress, Risk, Toolbox, ToolSpec
 from microturn.testing import Step, TimedSource, end, run_session, spoken, typed
 
@@ -382,3 +385,51 @@ def test_an_mcp_server_killed_mid_session_is_said_in_plain_words_and_the_session
     assert "I couldn't find that out: the MCP server 'time' closed the connection" in text
     assert text.endswith("2 plus 2 is 4.")
     assert ended_cleanly(log)
+
+
+class _EndlessModel:
+    """A FAKE model that never stops talking (a small model rambling up to its token limit, slowly)."""
+
+    name: ClassVar[str] = "endless-fake"
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str]:
+        while True:
+            await self._clock.sleep_until(self._clock.now() + 0.05)
+            yield " and"
+
+
+def test_ending_the_session_stops_model_streams_nobody_reads() -> None:
+    clock = VirtualClock()
+
+    async def main() -> list[asyncio.Task[None]]:
+        tasks: list[asyncio.Task[None]] = []
+        async with asyncio.TaskGroup() as group:
+
+            def spawn(coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+                task = group.create_task(coroutine)
+                tasks.append(task)
+                return task
+
+            async def inject(event: Event) -> None:
+                pass
+
+            calls = ModelCalls(_EndlessModel(clock), inject=inject, spawn=spawn)
+            calls.ask(ModelRequest(timeline="", user_text="hi", elapsed=0.0, wall=0.0))  # its reader never reads
+            await clock.sleep_until(clock.now() + 1.0)
+            calls.cancel_all()
+        return tasks
+
+    tasks = clock.run(main())  # returns only once the stream stopped: else the task group never ends
+    assert tasks
+    assert all(task.cancelled() for task in tasks)
+
+
+def test_a_session_whose_model_rambles_on_ends_when_asked() -> None:
+    clock = VirtualClock()
+    steps = [*spoken("tell me about your day", 0.5), *end(3.0)]
+    _, log = clock.run(run_session(clock, steps, policy=FullDuplexPolicy(), model=_EndlessModel(clock)))
+    assert isinstance(log[-1], SessionEnded)
+    assert log[-1].t == pytest.approx(3.0, abs=0.5)

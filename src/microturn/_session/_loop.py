@@ -662,6 +662,7 @@ class Session:
         self._drop_speculation()
         await self._end_utterance(EndReason.STOPPED, None)
         self._tool_calls.cancel_all()
+        self._models.cancel_all()
         await self._record(SessionEnded(reason=reason, t=self._moment, source=LOOP))
         if self._owns_model and not isinstance(self._models.model, Playback):
             await close_model(self._models.model)

@@ -56,6 +56,7 @@ class ModelCalls:
         self._spawn = spawn
         self._asked = 0
         self._waiting: dict[int, _Reader] = {}
+        self._pumps: dict[int, asyncio.Task[None]] = {}
 
     @property
     def prefills(self) -> bool:
@@ -73,7 +74,8 @@ class ModelCalls:
             if number > self.model.recorded:
                 raise ReplayDiverged(number, self.model.recorded)
         else:
-            pump = self._spawn(self._pump(number, self.model.stream(request)))
+            pump = self._pumps[number] = self._spawn(self._pump(number, self.model.stream(request)))
+            pump.add_done_callback(lambda _: self._pumps.pop(number, None))
         reader = self._waiting[number] = _Reader()
 
         def stop() -> None:  # the reader is gone: stop the model, drop what it still sends
@@ -82,6 +84,13 @@ class ModelCalls:
             self._waiting.pop(number, None)
 
         return ModelAsked(request=number, speculative=speculative), reader.chunks(stop)
+
+    def cancel_all(self) -> None:
+        """Stop every stream still running (the session ends): a model that goes on talking would keep the
+        session's task group, and so the session, from ending."""
+        for pump in self._pumps.values():
+            pump.cancel()
+        self._waiting.clear()
 
     def received(self, event: ModelChunk | ModelEnded) -> None:
         """The loop recorded ``event``: hand it to the stream reading that request, if one still is."""
