@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from microturn._bus import LogConfig, Sync, open_bus
-from microturn._events import AgentWord, Event, Modality, Silence, UserInput
+from microturn._core._events import AgentWord, Event, Modality, Silence, UserInput
 
 SETUPS = ("memory", "flush", "interval", "event")
 

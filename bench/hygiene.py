@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from microturn._events import ToolResult
-from microturn._secrets import scrub_event
-from microturn._timeline import quoted
+from microturn._core._events import ToolResult
+from microturn._core._secrets import scrub_event
+from microturn._core._timeline import quoted
 
 SIZES_KB = (1, 4, 16, 64)
 PROSE = "The 10:15 to Bern leaves from platform 7; a ticket is 120 euros, and the trip takes an hour. "

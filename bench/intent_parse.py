@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 
 from microturn import Modality, Say, UserInput, UserSubmit
-from microturn._actions import Action
-from microturn._events import Event
-from microturn._floor import FloorTracker
+from microturn._core._actions import Action
+from microturn._core._events import Event
+from microturn._core._floor import FloorTracker
 from microturn._policies._base import MicroTurn
-from microturn._policies.full_duplex import FullDuplexPolicy
+from microturn._policies._full_duplex import FullDuplexPolicy
 
 SIZES_KB = (1, 4, 16, 64)
 MODES = ("frame", "keystrokes")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from microturn import EndSession, Event, FloorState, Modality, Session, SessionConfig, UserInput, UserSubmit
 from microturn._bus import open_bus
-from microturn._clock import Clock, SystemClock, VirtualClock
+from microturn._core._clock import Clock, SystemClock, VirtualClock
 
 TICK = 0.2
 WARMUP = 1.0

@@ -41,10 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from microturn import ModelRequest, SystemClock
+from microturn._core._timeline import format_clock
+from microturn._models._embedded import EmbeddedModel, build_prompt
+from microturn._models._openai import SYSTEM, OpenAICompatibleModel, build_messages
 from microturn._models._weights import gemma_weights
-from microturn._models.embedded import EmbeddedModel, build_prompt
-from microturn._models.openai_compat import SYSTEM, OpenAICompatibleModel, build_messages
-from microturn._timeline import format_clock
 from ttfr_pipecat import PipecatPeer, pipecat_version
 
 WORDS = (

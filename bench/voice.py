@@ -22,7 +22,7 @@ or wasted. Two set-ups side by side, interleaved question by question so a noisy
   ``WhisperModel.transcribe(clip, language="en")`` — the call Pipecat's ``WhisperSTTService`` makes:
   beam search of 5, timestamps, and faster-whisper pads the clip to Whisper's 30 s window itself;
   the first clause goes to the synthesizer at six words or the first punctuation
-  (``microturn._voice.tuning.BASELINE``).
+  (``microturn._voice._tuning.BASELINE``).
 * ``tuned``: the channel's defaults: a shorter hangover after words that sound complete, early
   Whisper runs at pauses, greedy decoding on an encoder window that fits the clip, four-word first clause.
 
@@ -59,12 +59,12 @@ from microturn import (
     open_bus,
 )
 from microturn._models import ChatModel, ScriptedModel
-from microturn._voice._engines import INPUT_RATE, VoiceEngines
-from microturn._voice.audio import resample, rms
-from microturn._voice.channel import AgentAudioChunk, SessionEvent, VoiceChannel
-from microturn._voice.fakes import silence
-from microturn._voice.stt import WhisperFinal
-from microturn._voice.tuning import BASELINE, VoiceTuning
+from microturn._voice._audio import resample, rms
+from microturn._voice._channel import AgentAudioChunk, SessionEvent, VoiceChannel
+from microturn._voice._fakes import silence
+from microturn._voice._protocols import INPUT_RATE, VoiceEngines
+from microturn._voice._stt import WhisperFinal
+from microturn._voice._tuning import BASELINE, VoiceTuning
 
 QUESTIONS = (
     "What is the capital of France?",
@@ -274,7 +274,7 @@ def show(row: dict[str, Any]) -> None:
 def make_model(name: str, clock: Clock) -> ChatModel:
     if name == "scripted":
         return ScriptedModel()
-    from microturn._models.embedded import EmbeddedModel
+    from microturn._models._embedded import EmbeddedModel
 
     return EmbeddedModel(clock=clock)
 
@@ -342,8 +342,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     tunings = TUNINGS | dict(variant(text) for text in args.variant)
-    from microturn._voice.engines import load_engines
-    from microturn._voice.tts import PiperVoice
+    from microturn._voice._engines import load_engines
+    from microturn._voice._tts import PiperVoice
 
     piper = PiperVoice()
 

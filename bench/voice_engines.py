@@ -24,13 +24,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from microturn._voice import stt, tts
-from microturn._voice._engines import INPUT_RATE, Synthesizer, VoiceActivity
-from microturn._voice.audio import resample
-from microturn._voice.fakes import silence
-from microturn._voice.stt import SphinxPartials, WhisperFinal
-from microturn._voice.tts import EspeakVoice, PiperVoice
-from microturn._voice.vad import SileroVad, WebRtcVad
+from microturn._voice import _stt as stt
+from microturn._voice import _tts as tts
+from microturn._voice._audio import resample
+from microturn._voice._fakes import silence
+from microturn._voice._protocols import INPUT_RATE, Synthesizer, VoiceActivity
+from microturn._voice._stt import SphinxPartials, WhisperFinal
+from microturn._voice._tts import EspeakVoice, PiperVoice
+from microturn._voice._vad import SileroVad, WebRtcVad
 
 UTTERANCE = "could you tell me the quickest way to get to the train station from here"
 REPLY = "Sure, take the second street on the left, then walk straight on for about five minutes."

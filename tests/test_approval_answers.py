@@ -8,8 +8,8 @@ import msgspec
 import pytest
 
 from microturn import AgentSpeechEnded, ApprovalDecided, ToolResult, decode_log
-from microturn._harness import Scenario, run_scenario
-from microturn._policies.full_duplex._answers import yes_or_no
+from microturn._eval import Scenario, run_scenario
+from microturn._policies._full_duplex._answers import yes_or_no
 
 YES = [
     "yes", "Yes.", "YES!", "yes please", "Yes, please.", "yeah", "yep", "yup", "yep do it", "yes yes", "sure",

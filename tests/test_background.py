@@ -25,12 +25,12 @@ from microturn import (
     VirtualClock,
     open_bus,
 )
-from microturn._actions import Emit
 from microturn._background import BackgroundLane, FakeAgent, Finish, JobContext, Observation, ScriptedAgent, UseTool
-from microturn._harness import Scenario, run_scenario
-from microturn._permissions import Verdict, check, redact
+from microturn._core._actions import Record
+from microturn._core._tools import FakeToolbox, Risk, ToolSpec
+from microturn._eval import Scenario, run_scenario
 from microturn._session import Session
-from microturn._tools import FakeToolbox, Risk, ToolSpec
+from microturn._tools._permissions import Verdict, check, redact
 from microturn.testing import FakePolicy, TimedSource, end, spoken
 
 # --- the permission rule -----------------------------------------------------------------------------
@@ -138,7 +138,7 @@ async def run_lane(
     bus = open_bus("memory")
     starts = {f"start {request.job}": request for _, request in jobs}
     steps = [*steps, *((t, Note(text=f"start {request.job}")) for t, request in jobs)]
-    policy = FakePolicy(lambda _, event: [Emit(starts[event.text])] if isinstance(event, Note) else [])
+    policy = FakePolicy(lambda _, event: [Record(starts[event.text])] if isinstance(event, Note) else [])
     session = Session(bus=bus, clock=clock, policy=policy, sources=[TimedSource(steps)])
     lane = BackgroundLane(session, clock=clock, agent=agent, tools=tools or FakeToolbox(_never), tool_specs=specs)
     async with asyncio.TaskGroup() as group:
@@ -218,7 +218,7 @@ async def _fail() -> Finish:
 
 
 def test_the_audit_lists_every_call_with_its_approval_and_outcome(tmp_path: Any) -> None:
-    from microturn._audit import audit
+    from microturn._tools._audit import audit
 
     _, log = run_scenario(injection_scenario(PAYLOADS[0]))
     rows = audit(outputs(log))
@@ -229,13 +229,13 @@ def test_the_audit_lists_every_call_with_its_approval_and_outcome(tmp_path: Any)
     assert all(row.requested_by == "background" for row in rows)
     path = tmp_path / "session.jsonl"
     path.write_bytes(log)
-    from microturn._cli import main
+    from microturn._apps._cli import main
 
     assert main(["audit", str(path)]) == 0
 
 
 async def test_combined_toolboxes_route_each_call_to_the_one_with_the_tool() -> None:
-    from microturn._tools import CombinedToolbox, ToolError
+    from microturn._core._tools import CombinedToolbox, ToolError
 
     class Box:
         def __init__(self, name: str) -> None:
@@ -262,12 +262,12 @@ class ApproveAfterAsking:
         self._grant = grant
 
     def react(self, state: Any, event: Event) -> Sequence[Any]:
-        from microturn import CallTool, Emit, UserSubmit
+        from microturn import CallTool, Record, UserSubmit
 
         if isinstance(event, UserSubmit):
             return (CallTool("pay", {"amount": 5, "card_token": "tok-secret"}),)
         if isinstance(event, ApprovalRequested):
-            return (Emit(ApprovalDecided(call=event.call, granted=self._grant, reason="test")),)
+            return (Record(ApprovalDecided(call=event.call, granted=self._grant, reason="test")),)
         return ()
 
     def decide(self, state: Any, turn: Any) -> Sequence[Any]:

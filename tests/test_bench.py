@@ -16,8 +16,8 @@ import loop_overhead
 import ttfr
 import voice
 from microturn import ModelRequest
-from microturn._models.embedded import EmbeddedModel, build_prompt
-from microturn._models.openai_compat import OpenAICompatibleModel
+from microturn._models._embedded import EmbeddedModel, build_prompt
+from microturn._models._openai import OpenAICompatibleModel
 
 
 def test_cpu_per_tick_counts_the_ticks_of_both_sides() -> None:
@@ -104,10 +104,10 @@ def test_a_ttfr_cell_reports_every_column_and_its_ratio_to_streaming() -> None:
 
 
 def test_the_voice_baseline_hears_the_clip_through_faster_whispers_default_call() -> None:
-    from microturn._voice._engines import INPUT_RATE
-    from microturn._voice.audio import resample
-    from microturn._voice.stt import WhisperFinal
-    from microturn._voice.tts import PiperVoice
+    from microturn._voice._audio import resample
+    from microturn._voice._protocols import INPUT_RATE
+    from microturn._voice._stt import WhisperFinal
+    from microturn._voice._tts import PiperVoice
 
     piper = PiperVoice()
     clip = resample(b"".join(piper.synthesize("What is the capital of France?")), piper.sample_rate, INPUT_RATE)

@@ -25,18 +25,18 @@ from microturn import (
     UserSubmit,
     VirtualClock,
 )
-from microturn._floor import FloorTracker
-from microturn._language import LONGEST_BACKCHANNEL, Shape, is_backchannel, shape
-from microturn._limits import MAX_FRAME, MAX_TEXT, MAX_TURN
+from microturn._core._floor import FloorTracker
+from microturn._core._language import LONGEST_BACKCHANNEL, Shape, is_backchannel, shape
+from microturn._core._limits import MAX_FRAME, MAX_TEXT, MAX_TURN
+from microturn._core._tools import ToolSpec
 from microturn._models import ModelRequest
 from microturn._models import _llama_pool as llama_pool
+from microturn._models._embedded import EmbeddedModel, build_prompt
 from microturn._models._weights import gemma_weights
-from microturn._models.embedded import EmbeddedModel, build_prompt
 from microturn._policies import FullDuplexPolicy, MicroTurn
-from microturn._policies.full_duplex._cues import _MEMORY, Cue
-from microturn._policies.full_duplex._intents import CueRequest, StopLive, TimerRequest, parse_intent
-from microturn._policies.full_duplex._speculation import Speculator
-from microturn._tools import ToolSpec
+from microturn._policies._full_duplex._cues import _MEMORY, Cue
+from microturn._policies._full_duplex._intents import CueRequest, StopLive, TimerRequest, parse_intent
+from microturn._policies._full_duplex._tool_speculation import Speculator
 from microturn.testing import Step, end, run_session, typed
 
 KB = 1024

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from microturn._core._tools import ToolSpec
 from microturn._models._base import ModelRequest, ToolCall, ToolStep
 from microturn._models._budget import (
     KEEP_TOKENS,
@@ -26,10 +27,9 @@ from microturn._models._budget import (
     size,
     summarise,
 )
+from microturn._models._embedded import EmbeddedModel, build_prompt
+from microturn._models._openai import OpenAICompatibleModel, build_messages
 from microturn._models._weights import gemma_weights
-from microturn._models.embedded import EmbeddedModel, build_prompt
-from microturn._models.openai_compat import OpenAICompatibleModel, build_messages
-from microturn._tools import ToolSpec
 from microturn.errors import ConfigError
 from microturn.testing import VirtualClock
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from microturn._cli import main
+from microturn._apps._cli import main
 
 CORE = Path(__file__).resolve().parents[1] / "scenarios" / "core"
 CORE_FILES = sorted([*CORE.rglob("*.yaml"), *CORE.rglob("*.yml")])
@@ -282,7 +282,7 @@ def test_an_unknown_policy_is_a_usage_error(tmp_path: Path, capsys: pytest.Captu
 
 def test_the_console_script_runs() -> None:
     script = Path(sys.executable).parent / "microturn"
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "microturn._cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "microturn._apps._cli"]
 
     done = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=30, check=False)
 

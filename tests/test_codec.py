@@ -59,8 +59,9 @@ from microturn import (
     encode_event,
     encode_log,
 )
-from microturn._events import event_kinds
-from microturn.errors import CodecError, MalformedEvent, UnsupportedVersion
+from microturn._core._config import SessionConfig
+from microturn._core._events import event_kinds
+from microturn.errors import CodecError, ConfigError, MalformedEvent, UnsupportedVersion
 
 # One instance of every kind, with non-default values wherever a field has a default, so a field the
 # codec forgets or mangles shows up as an inequality.
@@ -266,3 +267,10 @@ def test_an_unsupported_version_names_both_versions() -> None:
     assert "version 2" in str(caught.value)
     assert "version 1" in str(caught.value)
     assert isinstance(caught.value, CodecError)
+
+
+def test_a_config_recorded_with_a_retired_setting_still_loads() -> None:
+    config = SessionConfig.from_dict({"tick": 0.3, "seed": 0})
+    assert config.tick == 0.3
+    with pytest.raises(ConfigError, match="invalid session config"):
+        SessionConfig.from_dict({"tick": 0.3, "sede": 0})

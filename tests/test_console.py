@@ -15,14 +15,14 @@ import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from microturn._apps._console import ConsoleTransport, chat, run_chat
+from microturn._apps._console._keystrokes import KEY_HOLD, edits
+from microturn._apps._console._transcript import SHOWN, Transcript
 from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, open_bus
-from microturn._clock import VirtualClock
-from microturn._codec import decode_log
-from microturn._config import SessionConfig
-from microturn._console import ConsoleTransport, chat, run_chat
-from microturn._console._keystrokes import KEY_HOLD, edits
-from microturn._console._transcript import SHOWN, Transcript
-from microturn._events import (
+from microturn._core._clock import VirtualClock
+from microturn._core._codec import decode_log
+from microturn._core._config import SessionConfig
+from microturn._core._events import (
     AgentSpeechEnded,
     AgentSpeechStarted,
     AgentWord,
@@ -36,7 +36,7 @@ from microturn._events import (
     UserInput,
     UserSubmit,
 )
-from microturn._models.scripted import STORY
+from microturn._models._scripted import STORY
 from microturn._session import Session, ingress
 from microturn.errors import BusError, ConfigError
 

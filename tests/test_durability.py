@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from microturn._apps._cli import main
 from microturn._bus import LogConfig, Sync, open_bus
 from microturn._bus._memory import MemoryBus
-from microturn._cli import main
-from microturn._clock import VirtualClock
-from microturn._codec import decode_log, encode_event, encode_log, split_torn_tail
-from microturn._events import Event, Note
+from microturn._core._clock import VirtualClock
+from microturn._core._codec import decode_log, encode_event, encode_log, split_torn_tail
+from microturn._core._events import Event, Note
 from microturn.errors import ConfigError, EventsExpired, MalformedEvent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))

@@ -12,9 +12,9 @@ import msgspec
 import pytest
 
 from microturn import AgentSpeechStarted, AgentWord, ModelRequest, SystemClock, decode_log
-from microturn._harness import Scenario, run_scenario
+from microturn._eval import Scenario, run_scenario
+from microturn._models._embedded import PREAMBLE, EmbeddedModel, build_prompt
 from microturn._models._weights import gemma_weights
-from microturn._models.embedded import PREAMBLE, EmbeddedModel, build_prompt
 from microturn.errors import ModelError
 
 TIMELINE = "[00:00.0] session started (Thu 2026-01-01 09:00 UTC)\n[00:01.0] user: what is the capital of italy"

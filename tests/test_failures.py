@@ -33,13 +33,13 @@ from microturn import (
 )
 from microturn._background import BackgroundLane, FakeAgent, JobContext, Observation, UseTool
 from microturn._background._agent import AgentStep, Finish
-from microturn._failures import MAX_ERROR, describe
-from microturn._mcp import open_mcp_toolbox
+from microturn._core._failures import MAX_ERROR, describe
+from microturn._core._tools import FakeToolbox, Progress, Risk, Toolbox, ToolSpec
 from microturn._policies import FullDuplexPolicy
 from microturn._session import Session
 from microturn._session._apologies import MODEL_CUT_SHORT, MODEL_FAILED
 from microturn._session._model_calls import ModelCalls
-from microturn._tools import FakeToolbox, Progress, Risk, Toolbox, ToolSpec
+from microturn._tools._mcp import open_mcp_toolbox
 from microturn.testing import Step, TimedSource, end, run_session, spoken, typed
 
 OVERFLOW = ValueError("Requested tokens (5210) exceed context window of 4096")

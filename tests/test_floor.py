@@ -10,7 +10,7 @@ from microturn import (
     AgentWord,
     EndReason,
     Event,
-    Floor,
+    FloorHolder,
     JobRequested,
     JobResult,
     Modality,
@@ -20,7 +20,7 @@ from microturn import (
     UserInput,
     UserSubmit,
 )
-from microturn._floor import FloorTracker
+from microturn._core._floor import FloorTracker
 
 
 def spoken(t: float, word: str, duration: float = 0.3) -> UserInput:
@@ -81,7 +81,7 @@ def test_silence_at_the_start_counts_from_zero() -> None:
 def test_overlap_is_reported_when_simultaneous_output_ends() -> None:
     tracker = FloorTracker(silence_min=0.5)
     assert feed(tracker, word(0.0, duration=0.4), spoken(0.3, "wait", duration=0.5)) == []
-    assert tracker.state.floor is Floor.BOTH
+    assert tracker.state.floor is FloorHolder.BOTH
     assert tracker.advance(0.35) == []  # still both talking
     assert tracker.advance(0.45) == [Overlap(started=0.3, duration=0.1)]
     assert tracker.advance(5.0) == []  # reported once
@@ -131,13 +131,13 @@ def test_floor_follows_activity_intervals() -> None:
     floors.append(tracker.state.floor)
     tracker.advance(1.6)
     floors.append(tracker.state.floor)
-    assert floors == [Floor.NONE, Floor.USER, Floor.BOTH, Floor.AGENT, Floor.NONE]
+    assert floors == [FloorHolder.NONE, FloorHolder.USER, FloorHolder.BOTH, FloorHolder.AGENT, FloorHolder.NONE]
 
 
 def test_typed_input_takes_no_time() -> None:
     tracker = FloorTracker(silence_min=0.5)
     tracker.observe(typed(1.0, "hi"))
-    assert tracker.state.floor is Floor.NONE
+    assert tracker.state.floor is FloorHolder.NONE
     assert tracker.state.last_user_input == 1.0
 
 

@@ -33,7 +33,7 @@ from microturn import (
     UserInput,
     VirtualClock,
 )
-from microturn._models.scripted import STORY
+from microturn._models._scripted import STORY
 from microturn._policies import FullDuplexPolicy, make_policy
 from microturn.errors import ConfigError
 from microturn.testing import Step, end, run_session, spoken, typed

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from microturn._actions import Action, CallTool, CancelTool, Delegate, Dismiss, Emit, Reply, Say
-from microturn._events import (
+from microturn._core._actions import Action, CallTool, CancelTool, ClearTurn, Delegate, Record, Reply, Say
+from microturn._core._events import (
     CancelJob,
     JobRequested,
     JobResult,
@@ -18,9 +18,10 @@ from microturn._events import (
     ToolCalled,
     ToolResult,
 )
-from microturn._floor import FloorState
-from microturn._policies.full_duplex._cues import Cue, Hit
-from microturn._policies.full_duplex._intents import (
+from microturn._core._floor import FloorState
+from microturn._core._tools import ToolSpec
+from microturn._policies._full_duplex._cues import Cue, Hit
+from microturn._policies._full_duplex._intents import (
     CueRequest,
     Intent,
     StartLive,
@@ -30,9 +31,8 @@ from microturn._policies.full_duplex._intents import (
     TimerRequest,
     parse_intent,
 )
-from microturn._policies.full_duplex._speculation import Speculator
-from microturn._policies.full_duplex._weaving import Weaver
-from microturn._tools import ToolSpec
+from microturn._policies._full_duplex._tool_speculation import Speculator
+from microturn._policies._full_duplex._weaving import Weaver
 
 # --- intents ---------------------------------------------------------------------------------------
 
@@ -387,7 +387,7 @@ def result(job: str, text: str, t: float) -> JobResult:
 
 
 def woven(job: str, said: str, purpose: SpeechPurpose = SpeechPurpose.ANNOUNCE) -> list[Action]:
-    return [Emit(ResultWoven(job=job)), Say(said, purpose)]
+    return [Record(ResultWoven(job=job)), Say(said, purpose)]
 
 
 def test_a_result_waits_for_a_pause_of_weave_pause_after_the_user() -> None:
@@ -411,7 +411,7 @@ def test_a_result_is_never_delivered_twice() -> None:
     assert w.deliver(quiet) == []
     assert w.next_moment(quiet) is None
     again = w.arrived(result("j1", "Nothing new.", 6.0), quiet)
-    assert again == [Emit(ResultDropped(job="j1", reason="already delivered"))]
+    assert again == [Record(ResultDropped(job="j1", reason="already delivered"))]
     assert w.deliver(quiet) == []
 
 
@@ -465,20 +465,22 @@ def test_a_cancelled_job_is_dropped_as_cancelled() -> None:
     w.track(requested("j1", "book a table", 1.0))
     w.track(CancelJob(job="j1", t=2.0))
     quiet = floor(5.0)
-    assert w.arrived(result("j1", "Booked.", 5.0), quiet) == [Emit(ResultDropped(job="j1", reason="cancelled"))]
+    assert w.arrived(result("j1", "Booked.", 5.0), quiet) == [Record(ResultDropped(job="j1", reason="cancelled"))]
     assert w.deliver(quiet) == []
 
 
 def test_a_turn_that_cancels_drops_the_result() -> None:
     w = weaver()
     w.track(requested("j1", "book a table for two", 1.0))
-    assert w.turn_ended("oh never mind", started=4.0) == [Emit(CancelJob(job="j1"))]
+    assert w.turn_ended("oh never mind", started=4.0) == [Record(CancelJob(job="j1"))]
     quiet = floor(6.0)
     assert w.arrived(result("j1", "Booked.", 6.0), quiet) == [
-        Emit(ResultDropped(job="j1", reason="the user cancelled the request"))
+        Record(ResultDropped(job="j1", reason="the user cancelled the request"))
     ]
     assert w.deliver(quiet) == []
-    assert w.arrived(result("j1", "Booked.", 7.0), quiet) == [Emit(ResultDropped(job="j1", reason="already delivered"))]
+    assert w.arrived(result("j1", "Booked.", 7.0), quiet) == [
+        Record(ResultDropped(job="j1", reason="already delivered"))
+    ]
 
 
 @pytest.mark.parametrize("text", ["forget it", "cancel that", "don't bother", "no need, thanks"])
@@ -487,7 +489,7 @@ def test_cancelling_phrasings(text: str) -> None:
     w.track(requested("j1", "book a table", 1.0))
     w.turn_ended(text, started=4.0)
     dropped = w.arrived(result("j1", "Booked.", 6.0), floor(6.0))
-    assert dropped == [Emit(ResultDropped(job="j1", reason="the user cancelled the request"))]
+    assert dropped == [Record(ResultDropped(job="j1", reason="the user cancelled the request"))]
 
 
 def test_a_result_already_waiting_is_dropped_when_the_user_cancels() -> None:
@@ -499,7 +501,7 @@ def test_a_result_already_waiting_is_dropped_when_the_user_cancels() -> None:
     assert cancels(w.turn_ended("never mind the table", started=4.0))
     said = w.deliver(floor(8.0, user_until=5.5, last_input=5.2))
     assert not any(isinstance(action, Say) for action in said)
-    assert Emit(ResultWoven(job="j1")) not in said
+    assert Record(ResultWoven(job="j1")) not in said
 
 
 def test_a_revision_drops_the_result_and_delegates_the_revised_request() -> None:
@@ -507,11 +509,11 @@ def test_a_revision_drops_the_result_and_delegates_the_revised_request() -> None
     w.track(requested("j1", "find flights to Lisbon", 1.0, priority=3))
     actions = w.turn_ended("actually, make it Porto", started=4.0)
     assert actions == [
-        Emit(CancelJob(job="j1")),
+        Record(CancelJob(job="j1")),
         Delegate(task="find flights to Lisbon (revised by the user: actually, make it Porto)", priority=3),
     ]
     assert w.arrived(result("j1", "Three flights.", 6.0), floor(6.0)) == [
-        Emit(ResultDropped(job="j1", reason="the user revised the request: actually, make it Porto"))
+        Record(ResultDropped(job="j1", reason="the user revised the request: actually, make it Porto"))
     ]
 
 
@@ -520,7 +522,7 @@ def test_revising_phrasings(text: str) -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
     (cancel, delegate) = w.turn_ended(text, started=4.0)
-    assert cancel == Emit(CancelJob(job="j1"))
+    assert cancel == Record(CancelJob(job="j1"))
     assert isinstance(delegate, Delegate)
     assert delegate.task == f"find flights to Lisbon (revised by the user: {text})"
 
@@ -530,13 +532,13 @@ def test_a_topic_change_drops_every_open_result() -> None:
     w.track(requested("j1", "find flights to Lisbon", 1.0))
     w.track(requested("j2", "check the weather", 2.0))
     assert w.turn_ended("let's talk about something else", started=4.0) == [
-        Emit(CancelJob(job="j1")),
-        Emit(CancelJob(job="j2")),
+        Record(CancelJob(job="j1")),
+        Record(CancelJob(job="j2")),
     ]
     quiet = floor(6.0)
     for job in ("j1", "j2"):
         assert w.arrived(result(job, "Done.", 6.0), quiet) == [
-            Emit(ResultDropped(job=job, reason="the user changed the topic"))
+            Record(ResultDropped(job=job, reason="the user changed the topic"))
         ]
 
 
@@ -548,7 +550,7 @@ def test_the_job_meant_is_the_one_that_shares_words_with_the_turn() -> None:
     quiet = floor(6.0)
     # Content words are matched as said: "flights" is in the first task.
     assert w.arrived(result("j1", "Three flights.", 6.0), quiet) == [
-        Emit(ResultDropped(job="j1", reason="the user cancelled the request"))
+        Record(ResultDropped(job="j1", reason="the user cancelled the request"))
     ]
     assert w.arrived(result("j2", "Sunny.", 6.0), quiet) == []
     assert w.deliver(quiet) == woven("j2", "About check the weather in Porto: Sunny.")
@@ -562,7 +564,7 @@ def test_without_shared_words_the_latest_job_is_meant() -> None:
     quiet = floor(6.0)
     assert w.arrived(result("j1", "Three flights.", 6.0), quiet) == []
     assert w.arrived(result("j2", "Sunny.", 6.0), quiet) == [
-        Emit(ResultDropped(job="j2", reason="the user cancelled the request"))
+        Record(ResultDropped(job="j2", reason="the user cancelled the request"))
     ]
 
 
@@ -703,7 +705,7 @@ def test_a_running_call_holds_the_floor_and_the_answer_follows_its_result() -> N
     s.listen(heard("what's the weather in London"))
     s.called(called("call-1", "weather", city="london"))
     assert s.answer(heard("what's the weather in London")) == [
-        Dismiss(),
+        ClearTurn(),
         Say("Let me check.", SpeechPurpose.REPLY),
     ]
     assert s.result(ToolResult(call="call-1", output="Rain in London.")) == [
@@ -717,7 +719,7 @@ def test_a_trigger_first_matched_at_the_end_of_the_turn_is_called_and_held() -> 
     state = heard("weather in Oslo")
     assert s.answer(state) == [
         CallTool("weather", {"city": "oslo"}),
-        Dismiss(),
+        ClearTurn(),
         Say("One moment.", SpeechPurpose.REPLY),
     ]
     s.called(called("call-7", "weather", city="oslo"))
@@ -769,4 +771,4 @@ def test_each_turn_starts_without_calls() -> None:
 
 def cancels(actions: list[Action]) -> bool:
     """The turn stopped background work: a CancelJob is among the actions."""
-    return any(isinstance(action, Emit) and isinstance(action.event, CancelJob) for action in actions)
+    return any(isinstance(action, Record) and isinstance(action.event, CancelJob) for action in actions)

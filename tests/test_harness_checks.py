@@ -26,10 +26,10 @@ from microturn import (
     VirtualClock,
     open_bus,
 )
-from microturn._floor import FloorState
-from microturn._harness import CheckResult, Mark, Scenario, ScriptSource, evaluate, run_scenario
-from microturn._harness._checks import RunRecord
-from microturn._harness._format import Check
+from microturn._core._floor import FloorState
+from microturn._eval import CheckResult, Mark, Scenario, ScriptSource, evaluate, run_scenario
+from microturn._eval._checks import RunRecord
+from microturn._eval._format import Check
 from microturn.errors import ScenarioError
 
 # --- helpers ---------------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from microturn._harness import load_scenario, scenario_paths
-from microturn._harness._format import REQUIRED
+from microturn._eval import load_scenario, scenario_paths
+from microturn._eval._format import REQUIRED
 from microturn.errors import ScenarioError
 
 VALID = """\

@@ -27,19 +27,19 @@ from microturn import (
     encode_log,
     open_bus,
 )
-from microturn._actions import Emit
-from microturn._audit import audit
 from microturn._background import BackgroundLane
 from microturn._background._model_agent import ModelAgent
-from microturn._events import Modality, UserSpeechStarted
+from microturn._core._actions import Record
+from microturn._core._events import Modality, UserSpeechStarted
+from microturn._core._secrets import is_secret_name, scrub, scrub_event
+from microturn._core._timeline import Timeline, inline, quoted
+from microturn._core._tools import FakeToolbox, ToolSpec
 from microturn._models import ModelRequest, ToolCall, ToolStep
-from microturn._models.embedded import PREAMBLE, build_prompt
-from microturn._models.openai_compat import build_messages
-from microturn._permissions import redact
-from microturn._secrets import is_secret_name, scrub, scrub_event
+from microturn._models._embedded import PREAMBLE, build_prompt
+from microturn._models._openai import build_messages
 from microturn._session import Session
-from microturn._timeline import Timeline, inline, quoted
-from microturn._tools import FakeToolbox, ToolSpec
+from microturn._tools._audit import audit
+from microturn._tools._permissions import redact
 from microturn.testing import FakePolicy, TimedSource, end, typed
 
 # --- transcript lines cannot be forged -----------------------------------------------------------------
@@ -256,7 +256,7 @@ async def run_with_secrets(clock: VirtualClock, worker: FakeWorker) -> tuple[lis
     bus = open_bus("memory")
     job = JobRequested(job="j1", task=f"check my .env, my key is {KEY}")
     steps = [*typed(f"my key is {KEY}{FORGED_LINE}", 0.5, submit_at=0.6), (2.0, Note(text="go")), *end(20.0)]
-    policy = FakePolicy(lambda _, event: [Emit(job)] if isinstance(event, Note) else [])
+    policy = FakePolicy(lambda _, event: [Record(job)] if isinstance(event, Note) else [])
     session = Session(bus=bus, clock=clock, policy=policy, sources=[TimedSource(steps)])
     lane = BackgroundLane(
         session,
@@ -332,7 +332,7 @@ def test_the_audit_prints_one_line_per_call_whatever_the_tool_returned(
             ]
         )
     )
-    from microturn._cli import main
+    from microturn._apps._cli import main
 
     assert main(["audit", str(log)]) == 0
     printed = capsys.readouterr().out

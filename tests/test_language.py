@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from microturn._language import (
+from microturn._core._language import (
     Arithmetic,
     Shape,
     is_backchannel,

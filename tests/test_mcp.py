@@ -25,8 +25,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from microturn import SystemClock
-from microturn._mcp import McpToolbox, open_mcp_toolbox
-from microturn._tools import Risk, Toolbox, ToolError
+from microturn._core._tools import Risk, Toolbox, ToolError
+from microturn._tools._mcp import McpToolbox, open_mcp_toolbox
 from microturn.errors import ConfigError
 
 T = TypeVar("T")
@@ -378,6 +378,6 @@ def test_without_the_sdk_opening_says_how_to_install_it(monkeypatch: pytest.Monk
 
 
 def test_importing_microturn_and_its_mcp_package_does_not_import_the_sdk() -> None:
-    probe = "import sys, microturn, microturn._mcp; print(sorted(m for m in sys.modules if m.startswith('mcp')))"
+    probe = "import sys, microturn, microturn._tools._mcp; print(sorted(m for m in sys.modules if m.startswith('mcp')))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"

@@ -26,12 +26,12 @@ from microturn import (
     TimerFired,
     UserInput,
 )
-from microturn._actions import Action
-from microturn._cli import main
-from microturn._events import Modality
-from microturn._floor import FloorState
-from microturn._harness import Mark, Scenario, run_compare, run_eval
-from microturn._harness._metrics import (
+from microturn._apps._cli import main
+from microturn._core._actions import Action
+from microturn._core._events import Modality
+from microturn._core._floor import FloorState
+from microturn._eval import Mark, Scenario, run_compare, run_eval
+from microturn._eval._metrics import (
     CueMetrics,
     Metrics,
     TurnMetrics,

@@ -22,11 +22,11 @@ from typing import Any, TypeVar, cast
 import pytest
 
 from microturn import ModelRequest, SystemClock
+from microturn._core._tools import ToolSpec
 from microturn._models import ChatModel, ToolCall, ToolStep, make_model
+from microturn._models._embedded import EmbeddedModel
+from microturn._models._openai import SYSTEM, OpenAICompatibleModel, build_messages
 from microturn._models._weights import gemma_weights
-from microturn._models.embedded import EmbeddedModel
-from microturn._models.openai_compat import SYSTEM, OpenAICompatibleModel, build_messages
-from microturn._tools import ToolSpec
 from microturn.errors import ConfigError, ModelError
 
 START = "[00:00.0] session started (Thu 2026-01-01 09:00 UTC)\n"

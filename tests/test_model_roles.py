@@ -10,14 +10,14 @@ from typing import Any, ClassVar
 import pytest
 
 from microturn import JobProgress, JobRequested, JobResult, Note, ToolResult, VirtualClock, open_bus
-from microturn._actions import Emit
 from microturn._background import BackgroundLane, ModelAgent
+from microturn._core._actions import Record
+from microturn._core._tools import FakeToolbox, ToolSpec
 from microturn._models import ModelRequest, ScriptedModel, ToolCall, ToolStep
+from microturn._models._openai import OpenAICompatibleModel
 from microturn._models._roles import ModelChoice, build_model, load_roles
 from microturn._models._tool_text import WorkerLine, describe_tools, parse_call, render_steps
-from microturn._models.openai_compat import OpenAICompatibleModel
 from microturn._session import Session
-from microturn._tools import FakeToolbox, ToolSpec
 from microturn.errors import ConfigError
 from microturn.testing import FakePolicy, TimedSource, end
 
@@ -102,7 +102,7 @@ async def test_a_model_agent_calls_a_tool_through_the_lane_and_answers_from_its_
     bus = open_bus("memory")
     steps = [(1.0, Note(text="start")), *end(5.0)]  # the agent starts the job (input cannot claim to be it)
     job = JobRequested(job="j1", task="work out 12 times 7")
-    policy = FakePolicy(lambda _, event: [Emit(job)] if isinstance(event, Note) else [])
+    policy = FakePolicy(lambda _, event: [Record(job)] if isinstance(event, Note) else [])
     session = Session(bus=bus, clock=clock, policy=policy, sources=[TimedSource(steps)])
     lane = BackgroundLane(
         session,

@@ -48,17 +48,17 @@ from microturn import (
     decode_log,
     open_bus,
 )
-from microturn._actions import Action, CallTool
+from microturn._apps._serve import converse
+from microturn._apps._serve._conversation import SOURCE as WEB
+from microturn._apps._serve._conversation import TextConversation
 from microturn._background import BackgroundLane, FakeAgent, Finish, JobContext, Observation
 from microturn._bus import Start
-from microturn._floor import FloorState
-from microturn._harness import Scenario, replay_log, run_scenario
-from microturn._serve import converse
-from microturn._serve._conversation import SOURCE as WEB
-from microturn._serve._conversation import TextConversation
+from microturn._core._actions import Action, CallTool
+from microturn._core._floor import FloorState
+from microturn._core._tools import FakeToolbox, Risk, ToolSpec
+from microturn._eval import Scenario, replay_log, run_scenario
 from microturn._session import Session
 from microturn._session._ingress import Channel, admit
-from microturn._tools import FakeToolbox, Risk, ToolSpec
 from microturn.testing import FakePolicy, end, run_session, typed
 
 DELETE = ToolSpec(name="delete_files", scopes=("files:write",), risk=Risk.HIGH)
@@ -244,13 +244,13 @@ async def test_only_the_first_decision_for_a_waiting_call_counts_and_unknown_cal
         return "deleted everything"
 
     def decides(state: FloorState, event: Event) -> list[Action]:
-        from microturn._actions import Emit
+        from microturn._core._actions import Record
 
         if isinstance(event, ApprovalRequested):
             return [
-                Emit(ApprovalDecided(call="call-99", granted=True)),  # no such call is waiting
-                Emit(ApprovalDecided(call=event.call, granted=False, reason="the user said no")),
-                Emit(ApprovalDecided(call=event.call, granted=True)),  # too late: already decided
+                Record(ApprovalDecided(call="call-99", granted=True)),  # no such call is waiting
+                Record(ApprovalDecided(call=event.call, granted=False, reason="the user said no")),
+                Record(ApprovalDecided(call=event.call, granted=True)),  # too late: already decided
             ]
         return _asks_to_delete(state, event)
 

@@ -47,14 +47,14 @@ from microturn import (
     UserSubmit,
     decode_log,
 )
-from microturn._clock import VIRTUAL_WALL_EPOCH
-from microturn._harness import load_scenario, run_scenario
-from microturn._render import render_timeline_html
-from microturn._render._items import Point, Span, Track
-from microturn._render._layout import _pack
-from microturn._render._scale import Scale
-from microturn._render._style import CSS, LEGEND
-from microturn._render._text import fit, tail, text_width
+from microturn._apps._render import render_timeline_html
+from microturn._apps._render._items import Point, Span, Track
+from microturn._apps._render._layout import _pack
+from microturn._apps._render._scale import Scale
+from microturn._apps._render._style import CSS, LEGEND
+from microturn._apps._render._text import fit, tail, text_width
+from microturn._core._clock import VIRTUAL_WALL_EPOCH
+from microturn._eval import load_scenario, run_scenario
 
 CORE = Path(__file__).resolve().parents[1] / "scenarios" / "core"
 CORE_NAMES = sorted(path.stem for path in CORE.glob("*.yaml"))

@@ -20,8 +20,8 @@ from microturn import (
     encode_log,
     open_bus,
 )
-from microturn._harness import Scenario, compare_logs, load_scenario, replay_log, run_scenario, scenario_paths
-from microturn._harness import _replay as replay_module
+from microturn._eval import Scenario, compare_logs, load_scenario, replay_log, run_scenario, scenario_paths
+from microturn._eval import _replay as replay_module
 from microturn.errors import MalformedEvent, ReplayMismatch
 
 CORE = Path(__file__).resolve().parents[1] / "scenarios" / "core"

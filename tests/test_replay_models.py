@@ -40,9 +40,10 @@ from microturn import (
     encode_log,
     open_bus,
 )
-from microturn._actions import Action
-from microturn._harness import replay_log
-from microturn._models import close_model, embedded
+from microturn._core._actions import Action
+from microturn._eval import replay_log
+from microturn._models import _embedded as embedded
+from microturn._models import close_model
 from microturn._models._weights import gemma_weights
 from microturn._policies import POLICIES, FullDuplexPolicy
 from microturn._session import _loop as session_loop

@@ -24,14 +24,14 @@ import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from microturn._apps._cli import main
+from microturn._apps._console import Resumption, chat, load_resumption
+from microturn._apps._console._resume import RESUME
 from microturn._bus import open_bus
-from microturn._cli import main
-from microturn._clock import CatchUpClock, VirtualClock
-from microturn._codec import decode_log, encode_event
-from microturn._config import SessionConfig
-from microturn._console import Resumption, chat, load_resumption
-from microturn._console._resume import RESUME
-from microturn._events import (
+from microturn._core._clock import CatchUpClock, VirtualClock
+from microturn._core._codec import decode_log, encode_event
+from microturn._core._config import SessionConfig
+from microturn._core._events import (
     AgentSpeechEnded,
     AgentSpeechStarted,
     AgentWord,
@@ -49,9 +49,9 @@ from microturn._events import (
     UserInput,
     UserSubmit,
 )
-from microturn._harness import compare_logs, replay_log
-from microturn._limits import MAX_TEXT
-from microturn._timeline import Timeline
+from microturn._core._limits import MAX_TEXT
+from microturn._core._timeline import Timeline
+from microturn._eval import compare_logs, replay_log
 from microturn.errors import ConfigError
 
 SESSION = "resume-test"
@@ -340,7 +340,7 @@ class Terminal:
 
     def __init__(self, *args: str, cwd: Path) -> None:
         self._fd, child = pty.openpty()
-        command = [sys.executable, "-m", "microturn._cli", "chat", "--model", "scripted", *args]
+        command = [sys.executable, "-m", "microturn._apps._cli", "chat", "--model", "scripted", *args]
         self.process = subprocess.Popen(command, stdin=child, stdout=child, stderr=child, cwd=cwd, close_fds=True)
         os.close(child)
         self.screen = b""

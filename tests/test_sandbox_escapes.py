@@ -28,9 +28,10 @@ from typing import NamedTuple
 import pytest
 
 from microturn import SystemClock
-from microturn._toolkit import SandboxLimits, _sandbox
-from microturn._toolkit._sandbox import run_sandboxed
-from microturn._tools import ToolError
+from microturn._core._tools import ToolError
+from microturn._tools import SandboxLimits
+from microturn._tools._sandbox import _runner as _sandbox
+from microturn._tools._sandbox._runner import run_sandboxed
 
 ENV_SECRET = "env-secret-7d41c0"
 FILE_SECRET = "file-secret-b83e55"

@@ -21,13 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from microturn._bus import Start
-from microturn._clock import VirtualClock
-from microturn._codec import decode_log
-from microturn._config import SessionConfig
-from microturn._events import EndSession, Event, Modality, SessionEnded, UserInput, UserSubmit
-from microturn._models._roles import ModelChoice, ModelRoles
-from microturn._serve import (
+from microturn._apps._serve import (
     BUSY,
     CLIENT_GONE,
     UNAUTHORIZED,
@@ -36,10 +30,10 @@ from microturn._serve import (
     create_app,
     serving,
 )
-from microturn._serve._conversation import SOURCE, Conversation, open_conversation
-from microturn._serve._limits import Admission, LinkLimits, TokenBucket
-from microturn._serve._outbox import Outbox
-from microturn._serve._protocol import (
+from microturn._apps._serve._conversation import SOURCE, Conversation, open_conversation
+from microturn._apps._serve._limits import Admission, LinkLimits, TokenBucket
+from microturn._apps._serve._outbox import Outbox
+from microturn._apps._serve._protocol import (
     INPUT_RATE,
     MAX_FRAME,
     Hello,
@@ -51,7 +45,13 @@ from microturn._serve._protocol import (
     read_binary,
     read_text,
 )
-from microturn._voice.fakes import WORD_SECONDS, silence, tone
+from microturn._bus import Start
+from microturn._core._clock import VirtualClock
+from microturn._core._codec import decode_log
+from microturn._core._config import SessionConfig
+from microturn._core._events import EndSession, Event, Modality, SessionEnded, UserInput, UserSubmit
+from microturn._models._roles import ModelChoice, ModelRoles
+from microturn._voice._fakes import WORD_SECONDS, silence, tone
 from microturn.errors import ConfigError
 
 TOKEN = "test-token-0123456789"
@@ -601,7 +601,18 @@ def test_a_conversation_that_cannot_start_says_why_and_the_server_goes_on() -> N
 
 
 def test_microturn_serve_prints_the_url_with_its_token_and_serves_it(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "microturn._cli", "serve", "--port", "0", "--voice", "off", "--model", "scripted"]
+    command = [
+        sys.executable,
+        "-m",
+        "microturn._apps._cli",
+        "serve",
+        "--port",
+        "0",
+        "--voice",
+        "off",
+        "--model",
+        "scripted",
+    ]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
             assert process.stdout is not None
@@ -619,7 +630,7 @@ def test_microturn_serve_prints_the_url_with_its_token_and_serves_it(tmp_path: P
 
 
 def test_serve_help_names_its_options(capsys: pytest.CaptureFixture[str]) -> None:
-    from microturn._cli import main
+    from microturn._apps._cli import main
 
     with pytest.raises(SystemExit) as caught:
         main(["serve", "--help"])

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from microturn._config import SessionConfig
-from microturn._serve import ConversationSpec, Voice, create_app, serving
-from microturn._voice.audio import resample, write_wav
-from microturn._voice.fakes import WORD_SECONDS, silence, tone
-from microturn._voice.tts import PiperVoice
+from microturn._apps._serve import ConversationSpec, Voice, create_app, serving
+from microturn._core._config import SessionConfig
+from microturn._voice._audio import resample, write_wav
+from microturn._voice._fakes import WORD_SECONDS, silence, tone
+from microturn._voice._tts import PiperVoice
 
 CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "browser-test-token"

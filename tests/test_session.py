@@ -41,7 +41,7 @@ from microturn import (
     encode_log,
     open_bus,
 )
-from microturn._tools import FakeToolbox
+from microturn._core._tools import FakeToolbox
 from microturn.errors import AdapterError, SessionStalled
 from microturn.testing import Step, end, run_session, spoken, typed
 

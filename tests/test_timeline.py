@@ -32,8 +32,8 @@ from microturn import (
     UserInput,
     UserSubmit,
 )
-from microturn._clock import VIRTUAL_WALL_EPOCH
-from microturn._timeline import format_clock
+from microturn._core._clock import VIRTUAL_WALL_EPOCH
+from microturn._core._timeline import format_clock
 
 CUT_OFF = re.compile(r'\[cut off by user after "([^"]*)"\]')
 
@@ -165,21 +165,6 @@ def test_a_cut_off_closes_the_open_agent_line() -> None:
     assert timeline.text == (
         '[00:00.0] agent: Once upon a — [cut off by user after "Once upon a"]\n[00:02.0] agent: Sure.'
     )
-
-
-def test_tail_is_rendered_apart_from_the_text() -> None:
-    timeline = Timeline()
-    for event in conversation()[:5]:
-        timeline.feed(event)
-    before = timeline.text
-    tail = timeline.tail(4.1, silence_for=1.5)
-    assert tail == "\n[00:04.1] (silence 1.5 s so far)"
-    assert timeline.text == before
-    assert "so far" not in timeline.text
-    assert timeline.tail(4.1, silence_for=0.0) == ""
-    timeline.feed(UserSubmit(t=4.2))
-    assert timeline.text.startswith(before)
-    assert "so far" not in timeline.text
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ import msgspec
 import pytest
 
 from microturn import SystemClock, Toolbox, VirtualClock
-from microturn._toolkit import (
+from microturn._core._tools import Risk, ToolError
+from microturn._tools import (
     SandboxLimits,
     Tool,
     ToolRegistry,
@@ -30,7 +31,6 @@ from microturn._toolkit import (
     tool,
     workspace_tools,
 )
-from microturn._tools import Risk, ToolError
 from microturn.errors import ConfigError
 
 # --- tools used by the registry tests -----------------------------------------------------------

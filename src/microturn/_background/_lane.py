@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from microturn._background._agent import AgentModel, Finish, JobContext, Observation, UseTool
 from microturn._bus import Start
-from microturn._clock import Clock
-from microturn._events import (
+from microturn._core._clock import Clock
+from microturn._core._events import (
     ApprovalDecided,
     ApprovalRequested,
     CancelJob,
@@ -31,11 +31,11 @@ from microturn._events import (
     ToolProgress,
     ToolResult,
 )
-from microturn._failures import failed, tool_failed
-from microturn._permissions import Verdict, check, redact, specs_by_name
+from microturn._core._failures import failed, tool_failed
+from microturn._core._timeline import Timeline
+from microturn._core._tools import Toolbox, ToolSpec
 from microturn._session import AGENT, Session
-from microturn._timeline import Timeline
-from microturn._tools import Toolbox, ToolSpec
+from microturn._tools._permissions import Verdict, check, redact, specs_by_name
 from microturn.errors import AdapterError, SlowConsumer, SubscriptionClosed
 
 __all__ = ["BACKGROUND", "BackgroundLane"]

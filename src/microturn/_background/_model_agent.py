@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import ClassVar
 
 from microturn._background._agent import AgentModel, AgentStep, Finish, JobContext, Observation, ScriptedAgent, UseTool
-from microturn._clock import Clock
+from microturn._core._clock import Clock
+from microturn._core._secrets import scrub
 from microturn._models import ChatModel, ModelRequest, ToolCall, ToolStep, close_model
 from microturn._models._roles import ModelRoles, build_model
-from microturn._permissions import redact
-from microturn._secrets import scrub
+from microturn._tools._permissions import redact
 
 __all__ = ["ModelAgent", "role_models"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from microturn._events import Event
+from microturn._core._events import Event
 
 __all__ = ["EventBus", "Start", "StartAt", "Subscription", "SubscriptionStats"]
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from microturn._codec import decode_event, decode_log, split_torn_tail
-from microturn._events import Event
+from microturn._core._codec import decode_event, decode_log, split_torn_tail
+from microturn._core._events import Event
 from microturn.errors import ConfigError
 
 __all__ = ["Journal", "LogConfig", "Sync"]

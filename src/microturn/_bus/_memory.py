@@ -19,8 +19,8 @@ import msgspec
 
 from microturn._bus._base import Start, StartAt, SubscriptionStats
 from microturn._bus._journal import Journal, LogConfig
-from microturn._codec import encode_event
-from microturn._events import Event, Lane, Overflow
+from microturn._core._codec import encode_event
+from microturn._core._events import Event, Lane, Overflow
 from microturn.errors import BusClosed, ConfigError, EventsExpired, SlowConsumer, SubscriptionClosed
 
 __all__ = ["MemoryBus", "MemorySubscription"]

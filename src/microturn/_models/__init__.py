@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from microturn._clock import Clock, SystemClock
+from microturn._core._clock import Clock, SystemClock
 from microturn._models._base import ChatModel, ModelRequest, Prefilling, ToolCall, ToolStep
-from microturn._models.scripted import ScriptedModel
+from microturn._models._scripted import ScriptedModel
 from microturn.errors import UnknownComponent
 
 __all__ = [
@@ -27,13 +27,13 @@ __all__ = [
 ]
 
 
-def _embedded(clock: Clock) -> ChatModel:
-    from microturn._models.embedded import EmbeddedModel  # llama.cpp loads only when it is used
+def _make_embedded(clock: Clock) -> ChatModel:
+    from microturn._models._embedded import EmbeddedModel  # llama.cpp loads only when it is used
 
     return EmbeddedModel(clock=clock)
 
 
-def _openai(clock: Clock) -> ChatModel:
+def _make_openai(clock: Clock) -> ChatModel:
     from microturn._models._roles import build_model, load_roles  # the server's address is in the environment
 
     return build_model(load_roles(interaction="openai").interaction, role="interaction", clock=clock)
@@ -41,8 +41,8 @@ def _openai(clock: Clock) -> ChatModel:
 
 MODELS: dict[str, Callable[[Clock], ChatModel]] = {
     ScriptedModel.name: lambda clock: ScriptedModel(),
-    "embedded": _embedded,
-    "openai": _openai,
+    "embedded": _make_embedded,
+    "openai": _make_openai,
 }
 
 

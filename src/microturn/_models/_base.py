@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from microturn._tools import ToolSpec
+from microturn._core._tools import ToolSpec
 
 __all__ = ["ChatModel", "ModelRequest", "Prefilling", "ToolCall", "ToolStep"]
 

@@ -2,7 +2,7 @@
 
 A context holds one KV cache, the prefix of the one prompt it saw last. Shared by two conversations (or
 by a conversation's talking and background roles), each request would throw the other's prefix away and
-compute its whole prompt again. So every :class:`~microturn._models.embedded.EmbeddedModel` takes a
+compute its whole prompt again. So every :class:`~microturn._models._embedded.EmbeddedModel` takes a
 context of its own on first use and gives it back when it is closed; a context given back is kept
 (up to ``IDLE_KEPT`` per setting) for the next model, since loading one takes about a second.
 

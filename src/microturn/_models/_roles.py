@@ -29,7 +29,7 @@ from pathlib import Path
 
 import msgspec
 
-from microturn._clock import Clock
+from microturn._core._clock import Clock
 from microturn._models._base import ChatModel
 from microturn.errors import ConfigError
 
@@ -131,7 +131,7 @@ def build_model(choice: ModelChoice, *, role: str, clock: Clock, environ: Mappin
     """The model a role's choice names, ready to use (nothing is loaded until its first request)."""
     env = os.environ if environ is None else environ
     if choice.model == "openai":
-        from microturn._models.openai_compat import OpenAICompatibleModel
+        from microturn._models._openai import OpenAICompatibleModel
 
         key_names = [choice.api_key_env] if choice.api_key_env else []
         key_names += [f"{_prefix(role)}OPENAI_API_KEY", "MICROTURN_OPENAI_API_KEY"]

@@ -13,9 +13,9 @@ import json
 import re
 from collections.abc import Sequence
 
+from microturn._core._timeline import quoted
+from microturn._core._tools import ToolSpec
 from microturn._models._base import ToolCall, ToolStep
-from microturn._timeline import quoted
-from microturn._tools import ToolSpec
 
 __all__ = ["ANSWER", "CALL", "WorkerLine", "describe_tools", "parse_call", "render_steps"]
 

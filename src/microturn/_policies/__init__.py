@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from microturn._policies._base import MicroTurn, Policy
-from microturn._policies.full_duplex import FullDuplexPolicy
-from microturn._policies.turn_based import TurnBasedPolicy
+from microturn._policies._full_duplex import FullDuplexPolicy
+from microturn._policies._turn_based import TurnBasedPolicy
 from microturn.errors import ConfigError, UnknownComponent
 
 __all__ = [

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
-from microturn._actions import Action
-from microturn._events import Event
-from microturn._floor import FloorState
+from microturn._core._actions import Action
+from microturn._core._events import Event
+from microturn._core._floor import FloorState
 
 __all__ = ["MicroTurn", "Policy"]
 

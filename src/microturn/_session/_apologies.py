@@ -15,7 +15,7 @@ count of user turns: what the user says after their words were taken up opens a 
 
 from __future__ import annotations
 
-from microturn._events import ComponentFailed
+from microturn._core._events import ComponentFailed
 
 __all__ = ["MODEL_CUT_SHORT", "MODEL_FAILED", "Apologies"]
 

@@ -16,8 +16,8 @@ import enum
 
 import msgspec
 
-from microturn._codec import encode_event
-from microturn._events import (
+from microturn._core._codec import encode_event
+from microturn._core._events import (
     ApprovalRequested,
     AudioFrame,
     CancelJob,

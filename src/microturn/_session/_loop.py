@@ -33,25 +33,25 @@ from typing import Any, TypeGuard
 
 import msgspec
 
-from microturn._actions import (
+from microturn._bus import EventBus, Start, StartAt, Subscription
+from microturn._core._actions import (
     Action,
     CallTool,
     CancelTool,
+    ClearTurn,
     Delegate,
-    Dismiss,
-    Emit,
     Hold,
+    Record,
     Release,
     Reply,
     Resume,
     Say,
     Stop,
 )
-from microturn._bus import EventBus, Start, StartAt, Subscription
-from microturn._clock import Clock
-from microturn._codec import decode_event
-from microturn._config import SessionConfig
-from microturn._events import (
+from microturn._core._clock import Clock
+from microturn._core._codec import decode_event
+from microturn._core._config import SessionConfig
+from microturn._core._events import (
     AgentSpeechEnded,
     AgentSpeechHeld,
     AgentSpeechReleased,
@@ -74,21 +74,21 @@ from microturn._events import (
     UserErase,
     UserInput,
 )
-from microturn._failures import failed
-from microturn._floor import FloorState, FloorTracker
-from microturn._limits import check_frame, check_text
+from microturn._core._failures import failed
+from microturn._core._floor import FloorState, FloorTracker
+from microturn._core._limits import check_frame, check_text
+from microturn._core._secrets import scrub_event
+from microturn._core._timeline import Timeline
+from microturn._core._tools import NoTools, Toolbox, ToolSpec
 from microturn._models import ChatModel, ModelRequest, close_model, make_model
 from microturn._policies import MicroTurn, Policy, make_policy, policy_options
-from microturn._secrets import scrub_event
+from microturn._session._anticipation import Speculation
 from microturn._session._apologies import Apologies
 from microturn._session._ingress import AGENT, LOOP, TOOLS, Channel, admit
 from microturn._session._model_calls import MODEL, ModelCalls, Playback
 from microturn._session._output import OutputStream, SpeechOutput
 from microturn._session._sources import Source
-from microturn._session._speculation import Speculation
 from microturn._session._tool_calls import ToolCalls
-from microturn._timeline import Timeline
-from microturn._tools import NoTools, Toolbox, ToolSpec
 from microturn.errors import CodecError, SessionStalled, SlowConsumer
 
 __all__ = ["LoopStats", "Session", "ingress"]
@@ -546,7 +546,7 @@ class Session:
         elif isinstance(action, Say):
             utterance = await self._utterance(action.purpose, cause, append=action.append)
             self._produce(utterance, _once(action.text))
-        elif isinstance(action, Dismiss):
+        elif isinstance(action, ClearTurn):
             self._floor.take_user_text()
         elif isinstance(action, Resume):
             if self._cut is not None and self._output.utterance is None:
@@ -564,7 +564,7 @@ class Session:
             if self._output.utterance is not None and self._output.held:
                 self._output.release(self._moment)
                 await self._emit(AgentSpeechReleased(utterance=self._output.utterance), cause=cause)
-        elif isinstance(action, Emit):
+        elif isinstance(action, Record):
             await self._emit(action.event, cause=cause)
         elif isinstance(action, Delegate):
             job = f"bg-{self._next_number()}"  # "bg-": never clashes with jobs named outside

@@ -18,8 +18,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
-from microturn._events import ComponentFailed, Event, ModelAsked, ModelChunk, ModelEnded, SessionStarted
-from microturn._failures import plain
+from microturn._core._events import ComponentFailed, Event, ModelAsked, ModelChunk, ModelEnded, SessionStarted
+from microturn._core._failures import plain
 from microturn._models import ChatModel, ModelRequest, Prefilling, ToolCall
 from microturn.errors import AdapterError, ModelError, ReplayDiverged
 

@@ -3,7 +3,7 @@
 The model writes text in as fast as it likes; the loop asks for the next deadline and takes the words
 that are due. Nothing here sleeps or tells time: the loop passes ``now`` in. ``OutputStream`` is the
 text path (one word per ``speaking_rate``); a voice front end brings its own ``SpeechOutput`` whose
-words fall due as their audio plays (``microturn._voice.output``).
+words fall due as their audio plays (``microturn._voice._output``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
-from microturn._events import Event, SpeechPurpose
+from microturn._core._events import Event, SpeechPurpose
 
 __all__ = ["OutputStream", "SpeechOutput"]
 

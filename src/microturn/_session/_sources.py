@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from microturn._events import Event
-from microturn._floor import FloorState
+from microturn._core._events import Event
+from microturn._core._floor import FloorState
 
 __all__ = ["Source"]
 

@@ -13,22 +13,29 @@ from typing import Any
 
 import msgspec
 
-from microturn._actions import CallTool
-from microturn._events import ApprovalDecided, ApprovalRequested, Event, ToolCalled, ToolProgress, ToolResult
-from microturn._failures import tool_failed
-from microturn._permissions import Verdict, check, redact, specs_by_name
-from microturn._tools import Toolbox, ToolSpec
+from microturn._core._actions import CallTool
+from microturn._core._events import ApprovalDecided, ApprovalRequested, Event, ToolCalled, ToolProgress, ToolResult
+from microturn._core._failures import tool_failed
+from microturn._core._tools import Toolbox, ToolSpec
+from microturn._tools._permissions import Verdict, check, redact, specs_by_name
 
 __all__ = ["ToolCalls"]
 
-Emit = Callable[[Event, Event | None], Awaitable[Event]]
+Recorder = Callable[[Event, Event | None], Awaitable[Event]]
 Inject = Callable[[Event], Awaitable[Event]]
 Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
 
 
 class ToolCalls:
     def __init__(
-        self, *, toolbox: Toolbox, specs: list[ToolSpec], scopes: list[str], emit: Emit, inject: Inject, spawn: Spawn
+        self,
+        *,
+        toolbox: Toolbox,
+        specs: list[ToolSpec],
+        scopes: list[str],
+        emit: Recorder,
+        inject: Inject,
+        spawn: Spawn,
     ) -> None:
         self._toolbox = toolbox
         self._specs = specs_by_name(toolbox, specs)

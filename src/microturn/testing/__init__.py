@@ -12,10 +12,10 @@ For pytest, ``pytest_plugins = ["microturn.testing.pytest_plugin"]`` runs ``asyn
 virtual clock (with a ``clock`` fixture), like trio's autojump clock.
 """
 
-from microturn._clock import VirtualClock
-from microturn._harness import load_scenario, run_scenario
+from microturn._core._clock import VirtualClock
+from microturn._core._tools import FakeToolbox
+from microturn._eval import load_scenario, run_scenario
 from microturn._models import ScriptedModel
-from microturn._tools import FakeToolbox
 from microturn.testing._fakes import FakeModel, FakePolicy
 from microturn.testing._sessions import Step, TimedSource, end, run_session, spoken, typed
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import ClassVar
 
-from microturn._actions import Action
-from microturn._events import Event
-from microturn._floor import FloorState
+from microturn._core._actions import Action
+from microturn._core._events import Event
+from microturn._core._floor import FloorState
 from microturn._models import ModelRequest
 from microturn._policies import MicroTurn, Policy, TurnBasedPolicy
 
@@ -32,7 +32,7 @@ class FakeModel:
 class FakePolicy:
     """A FAKE Policy: ``base`` (the turn-based baseline by default), and on each event it reacts to, also
     the actions ``handler(state, event)`` returns — the agent doing exactly what a test scripts. The way
-    for a test to have the agent start a job (``Emit(JobRequested(...))``): input cannot claim to be the
+    for a test to have the agent start a job (``Record(JobRequested(...))``): input cannot claim to be the
     agent, so a scripted JobRequested is an outside system's job, which the background lane leaves alone.
     """
 

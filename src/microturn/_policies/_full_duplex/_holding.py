@@ -1,0 +1,66 @@
+"""Barge-in by voice, in two steps: go quiet at the user's first sound, then let the words decide.
+
+Voice activity says *that* the user speaks about a tenth of a second after they start; *what* they
+say follows only once the recogniser has heard whole words, hundreds of milliseconds later. Waiting
+for the words would leave the agent talking over the user all that time; stopping for good at the
+first sound would let every "mm-hm" and cough cut the agent off. So at the sound the agent *holds*:
+its audio stops at once and the utterance stays open. Then:
+
+* a word that is no backchannel stops the utterance (the policy's usual barge-in, on the word),
+* speech that goes on longer than a backchannel does (``longest_backchannel``) stops it too,
+* speech that ends with only backchannels or nothing recognised releases the hold: the agent goes
+  on from its next word, the utterance never ended,
+* a final transcript showing real words in speech heard over the agent stops it after all (the fast
+  recogniser missed them, the accurate one did not).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from microturn._core._actions import Action, Hold, Release, Stop
+from microturn._core._events import EndReason, UserSpeechStarted, UserTranscript
+from microturn._core._floor import FloorState
+from microturn._core._language import is_backchannel, words
+
+__all__ = ["Holding", "substantive"]
+
+
+def substantive(text: str) -> bool:
+    """Words that take a turn: anything but backchannels, noise tags and punctuation."""
+    return any(token[0].isalnum() for token in words(text)) and not is_backchannel(text)
+
+
+class Holding:
+    def __init__(self, *, longest_backchannel: float) -> None:
+        self.longest_backchannel = longest_backchannel
+        self._onset: float | None = None  # when the latest stretch of speech started
+        self._over: deque[int | None] = deque()
+        """For each stretch of speech awaiting its final transcript: the utterance it was heard over."""
+
+    def speech_started(self, state: FloorState, event: UserSpeechStarted, *, stoppable: bool) -> list[Action]:
+        """The user makes a sound: hold the agent if it is saying something the user may cut off."""
+        self._onset = event.t
+        over = state.agent_utterance if stoppable else None
+        self._over.append(over)
+        return [Hold()] if over is not None and not state.agent_held else []
+
+    def speech_ended(self, state: FloorState) -> list[Action]:
+        """Still held when the sound is over: nothing in it took the turn (else it was stopped). Go on."""
+        return [Release()] if state.agent_held and not state.user_speaking else []
+
+    def transcribed(self, state: FloorState, event: UserTranscript) -> list[Action]:
+        over = self._over.popleft() if self._over else None
+        if over is not None and over == state.agent_utterance and substantive(event.text):
+            return [Stop(EndReason.INTERRUPTED)]
+        return []
+
+    def decide(self, state: FloorState) -> list[Action]:
+        moment = self.moment(state)
+        return [Stop(EndReason.INTERRUPTED)] if moment is not None and state.now + 1e-9 >= moment else []
+
+    def moment(self, state: FloorState) -> float | None:
+        """While held and the user still speaks: when the speech has become too long for a backchannel."""
+        if state.agent_held and state.user_speaking and self._onset is not None:
+            return self._onset + self.longest_backchannel
+        return None

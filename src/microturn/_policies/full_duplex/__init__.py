@@ -1,5 +1,0 @@
-"""The full-duplex interaction policy."""
-
-from microturn._policies.full_duplex._policy import FullDuplexPolicy
-
-__all__ = ["FullDuplexPolicy"]
