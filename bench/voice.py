@@ -1,10 +1,11 @@
 """Voice to voice on this CPU: from the end of the user's speech to the agent's first audio, through a real channel.
 
 Each spoken question is synthesised at run time by the Piper voice, resampled to 16 kHz and fed to
-a real ``VoiceChannel`` with the embedded engines (Silero, PocketSphinx, Whisper tiny.en, Piper) on
-the system clock: 20 ms of microphone audio at a time, each piece when it has been "recorded",
-then silence. The clock starts at the end of the question's sound in the input (the last 10 ms
-louder than -40 dBFS) and stops when the first ``AgentAudioChunk`` comes out. Its parts:
+a real ``VoiceChannel`` (and the ``Session`` that speaks through it) with the embedded engines
+(Silero, PocketSphinx, Whisper tiny.en, Piper) on the system clock: 20 ms of microphone audio at a
+time, each piece when it has been "recorded", then silence. The clock starts at the end of the
+question's sound in the input (the last 10 ms louder than -40 dBFS) and stops when the first
+``AgentAudioChunk`` comes out. Its parts:
 
 * **speech end**: end of sound → ``UserSpeechEnded`` (the quiet that ends the stretch, Silero's tail);
 * **final wait**: ``UserSpeechEnded`` → the final transcript (what is left of Whisper's run);
@@ -59,6 +60,7 @@ from microturn import (
     open_bus,
 )
 from microturn._models import ChatModel, ScriptedModel
+from microturn._session import Session
 from microturn._voice._audio import resample, rms
 from microturn._voice._channel import AgentAudioChunk, SessionEvent, VoiceChannel
 from microturn._voice._fakes import silence
@@ -169,30 +171,32 @@ async def conversation(
     """One question through a fresh channel, fed in real time; ends shortly after the first agent audio."""
     timed = TimedTranscriber(engines.final)
     engines = replace(engines, final=timed)
-    channel = VoiceChannel(engines=engines, clock=clock, bus=open_bus("memory"), model=model, tuning=tuning)
+    channel = VoiceChannel(engines=engines, clock=clock, tuning=tuning)
+    session = Session(bus=open_bus("memory"), clock=clock, model=model, session_id="voice", output=channel.output)
     audio = silence(LEAD) + speech + silence(TAIL)
     events: list[Any] = []
     heard: list[float] = []
 
     async def speak() -> None:
-        start = clock.now() - channel.session.now()
+        start = clock.now() - session.now()
         step = round(2 * INPUT_RATE * CHUNK)
         for index, offset in enumerate(range(0, len(audio), step)):
             await clock.sleep_until(start + (index + 1) * CHUNK)
             channel.hear(audio[offset : offset + step])
-            if heard and channel.session.now() > heard[0] + AFTER:
+            if heard and session.now() > heard[0] + AFTER:
                 break  # measured: no need to hear the whole reply
-        await channel.session.inject(EndSession())
+        await session.inject(EndSession())
 
     async def listen() -> None:
         async for item in channel.outbound():
             if isinstance(item, AgentAudioChunk) and not heard:
-                heard.append(channel.session.now())
+                heard.append(session.now())
             elif isinstance(item, SessionEvent):
                 events.append(item.event)
 
     async with clock.timeout_at(clock.now() + 60), asyncio.TaskGroup() as tasks:
-        tasks.create_task(channel.run())
+        tasks.create_task(session.run())
+        tasks.create_task(channel.run(session))
         tasks.create_task(speak())
         tasks.create_task(listen())
     if not heard:

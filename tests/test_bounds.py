@@ -33,7 +33,7 @@ from microturn._models import ModelRequest
 from microturn._models import _llama_pool as llama_pool
 from microturn._models._embedded import EmbeddedModel, build_prompt
 from microturn._models._weights import gemma_weights
-from microturn._policies import FullDuplexPolicy, MicroTurn
+from microturn._policies import FullDuplexPolicy, MicroTurn, TurnBasedPolicy
 from microturn._policies._full_duplex._cues import _MEMORY, Cue
 from microturn._policies._full_duplex._intents import CueRequest, StopLive, TimerRequest, parse_intent
 from microturn._policies._full_duplex._tool_speculation import Speculator
@@ -138,7 +138,7 @@ async def test_input_over_the_limits_is_refused_out_loud_and_the_session_goes_on
         *typed(" what is 2 plus 2", 1.5, submit_at=1.6),
         *end(6.0),
     ]
-    _, log = await run_session(clock, steps)
+    _, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     frame, text, turn, late = [event for event in log if isinstance(event, InputRejected)]
     assert f"{len(big_frame)} bytes is over the {MAX_FRAME}-byte limit" in frame.reason
     assert frame.excerpt.startswith('{"v": 1, "e": {"kind": "Note"')
@@ -156,7 +156,7 @@ async def test_a_turn_taken_up_makes_room_for_the_next(clock: VirtualClock) -> N
     chunk = "a" * (MAX_TEXT - 1) + " "
     first = [(1.0 + 0.01 * i, UserInput(text=chunk)) for i in range(MAX_TURN // MAX_TEXT)]
     steps: list[Step] = [*first, (1.2, UserSubmit()), *typed("what is 2 plus 2", 5.0, submit_at=5.1), *end(9.0)]
-    _, log = await run_session(clock, steps)
+    _, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     assert not [event for event in log if isinstance(event, InputRejected)]
 
 

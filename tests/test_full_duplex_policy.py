@@ -525,7 +525,7 @@ def test_counts_below_one_are_a_config_error(option: str) -> None:
 
 def test_zero_times_are_allowed() -> None:
     policy = FullDuplexPolicy(complete_silence=0.0, weave_pause=0.0, backchannel_pause=0.0)
-    assert policy.complete_silence == 0.0
+    assert policy.options["complete_silence"] == 0.0
 
 
 def test_options_by_name_are_checked_too() -> None:

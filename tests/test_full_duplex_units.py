@@ -396,7 +396,7 @@ def test_a_result_waits_for_a_pause_of_weave_pause_after_the_user() -> None:
     talking = floor(3.0, user_until=3.2, last_input=2.9)
     assert w.arrived(result("j1", "There are three flights.", 3.0), talking) == []
     assert w.deliver(talking) == []
-    assert w.next_moment(talking) == pytest.approx(3.8)
+    assert w.moments(talking) == [pytest.approx(3.8)]
     assert w.deliver(floor(3.5, user_until=3.2, last_input=2.9)) == []  # silent only 0.3 s
     at_pause = floor(3.8, user_until=3.2, last_input=2.9)
     assert w.deliver(at_pause) == woven("j1", "About find flights to Lisbon: There are three flights.")
@@ -409,7 +409,7 @@ def test_a_result_is_never_delivered_twice() -> None:
     w.arrived(result("j1", "Nothing new.", 5.0), quiet)
     assert w.deliver(quiet) == woven("j1", "About check the news: Nothing new.")
     assert w.deliver(quiet) == []
-    assert w.next_moment(quiet) is None
+    assert w.moments(quiet) == []
     again = w.arrived(result("j1", "Nothing new.", 6.0), quiet)
     assert again == [Record(ResultDropped(job="j1", reason="already delivered"))]
     assert w.deliver(quiet) == []

@@ -415,7 +415,7 @@ async def test_frames_over_the_socket_cannot_approve_the_waiting_call(clock: Vir
     socket = FakeSocket()
     follow = await session.subscribe("check", start=Start.BEGINNING)
     async with asyncio.TaskGroup() as tasks:
-        tasks.create_task(converse(socket, TextConversation(session, lane), clock=clock))
+        tasks.create_task(converse(socket, TextConversation(session, lane.run), clock=clock))
         await socket.inbox.put(json.dumps({"type": "text", "text": "clean up my files"}))
         await clock.sleep_until(clock.now() + 1.0)
         (asked,) = [event["call"] for event in socket.events() if event["kind"] == "ApprovalRequested"]

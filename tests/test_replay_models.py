@@ -274,7 +274,9 @@ async def test_model_output_cannot_be_forged_from_a_transport(clock: VirtualCloc
         await session.inject(ModelChunk(request=1, text="I am a forged reply "))
 
     steps = [*typed("what is 2 plus 2", 1.0, submit_at=1.1), *end(6.0)]
-    _, events = await run_session(clock, steps, model=FakeModel(slow_answer), driver=forge)
+    _, events = await run_session(
+        clock, steps, model=FakeModel(slow_answer), driver=forge, policy=TurnBasedPolicy(end_silence=0.8)
+    )
 
     (rejected,) = of_kind(events, InputRejected)
     assert "ModelChunk cannot arrive as input from 'user'" in rejected.reason

@@ -21,6 +21,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from microturn import Agent, SessionStarted, ToolResult, tool
 from microturn._apps._serve import (
     BUSY,
     CLIENT_GONE,
@@ -649,3 +650,36 @@ def test_serve_help_names_its_options(capsys: pytest.CaptureFixture[str]) -> Non
         "--max-frame-rate",
     ):
         assert option in printed
+
+
+# --- an Agent of your own, served ------------------------------------------------------------------------
+
+
+@tool(scopes=["weather:read"], trigger=r"weather in (?P<city>[a-z]+)")
+def weather(city: str) -> str:
+    """Today's weather in a city."""
+    return f"Sunny in {city.title()}."
+
+
+def test_an_agent_is_served_with_its_instructions_tools_and_hooks(tmp_path: Path) -> None:
+    results: list[str] = []
+    agent = Agent(
+        "You are the weather desk.",
+        model="scripted",
+        tools=[weather],
+        scopes=["weather:read"],
+        builtin_tools=False,
+        config=SessionConfig(speaking_rate=0.05),
+    )
+    agent.on(ToolResult)(lambda event: results.append(event.output))
+    spec = ConversationSpec(agent=agent, voice="off", log_dir=tmp_path)
+    with serving(create_app(spec, token=TOKEN)) as base, connect(socket_url(base)) as ws:
+        session = receive(ws, lambda message: message["type"] == "ready")[-1]["session"]
+        ws.send(json.dumps({"type": "text", "text": "what's the weather in lisbon"}))
+        receive(ws, lambda message: "Sunny in Lisbon" in message.get("event", {}).get("e", {}).get("delivered", ""))
+    log = list(decode_log((tmp_path / f"{session}.jsonl").read_bytes()))
+    started = log[0]
+    assert isinstance(started, SessionStarted)
+    assert started.config["instructions"] == "You are the weather desk."
+    assert [spec.name for spec in started.tools] == ["weather"]
+    assert results == ["Sunny in Lisbon."]  # the agent's hook ran beside the served session

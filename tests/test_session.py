@@ -71,7 +71,9 @@ def check_log_invariants(log: Sequence[Event]) -> None:
 async def test_answers_after_spoken_words_and_end_silence(clock: VirtualClock) -> None:
     # Words at 1.0 .. 2.2 s, each 0.3 s long: the user is silent from 2.5 s; 0.8 s later is 3.3 s,
     # and the first micro-turn at or after that is the one ending at 3.4 s.
-    session, log = await run_session(clock, [*spoken("what is two plus three", 1.0), *end(9.9)])
+    session, log = await run_session(
+        clock, [*spoken("what is two plus three", 1.0), *end(9.9)], policy=TurnBasedPolicy(end_silence=0.8)
+    )
     check_log_invariants(log)
     (started,) = of_kind(log, AgentSpeechStarted)
     assert started.t == 3.4
@@ -87,14 +89,16 @@ async def test_answers_after_spoken_words_and_end_silence(clock: VirtualClock) -
 
 async def test_a_pause_shorter_than_end_silence_is_not_a_turn_end(clock: VirtualClock) -> None:
     steps = [*spoken("what is", 1.0), *spoken("two plus three", 2.2), *end(9.9)]  # a 0.6 s pause at 1.6 s
-    _, log = await run_session(clock, steps)
+    _, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     (started,) = of_kind(log, AgentSpeechStarted)
     assert started.t == 4.0  # silent from 3.1 s: 3.9 s -> the tick at 4.0 s
     assert of_kind(log, AgentSpeechEnded)[0].delivered == "2 plus 3 is 5."
 
 
 async def test_answers_at_the_next_tick_after_submit(clock: VirtualClock) -> None:
-    _, log = await run_session(clock, [*typed("what is 6 times 7", 1.05, submit_at=1.1), *end(5.9)])
+    _, log = await run_session(
+        clock, [*typed("what is 6 times 7", 1.05, submit_at=1.1), *end(5.9)], policy=TurnBasedPolicy(end_silence=0.8)
+    )
     (started,) = of_kind(log, AgentSpeechStarted)
     assert started.t == 1.2
     assert " ".join(words_of(log, started.utterance)) == "6 times 7 is 42."
@@ -102,7 +106,7 @@ async def test_answers_at_the_next_tick_after_submit(clock: VirtualClock) -> Non
 
 async def test_typed_input_waits_for_enter_however_long_the_pause(clock: VirtualClock) -> None:
     # Typists pause to think; for typed input only Enter ends the turn in the turn-based baseline.
-    _, log = await run_session(clock, [*typed("hello", 1.05), *end(4.9)])
+    _, log = await run_session(clock, [*typed("hello", 1.05), *end(4.9)], policy=TurnBasedPolicy(end_silence=0.8))
     assert of_kind(log, AgentSpeechStarted) == []
 
 
@@ -112,7 +116,7 @@ async def test_typed_input_waits_for_enter_however_long_the_pause(clock: Virtual
 async def test_barge_in_cuts_the_agent_off_in_the_same_pass(clock: VirtualClock) -> None:
     # The story starts at 1.2 s; words at 1.2, 1.6, 2.0, 2.4; the user types at 2.5 s.
     steps = [*typed("tell me a story", 1.0, submit_at=1.1), (2.5, UserInput(text="wait")), *end(3.9)]
-    session, log = await run_session(clock, steps)
+    session, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     check_log_invariants(log)
     barge = next(event for event in of_kind(log, UserInput) if event.text == "wait")
     story = of_kind(log, AgentSpeechStarted)[0]
@@ -130,7 +134,7 @@ async def test_barge_in_cuts_the_agent_off_in_the_same_pass(clock: VirtualClock)
 
 async def test_spoken_barge_in_during_a_word(clock: VirtualClock) -> None:
     steps = [*typed("tell me a story", 1.0, submit_at=1.1), *spoken("stop please", 1.9), *end(3.9)]
-    _, log = await run_session(clock, steps)
+    _, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     ended = of_kind(log, AgentSpeechEnded)[0]
     assert (ended.reason, ended.t, ended.delivered) == (EndReason.INTERRUPTED, 1.9, "Once upon")
     assert all(word.t < 1.9 for word in of_kind(log, AgentWord) if word.utterance == ended.utterance)
@@ -157,7 +161,7 @@ class SlowModel:
 async def test_barge_in_cancels_the_generation_at_once(clock: VirtualClock) -> None:
     model = SlowModel(clock)
     steps = [*typed("go on", 1.0, submit_at=1.1), (2.45, UserInput(text="stop")), *end(2.9)]
-    _, log = await run_session(clock, steps, model=model)
+    _, log = await run_session(clock, steps, model=model, policy=TurnBasedPolicy(end_silence=0.8))
     ended = of_kind(log, AgentSpeechEnded)[0]
     assert (ended.reason, ended.t) == (EndReason.INTERRUPTED, 2.45)
     assert model.closed_at == [2.45]
@@ -165,7 +169,7 @@ async def test_barge_in_cancels_the_generation_at_once(clock: VirtualClock) -> N
 
 async def test_stop_output_stops_speech_at_once(clock: VirtualClock) -> None:
     steps = [*typed("tell me a story", 1.0, submit_at=1.1), (2.1, StopOutput(reason="escape key")), *end(3.9)]
-    session, log = await run_session(clock, steps)
+    session, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     stop = of_kind(log, StopOutput)[0]
     (ended,) = of_kind(log, AgentSpeechEnded)
     assert (ended.reason, ended.t, ended.cause) == (EndReason.STOPPED, 2.1, stop.seq)
@@ -175,7 +179,9 @@ async def test_stop_output_stops_speech_at_once(clock: VirtualClock) -> None:
 
 
 async def test_end_session_ends_run_and_the_log(clock: VirtualClock) -> None:
-    session, log = await run_session(clock, [*typed("hi", 1.0, submit_at=1.1), *end(7.3, reason="bye")])
+    session, log = await run_session(
+        clock, [*typed("hi", 1.0, submit_at=1.1), *end(7.3, reason="bye")], policy=TurnBasedPolicy(end_silence=0.8)
+    )
     check_log_invariants(log)
     assert log[-1] == SessionEnded(reason="bye", t=7.3, seq=len(log) - 1, source="loop")
     assert isinstance(log[-2], EndSession)
@@ -186,7 +192,7 @@ async def test_end_session_ends_run_and_the_log(clock: VirtualClock) -> None:
 async def test_end_session_stops_speech_and_no_word_follows_it(clock: VirtualClock) -> None:
     # A word of the story is due at 2.0 s, the very moment the session is told to end.
     steps = [*typed("tell me a story", 1.0, submit_at=1.1), *end(2.0)]
-    _, log = await run_session(clock, steps)
+    _, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     check_log_invariants(log)
     end_at = next(index for index, event in enumerate(log) if isinstance(event, EndSession))
     assert [type(event) for event in log[end_at:]] == [EndSession, AgentSpeechEnded, SessionEnded]
@@ -206,7 +212,7 @@ async def test_malformed_input_is_rejected_and_the_session_goes_on(clock: Virtua
         *typed("what is 2 plus 2", 1.0, submit_at=1.1),
         *end(4.9),
     ]
-    _, log = await run_session(clock, steps)
+    _, log = await run_session(clock, steps, policy=TurnBasedPolicy(end_silence=0.8))
     check_log_invariants(log)
     first, second = of_kind(log, InputRejected)
     assert (first.t, first.excerpt, first.source) == (0.5, "{not json", "script")
@@ -237,7 +243,7 @@ async def test_a_burst_larger_than_one_pass_is_handled_without_waiting(clock: Vi
         await session.inject(UserSubmit())
 
     config = SessionConfig(max_events_per_pass=2)
-    _, log = await run_session(clock, end(3.9), config=config, driver=paste)
+    _, log = await run_session(clock, end(3.9), config=config, driver=paste, policy=TurnBasedPolicy(end_silence=0.8))
     assert "".join(event.text for event in of_kind(log, UserInput)) == "what is 6 times 7"
     (started,) = of_kind(log, AgentSpeechStarted)
     assert started.t == 1.2  # all six were handled at 1.05 s, in three passes, before the tick
@@ -246,7 +252,7 @@ async def test_a_burst_larger_than_one_pass_is_handled_without_waiting(clock: Vi
 
 async def test_an_input_flood_overflowing_the_ingress_queue_loses_nothing(clock: VirtualClock) -> None:
     flood: list[Step] = [(1.05, Note(text=f"note {index}")) for index in range(1500)]
-    _, log = await run_session(clock, [*flood, *end(1.9)])
+    _, log = await run_session(clock, [*flood, *end(1.9)], policy=TurnBasedPolicy(end_silence=0.8))
     check_log_invariants(log)
     assert [event.text for event in of_kind(log, Note)] == [f"note {index}" for index in range(1500)]
 
@@ -363,7 +369,7 @@ def rich_steps() -> list[Step]:
 
 
 async def test_a_rich_session_keeps_the_log_invariants(clock: VirtualClock) -> None:
-    session, log = await run_session(clock, rich_steps())
+    session, log = await run_session(clock, rich_steps(), policy=TurnBasedPolicy(end_silence=0.8))
     check_log_invariants(log)
     reasons = [event.reason for event in of_kind(log, AgentSpeechEnded)]
     completed, interrupted, stopped = EndReason.COMPLETED, EndReason.INTERRUPTED, EndReason.STOPPED
@@ -375,7 +381,7 @@ async def test_a_rich_session_keeps_the_log_invariants(clock: VirtualClock) -> N
 def test_the_same_script_gives_a_byte_identical_log() -> None:
     def record() -> bytes:
         clock = VirtualClock()
-        _, log = clock.run(run_session(clock, rich_steps()))
+        _, log = clock.run(run_session(clock, rich_steps(), policy=TurnBasedPolicy(end_silence=0.8)))
         return encode_log(log)
 
     first, second = record(), record()

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import pytest
 
@@ -33,6 +33,7 @@ from microturn import (
     EndSession,
     Event,
     InputRejected,
+    ModelAsked,
     SessionConfig,
     SessionEnded,
     SpeechPurpose,
@@ -45,12 +46,15 @@ from microturn import (
     VirtualClock,
     open_bus,
 )
+from microturn._models import ChatModel, ModelRequest
 from microturn._models._scripted import STORY
+from microturn._session import Session
 from microturn._voice._channel import AgentAudioChunk, FlushAudio, SessionEvent, Transcript, VoiceChannel, VoiceOut
 from microturn._voice._engines import fake_engines
 from microturn._voice._fakes import WORD_SECONDS, FakeSynthesizer, FakeTranscriber, FakeVad, silence, tone
 from microturn._voice._protocols import INPUT_RATE, VoiceEngines
 from microturn._voice._tuning import BASELINE, VoiceTuning
+from microturn.errors import ConfigError
 
 E = TypeVar("E", bound=Event)
 
@@ -108,9 +112,26 @@ def microphone(length: float, speech: Sequence[tuple[float, float]]) -> bytes:
     return bytes(audio)
 
 
-async def feed(channel: VoiceChannel, clock: Clock, audio: bytes, *, at: float = 0.0) -> None:
+def voice_session(
+    channel: VoiceChannel, clock: Clock, config: SessionConfig | None = None, model: ChatModel | None = None
+) -> Session:
+    """A session that speaks through ``channel``, on a bus of its own."""
+    bus = open_bus("memory")
+    return Session(bus=bus, clock=clock, config=config, model=model, session_id="voice", output=channel.output)
+
+
+async def run_voice(clock: Clock, channel: VoiceChannel, session: Session, *others: Coroutine[Any, Any, None]) -> None:
+    """Run the session, its voice channel and ``others`` until all are done (at most 120 s)."""
+    async with clock.timeout_at(clock.now() + 120), asyncio.TaskGroup() as tasks:
+        tasks.create_task(session.run())
+        tasks.create_task(channel.run(session))
+        for other in others:
+            tasks.create_task(other)
+
+
+async def feed(channel: VoiceChannel, session: Session, clock: Clock, audio: bytes, *, at: float = 0.0) -> None:
     """Hand ``audio`` to the channel in real time from session time ``at``: each piece once it is recorded."""
-    start = clock.now() - channel.session.now() + at
+    start = clock.now() - session.now() + at
     for index, offset in enumerate(range(0, len(audio), _CHUNK_BYTES)):
         await clock.sleep_until(start + (index + 1) * CHUNK)
         channel.hear(audio[offset : offset + _CHUNK_BYTES])
@@ -125,33 +146,26 @@ async def converse(
     config: SessionConfig | None = None,
     speech_seconds: float = 3.0,
     tuning: VoiceTuning | None = None,
-) -> tuple[VoiceChannel, Client]:
-    """Run a voice channel while ``audio`` is heard, then end the session; return it and what the client got."""
-    channel = VoiceChannel(
-        engines=engines,
-        clock=clock,
-        bus=open_bus("memory"),
-        config=config,
-        speech_seconds=speech_seconds,
-        tuning=tuning,
-    )
+    model: ChatModel | None = None,
+) -> tuple[VoiceChannel, Session, Client]:
+    """Run a session through a voice channel while ``audio`` is heard, then end it; return both and what the
+    client got."""
+    channel = VoiceChannel(engines=engines, clock=clock, speech_seconds=speech_seconds, tuning=tuning)
+    session = voice_session(channel, clock, config, model)
     if prepare is not None:
         prepare(channel)
     client = Client()
 
     async def speak() -> None:
-        await feed(channel, clock, audio)
-        await channel.session.inject(EndSession())
+        await feed(channel, session, clock, audio)
+        await session.inject(EndSession())
 
     async def listen() -> None:
         async for item in channel.outbound():
-            client.take(channel.session.now(), item)
+            client.take(session.now(), item)
 
-    async with clock.timeout_at(clock.now() + 120), asyncio.TaskGroup() as tasks:
-        tasks.create_task(channel.run())
-        tasks.create_task(speak())
-        tasks.create_task(listen())
-    return channel, client
+    await run_voice(clock, channel, session, speak(), listen())
+    return channel, session, client
 
 
 def utterances(client: Client) -> list[tuple[AgentSpeechStarted, AgentSpeechEnded]]:
@@ -168,7 +182,7 @@ def onset_to_flush(client: Client, onset: float) -> float:
 
 async def test_a_spoken_question_gets_a_spoken_reply(clock: VirtualClock) -> None:
     audio = microphone(5.0, [(0.5, said(5))])
-    channel, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio)
+    channel, _, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio)
 
     finals = [item for _, item in client.received if isinstance(item, Transcript) and item.final]
     assert finals == [Transcript("what is two plus three", final=True)]
@@ -189,7 +203,7 @@ async def test_a_spoken_question_gets_a_spoken_reply(clock: VirtualClock) -> Non
 async def test_barge_in_stops_agent_audio_at_once_and_keeps_exactly_the_words_played(clock: VirtualClock) -> None:
     onset = 4.0  # the story started at ~1.6 s: the user cuts in ~2.4 s into it
     audio = microphone(9.0, [(0.5, said(4)), (onset, said(3))])
-    _, client = await converse(clock, fake_engines(["tell", "me", "a", "story", "wait", "a", "second"]), audio)
+    _, _, client = await converse(clock, fake_engines(["tell", "me", "a", "story", "wait", "a", "second"]), audio)
 
     (story, cut), *_ = utterances(client)
     assert story.reply_to == "tell me a story"
@@ -211,7 +225,7 @@ async def test_barge_in_stops_agent_audio_at_once_and_keeps_exactly_the_words_pl
 
 async def test_a_user_backchannel_does_not_end_the_agents_utterance(clock: VirtualClock) -> None:
     audio = microphone(22.0, [(0.5, said(4)), (4.0, 0.3)])
-    _, client = await converse(clock, fake_engines(["tell", "me", "a", "story", "mhm"]), audio)
+    _, _, client = await converse(clock, fake_engines(["tell", "me", "a", "story", "mhm"]), audio)
 
     [(story, ended)] = utterances(client)  # "mhm" is no turn: nothing answers it
     assert [type(event) for event in client.events(AgentSpeechHeld) + client.events(AgentSpeechReleased)] == [
@@ -227,7 +241,7 @@ async def test_a_user_backchannel_does_not_end_the_agents_utterance(clock: Virtu
 async def test_the_agent_backchannels_at_a_pause_in_a_long_turn_without_taking_the_floor(clock: VirtualClock) -> None:
     story = "yesterday i went to the big market in town with my sister and we bought some apples and".split()
     audio = microphone(12.0, [(0.5, said(len(story))), (6.0, said(1))])  # a 1.25 s pause after "and"
-    _, client = await converse(clock, fake_engines([*story, "pears"]), audio)
+    _, _, client = await converse(clock, fake_engines([*story, "pears"]), audio)
 
     (backchannel, ended), (reply, _) = utterances(client)
     assert backchannel.purpose is SpeechPurpose.BACKCHANNEL
@@ -241,7 +255,7 @@ async def test_the_agent_backchannels_at_a_pause_in_a_long_turn_without_taking_t
 async def test_speech_too_long_for_a_backchannel_stops_the_agent_without_a_word(clock: VirtualClock) -> None:
     # The recogniser makes out no word at all (its script is spent), but 1.5 s of speech is a turn.
     audio = microphone(9.0, [(0.5, said(4)), (4.0, 1.5)])
-    _, client = await converse(clock, fake_engines(["tell", "me", "a", "story"]), audio)
+    _, _, client = await converse(clock, fake_engines(["tell", "me", "a", "story"]), audio)
 
     (story, cut), *_ = utterances(client)
     assert cut.reason is EndReason.INTERRUPTED
@@ -256,7 +270,7 @@ async def test_microphone_audio_is_lossy_under_pressure_and_never_blocks(clock: 
 
     audio = microphone(5.0, [(0.5, said(5))])
     engines = fake_engines(["what", "is", "two", "plus", "three"])
-    channel, client = await converse(clock, engines, audio, prepare=flood)
+    channel, _, client = await converse(clock, engines, audio, prepare=flood)
 
     assert channel.stats.dropped == pytest.approx(7.0)  # the oldest 7 s went, the newest 3 s were kept
     assert channel.stats.heard == pytest.approx(15.0)
@@ -307,12 +321,12 @@ def test_a_slow_recogniser_never_blocks_the_loop_nor_delays_barge_in() -> None:
     onset = 6.0
     audio = microphone(14.0, [(0.5, said(4)), (onset, said(6))])
 
-    async def main() -> tuple[VoiceChannel, Client]:
+    async def main() -> tuple[VoiceChannel, Session, Client]:
         return await converse(clock, engines, audio, speech_seconds=0.5)
 
-    channel, client = clock.run(main())
+    channel, session, client = clock.run(main())
     assert onset_to_flush(client, onset) <= 0.25  # voice activity does not wait for the recogniser
-    assert max(channel.session.stats.tick_lags) < 0.01  # the loop kept its 200 ms ticks
+    assert max(session.stats.tick_lags) < 0.01  # the loop kept its 200 ms ticks
     assert channel.stats.speech_dropped > 0  # the recogniser lost audio rather than queue it without end...
     finals = [event.text for event in client.events(UserTranscript) if event.final]
     assert finals[-1] == "wait no stop it now please"  # ...while the accurate one got all of it
@@ -348,10 +362,10 @@ def test_the_early_transcript_of_a_stretch_that_then_ends_is_its_final_one(tunin
     engines, final = with_slow_final(clock, words)
     audio = microphone(5.0, [(0.5, said(5))])
 
-    async def main() -> tuple[VoiceChannel, Client]:
+    async def main() -> tuple[VoiceChannel, Session, Client]:
         return await converse(clock, engines, audio, tuning=tuning)
 
-    channel, client = clock.run(main())
+    channel, _, client = clock.run(main())
     [transcript] = final_transcripts(client)
     assert transcript.text == "what is two plus three"
     assert final.calls == 1  # one run of the slow recogniser: early, or at the end
@@ -377,10 +391,10 @@ def test_an_early_transcript_is_discarded_when_the_speech_goes_on() -> None:
     # the stretch (< 6 frames), then "about the moon".
     audio = microphone(6.0, [(0.5, said(2)), (0.5 + said(2) + 0.17, said(3))])
 
-    async def main() -> tuple[VoiceChannel, Client]:
+    async def main() -> tuple[VoiceChannel, Session, Client]:
         return await converse(clock, engines, audio)
 
-    channel, client = clock.run(main())
+    channel, _, client = clock.run(main())
     assert len(client.events(UserSpeechEnded)) == 1  # one stretch
     [transcript] = final_transcripts(client)
     assert transcript.text == "tell me about the moon"  # not the early "tell me"
@@ -395,7 +409,7 @@ async def test_the_stretch_ends_sooner_only_after_words_that_sound_complete(
     clock: VirtualClock, words: list[str], hangover: float
 ) -> None:
     audio = microphone(5.0, [(0.5, 3 * WORD_SECONDS + 0.05)])  # the rough recogniser hears all three words
-    _, client = await converse(clock, fake_engines(words), audio)
+    _, _, client = await converse(clock, fake_engines(words), audio)
 
     [ended] = client.events(UserSpeechEnded)
     assert ended.silence == pytest.approx(hangover)
@@ -410,7 +424,7 @@ async def test_a_failing_recogniser_does_not_end_the_conversation(clock: Virtual
     words = ["what", "is", "two", "plus", "three"]
     fake = fake_engines(words)
     engines = VoiceEngines(vad=fake.vad, partials=BrokenPartials(words), final=fake.final, tts=fake.tts)
-    channel, client = await converse(clock, engines, microphone(5.0, [(0.5, said(5))]))
+    channel, _, client = await converse(clock, engines, microphone(5.0, [(0.5, said(5))]))
 
     assert channel.stats.engine_failures > 0
     assert client.events(UserInput) == []  # no rough words at all...
@@ -424,7 +438,7 @@ async def test_malformed_microphone_audio_is_reported_and_nothing_else_is_lost(c
         channel.hear(b"\x00" * 641)  # not whole 16-bit samples: a broken client
 
     audio = microphone(5.0, [(0.5, said(5))])
-    channel, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio, prepare=odd)
+    channel, _, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio, prepare=odd)
 
     [rejected] = client.events(InputRejected)
     assert rejected.reason.startswith("microphone audio: odd-length PCM chunk (641 bytes)")
@@ -436,15 +450,62 @@ async def test_malformed_microphone_audio_is_reported_and_nothing_else_is_lost(c
 
 async def test_the_session_log_keeps_what_was_heard_and_played_never_the_audio(clock: VirtualClock) -> None:
     audio = microphone(5.0, [(0.5, said(5))])
-    channel, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio)
+    _, session, client = await converse(clock, fake_engines(["what", "is", "two", "plus", "three"]), audio)
 
     kinds = {type(item.event).__name__ for _, item in client.received if isinstance(item, SessionEvent)}
     assert {"UserSpeechStarted", "UserSpeechEnded", "UserTranscript", "AgentAudio", "AgentWord"} <= kinds
     assert "AudioFrame" not in kinds
-    assert "(transcript corrected" not in channel.session.timeline.text  # the rough words were right
-    assert "user: what is two plus three" in channel.session.timeline.text
+    assert "(transcript corrected" not in session.timeline.text  # the rough words were right
+    assert "user: what is two plus three" in session.timeline.text
     [started] = client.events(UserSpeechStarted)
     assert 0.5 < started.t <= 0.5 + 0.1  # two 32 ms frames of speech, and the 20 ms piece they came in
+
+
+# --- the channel and the session it speaks for ---------------------------------------------------------------
+
+
+async def test_a_channel_refuses_a_session_that_does_not_speak_through_it(clock: VirtualClock) -> None:
+    channel = VoiceChannel(engines=fake_engines([]), clock=clock)
+    elsewhere = Session(bus=open_bus("memory"), clock=clock, session_id="text")  # speaks as text, not through it
+    with pytest.raises(ConfigError, match=r"session 'text' does not speak through this voice channel"):
+        await channel.run(elsewhere)
+    assert [item async for item in channel.outbound()] == []  # the client is not left waiting
+
+
+async def test_a_channel_speaks_for_one_session(clock: VirtualClock) -> None:
+    channel, session, _ = await converse(clock, fake_engines([]), silence(0.5))
+    with pytest.raises(ConfigError, match=r"already ran for session 'voice'"):
+        await channel.run(session)
+
+
+class StoryTeller:
+    """A FAKE local model (it prefills, so the session speculates): a long reply, a word every 0.1 s."""
+
+    name: ClassVar[str] = "story-teller"
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def prefill(self, request: ModelRequest) -> None:
+        return None
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str]:
+        for word in STORY.split() * 4:
+            await self._clock.sleep_until(self._clock.now() + 0.1)
+            yield word + " "
+
+
+async def test_the_session_ends_while_the_model_is_still_speaking_a_speculated_reply(clock: VirtualClock) -> None:
+    # bench/voice.py with the embedded model hung here now and then: SessionEnded was logged, run() never returned.
+    audio = microphone(3.0, [(0.5, said(4))])
+    _, session, client = await converse(
+        clock, fake_engines(["tell", "me", "a", "story"]), audio, model=StoryTeller(clock)
+    )
+
+    [(_, ended)] = utterances(client)
+    assert ended.reason is EndReason.STOPPED  # cut off by the end of the session, mid-reply
+    assert [asked.speculative for asked in client.events(ModelAsked)] == [True]  # the reply took the speculation
+    assert session.log_length == len(client.events(Event))  # and everything up to SessionEnded reached the client
 
 
 # --- with the real engines, in real time ------------------------------------------------------------------
@@ -497,13 +558,14 @@ def test_a_spoken_question_and_a_barge_in_through_the_real_engines(real_engines:
     lead = 0.5
     question_end = lead + sound(question)[1]
     clock = SystemClock()
-    channel = VoiceChannel(engines=real_engines, clock=clock, bus=open_bus("memory"))
+    channel = VoiceChannel(engines=real_engines, clock=clock)
+    session = voice_session(channel, clock)
     client = Client()
     heard = bytearray()  # what the microphone heard, to listen to
     barge_at = 0.0
 
     async def say(audio: bytes) -> None:
-        await feed(channel, clock, audio, at=len(heard) / 2 / INPUT_RATE)
+        await feed(channel, session, clock, audio, at=len(heard) / 2 / INPUT_RATE)
         heard.extend(audio)
 
     async def user() -> None:
@@ -514,19 +576,13 @@ def test_a_spoken_question_and_a_barge_in_through_the_real_engines(real_engines:
         await say(silence(2.5))
         barge_at = len(heard) / 2 / INPUT_RATE
         await say(interruption + silence(4.0))
-        await channel.session.inject(EndSession())
+        await session.inject(EndSession())
 
     async def listen() -> None:
         async for item in channel.outbound():
-            client.take(channel.session.now(), item)
+            client.take(session.now(), item)
 
-    async def main() -> None:
-        async with clock.timeout_at(clock.now() + 120), asyncio.TaskGroup() as tasks:
-            tasks.create_task(channel.run())
-            tasks.create_task(user())
-            tasks.create_task(listen())
-
-    asyncio.run(main())
+    asyncio.run(run_voice(clock, channel, session, user(), listen()))
     write_wav(tmp_path / "heard.wav", bytes(heard), INPUT_RATE)
     onset = barge_at + sound(interruption)[0]
     finals = [item.text for _, item in client.received if isinstance(item, Transcript) and item.final]
@@ -581,24 +637,22 @@ def engines_with(**broken: Any) -> VoiceEngines:
 
 async def talk_then_type(clock: Clock, engines: VoiceEngines, audio: bytes, typed: str) -> Client:
     """Speak ``audio``, then type ``typed`` and press Enter, and end the session 6 s later."""
-    channel = VoiceChannel(engines=engines, clock=clock, bus=open_bus("memory"))
+    channel = VoiceChannel(engines=engines, clock=clock)
+    session = voice_session(channel, clock)
     client = Client()
 
     async def user() -> None:
-        await feed(channel, clock, audio)
-        await channel.session.inject(UserInput(text=typed))
-        await channel.session.inject(UserSubmit())
+        await feed(channel, session, clock, audio)
+        await session.inject(UserInput(text=typed))
+        await session.inject(UserSubmit())
         await clock.sleep_until(clock.now() + 6.0)
-        await channel.session.inject(EndSession(reason="test over"))
+        await session.inject(EndSession(reason="test over"))
 
     async def listen() -> None:
         async for item in channel.outbound():
-            client.take(channel.session.now(), item)
+            client.take(session.now(), item)
 
-    async with clock.timeout_at(clock.now() + 120), asyncio.TaskGroup() as tasks:
-        tasks.create_task(channel.run())
-        tasks.create_task(user())
-        tasks.create_task(listen())
+    await run_voice(clock, channel, session, user(), listen())
     assert [event.reason for event in client.events(SessionEnded)] == ["test over"]
     return client
 

@@ -1,9 +1,23 @@
 """microturn: a runtime for interaction-native agents.
 
+An agent perceives and acts in continuous ~200 ms micro-turns: it listens while it talks, can be
+interrupted, backchannels, interjects when a cue fires, and hands deep work to background agents whose
+results it weaves into the conversation at the right moment::
+
+    from microturn import Agent, Risk, tool
+
+    @tool(risk=Risk.HIGH, scopes=["orders:write"], trigger=r"refund order (?P<order>[0-9]+)")
+    def refund(order: str) -> str:
+        return f"Order {order} refunded."  # the user is asked first: it is high risk
+
+    Agent("You are Acme's support agent.", tools=[refund], scopes=["orders:write"]).run_console()
+
 The public API is what this module exports; everything in ``_private`` modules may change.
 Errors live in :mod:`microturn.errors`; test helpers in :mod:`microturn.testing`.
 """
 
+from microturn._agent import Agent, AgentSession, DescribedToolbox, MCPServer, ToolSource, Voice
+from microturn._background import AgentModel, AgentStep, Finish, JobContext, Observation, UseTool
 from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, SubscriptionStats, Sync, open_bus
 from microturn._core._actions import (
     Action,
@@ -74,21 +88,40 @@ from microturn._core._events import (
 )
 from microturn._core._floor import FloorHolder, FloorState
 from microturn._core._timeline import Timeline
-from microturn._core._tools import Toolbox
-from microturn._models import ChatModel, ModelRequest, ScriptedModel, register_model
-from microturn._policies import MicroTurn, Policy, TurnBasedPolicy, register_policy
+from microturn._core._tools import Progress, Risk, Toolbox, ToolError, ToolSpec
+from microturn._models import ChatModel, ModelRequest, ScriptedModel, ToolCall, ToolStep, register_model
+from microturn._models._embedded import EmbeddedModel
+from microturn._models._openai import OpenAICompatibleModel
+from microturn._policies import FullDuplexPolicy, MicroTurn, Policy, TurnBasedPolicy, register_policy
 from microturn._session import Session, Source
+from microturn._session._model_calls import Playback
+from microturn._session._output import SpeechOutput
+from microturn._tools import (
+    SandboxLimits,
+    Tool,
+    ToolRegistry,
+    builtin_tools,
+    calculator_tools,
+    clock_tools,
+    python_tools,
+    tool,
+    workspace_tools,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CODEC_VERSION",
     "Action",
+    "Agent",
     "AgentAudio",
+    "AgentModel",
+    "AgentSession",
     "AgentSpeechEnded",
     "AgentSpeechHeld",
     "AgentSpeechReleased",
     "AgentSpeechStarted",
+    "AgentStep",
     "AgentWord",
     "ApprovalDecided",
     "ApprovalRequested",
@@ -103,20 +136,26 @@ __all__ = [
     "CueFired",
     "CueSet",
     "Delegate",
+    "DescribedToolbox",
+    "EmbeddedModel",
     "EndReason",
     "EndSession",
     "Event",
     "EventBus",
+    "Finish",
     "FloorHolder",
     "FloorState",
+    "FullDuplexPolicy",
     "Hold",
     "InputRejected",
+    "JobContext",
     "JobFailed",
     "JobProgress",
     "JobRequested",
     "JobResult",
     "Lane",
     "LogConfig",
+    "MCPServer",
     "MicroTurn",
     "Modality",
     "ModelAsked",
@@ -124,15 +163,21 @@ __all__ = [
     "ModelEnded",
     "ModelRequest",
     "Note",
+    "Observation",
+    "OpenAICompatibleModel",
     "Overflow",
     "Overlap",
+    "Playback",
     "Policy",
+    "Progress",
     "Record",
     "Release",
     "Reply",
     "ResultDropped",
     "ResultWoven",
     "Resume",
+    "Risk",
+    "SandboxLimits",
     "Say",
     "ScriptedModel",
     "Session",
@@ -141,6 +186,7 @@ __all__ = [
     "SessionStarted",
     "Silence",
     "Source",
+    "SpeechOutput",
     "SpeechPurpose",
     "Start",
     "StartAt",
@@ -154,11 +200,19 @@ __all__ = [
     "TimerCancelled",
     "TimerFired",
     "TimerSet",
+    "Tool",
+    "ToolCall",
     "ToolCalled",
+    "ToolError",
     "ToolProgress",
+    "ToolRegistry",
     "ToolResult",
+    "ToolSource",
+    "ToolSpec",
+    "ToolStep",
     "Toolbox",
     "TurnBasedPolicy",
+    "UseTool",
     "UserErase",
     "UserInput",
     "UserSpeechEnded",
@@ -166,11 +220,18 @@ __all__ = [
     "UserSubmit",
     "UserTranscript",
     "VirtualClock",
+    "Voice",
+    "builtin_tools",
+    "calculator_tools",
+    "clock_tools",
     "decode_event",
     "decode_log",
     "encode_event",
     "encode_log",
     "open_bus",
+    "python_tools",
     "register_model",
     "register_policy",
+    "tool",
+    "workspace_tools",
 ]

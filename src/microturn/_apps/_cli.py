@@ -1,20 +1,25 @@
-"""The ``microturn`` command line."""
+"""The ``microturn`` command line: its arguments and help texts; what each command does is in ``_commands``."""
 
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from microturn._apps._commands import (
+    audit_command,
+    chat_command,
+    eval_command,
+    replay_command,
+    serve_command,
+    timeline_command,
+)
 from microturn._bus import LogConfig, Sync
-from microturn._core._codec import split_torn_tail
 from microturn._core._config import SessionConfig
 from microturn._models import MODELS
-from microturn._models._roles import ModelRoles, load_roles
 from microturn._policies import POLICIES
-from microturn.errors import ConfigError, MicroturnError
+from microturn.errors import MicroturnError
 
 __all__ = ["main"]
 
@@ -101,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         "settings and unsubmitted typing come back, and it goes on in a new log that starts with the old one, "
         "beside LOG (or in --log-dir); see docs/durability.md",
     )
-    chat.set_defaults(run=_chat)
+    chat.set_defaults(run=chat_command)
 
     serve = commands.add_parser(
         "serve",
@@ -147,7 +152,7 @@ def _parser() -> argparse.ArgumentParser:
         help="frames a second a page may send (default: %(default)g; the microphone sends 50): faster ones are "
         "refused with a message, and a page that goes on sending too fast is closed",
     )
-    serve.set_defaults(run=_serve)
+    serve.set_defaults(run=serve_command)
 
     evaluate = commands.add_parser(
         "eval",
@@ -173,7 +178,7 @@ def _parser() -> argparse.ArgumentParser:
         "that check exact words expect the scripted model",
     )
     evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
-    evaluate.set_defaults(run=_eval)
+    evaluate.set_defaults(run=eval_command)
 
     replay = commands.add_parser(
         "replay",
@@ -183,7 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
     replay.add_argument("--out", type=Path, metavar="FILE", help="also write the replayed log here")
-    replay.set_defaults(run=_replay)
+    replay.set_defaults(run=replay_command)
 
     timeline = commands.add_parser(
         "timeline",
@@ -193,7 +198,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     timeline.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
     timeline.add_argument("-o", "--out", type=Path, metavar="FILE", help="default: LOG with .html")
-    timeline.set_defaults(run=_timeline)
+    timeline.set_defaults(run=timeline_command)
 
     audit = commands.add_parser(
         "audit",
@@ -202,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
         "redacted), who asked for it, whether the user approved it, and what came back.",
     )
     audit.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
-    audit.set_defaults(run=_audit)
+    audit.set_defaults(run=audit_command)
     return parser
 
 
@@ -235,196 +240,12 @@ def _session_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _roles(args: argparse.Namespace) -> ModelRoles:
-    """Each role's model from the flags, the environment and the config file; the embedded one made ready."""
-    roles = load_roles(config_file=args.config, interaction=args.model, background=args.background_model)
-    if "embedded" in (roles.interaction.model, roles.background.model):
-        _check_embedded()
-    return roles
-
-
-def _chat(args: argparse.Namespace) -> int:
-    from microturn._apps._console import load_resumption, run_chat
-
-    # A resumed chat keeps the settings its log recorded: check the log before anything starts.
-    resume = None if args.resume is None else load_resumption(args.resume, log_dir=args.log_dir)
-    if resume is None:
-        roles = _roles(args)
-    else:
-        roles = load_roles(interaction=resume.config.model, background=resume.config.background_model)
-        if "embedded" in (roles.interaction.model, roles.background.model):
-            _check_embedded()
-    config = SessionConfig(
-        policy=args.policy,
-        model=roles.interaction.model,
-        background_model=roles.background.model,
-        tick=args.tick,
-        speaking_rate=args.rate,
-        scopes=list(args.grant),
-    )
-    servers: dict[str, list[str]] = {}
-    for spec in args.mcp:
-        name, _, command = spec.partition("=")
-        if not name or not command.strip():
-            raise ConfigError(f"--mcp wants NAME=COMMAND, got {spec!r}")
-        servers[name] = shlex.split(command)
-    run_chat(
-        config=config,
-        record=args.record,
-        log_dir=args.log_dir,
-        log_config=LogConfig(sync=Sync(args.sync)),
-        workspace=args.workspace,
-        mcp_servers=servers,
-        roles=roles,
-        resume=resume,
-    )
-    return 0
-
-
-def _serve(args: argparse.Namespace) -> int:
-    import importlib.util
-
-    if any(importlib.util.find_spec(name) is None for name in ("starlette", "uvicorn")):
-        raise ConfigError("microturn serve needs the serve extra: pip install 'microturn[serve]'")
-    from microturn._apps._serve import ConversationSpec, LinkLimits, is_loopback, serve
-
-    roles = _roles(args)
-    if args.voice == "real":
-        from microturn._voice._engines import load_engines
-
-        try:
-            load_engines()  # checks the voice extra and loads the shared models once, before anyone connects
-        except ConfigError as exc:
-            raise ConfigError(f"{exc} (or serve with --voice off, to type only)") from None
-    config = SessionConfig(
-        policy=args.policy,
-        model=roles.interaction.model,
-        background_model=roles.background.model,
-        tick=args.tick,
-        speaking_rate=args.rate,
-    )
-    spec = ConversationSpec(config=config, roles=roles, voice=args.voice, log_dir=args.log_dir)
-
-    def announce(url: str) -> None:
-        print(f"microturn serve: open {url}  (Ctrl-C stops)", flush=True)
-        if not is_loopback(args.host):
-            print(
-                "microturn serve: listening beyond this machine, unencrypted: anyone with the URL can talk "
-                "to the agent",
-                flush=True,
-            )
-
-    limits = LinkLimits(frames_per_second=args.max_frame_rate, idle=args.idle_timeout)
-    serve(
-        spec,
-        host=args.host,
-        port=args.port,
-        token=args.token,
-        announce=announce,
-        max_conversations=args.max_conversations,
-        limits=limits,
-    )
-    return 0
-
-
 def _policy_list(text: str) -> list[str]:
     names = [name.strip() for name in text.split(",")]
     unknown = [name for name in names if name not in POLICIES]
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown policy {unknown[0]!r} (choose from {', '.join(sorted(POLICIES))})")
     return names
-
-
-def _check_embedded() -> None:
-    """Fail before the chat starts, with the fix, if the embedded model cannot run; assemble its weights."""
-    import importlib.util
-
-    from microturn._models._weights import gemma_weights
-
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise ConfigError(
-            "the embedded model needs llama-cpp-python: pip install 'microturn[embedded]' "
-            "(or chat with --model scripted)"
-        )
-    gemma_weights()
-
-
-def _eval(args: argparse.Namespace) -> int:
-    from microturn._eval import format_comparison, format_table, run_compare, run_eval
-
-    if args.model == "embedded":
-        _check_embedded()
-    if args.compare:
-        comparison = run_compare(list(args.paths), args.compare, out_dir=args.out, model=args.model)
-        print(format_comparison(comparison))
-        print(f"results: {args.out / 'compare.json'}")
-        return 0 if comparison.passed else 1
-    results = run_eval(list(args.paths), policy=args.policy, model=args.model, out_dir=args.out)
-    print(format_table(results))
-    print(f"results: {args.out / 'results.json'}")
-    return 0 if results and all(result.passed for result in results) else 1
-
-
-def _replay(args: argparse.Namespace) -> int:
-    from microturn._eval import compare_logs, replay_log
-    from microturn.errors import ReplayMismatch
-
-    original = _read(args.log)
-    replayed = replay_log(original)
-    if args.out is not None:
-        args.out.write_bytes(replayed)
-    lines = original.splitlines(keepends=True)
-    # A log a crash cut short has no end; the replay ends the session where the log stops, so only
-    # what the log holds can be compared.
-    cut = not any(b'"kind":"SessionEnded"' in line for line in lines[-1:])
-    try:
-        compare_logs(original, b"".join(replayed.splitlines(keepends=True)[: len(lines)]) if cut else replayed)
-    except ReplayMismatch as exc:
-        print(f"replay differs: {exc}")
-        return 1
-    ending = " (the log was cut short, as by a crash: compared as far as it goes)" if cut else ""
-    print(f"replay identical: {len(lines)} events, {len(original)} bytes{ending}")
-    return 0
-
-
-def _timeline(args: argparse.Namespace) -> int:
-    from microturn._apps._render import render_timeline_html
-    from microturn._core._codec import decode_log
-
-    events = list(decode_log(_read(args.log)))
-    out = args.out if args.out is not None else args.log.with_suffix(".html")
-    out.write_text(render_timeline_html(events, title=args.log.stem), encoding="utf-8")
-    print(f"timeline: {out} ({len(events)} events)")
-    return 0
-
-
-def _audit(args: argparse.Namespace) -> int:
-    from microturn._core._codec import decode_log
-    from microturn._tools._audit import audit, line
-
-    rows = audit(decode_log(_read(args.log)))
-    if not rows:
-        print("no tool calls in this session")
-        return 0
-    for row in rows:
-        print(line(row))
-    return 0
-
-
-def _read(path: Path) -> bytes:
-    """The log at ``path`` without a torn last line (a crash cut its write short), which is reported."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise MicroturnError(f"cannot read {path}: {exc.strerror}") from None
-    whole, torn = split_torn_tail(data)
-    if torn:
-        print(
-            f"microturn: {path} ends in a torn line ({len(torn)} bytes: a crash cut its write short); "
-            "reading the whole events before it",
-            file=sys.stderr,
-        )
-    return whole
 
 
 if __name__ == "__main__":

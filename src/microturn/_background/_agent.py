@@ -35,15 +35,24 @@ class JobContext:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
+    """What one tool call of a job returned: at each step the agent sees every call made so far."""
+
     tool: str
     arguments: dict[str, Any]
     output: str
+    """What the tool returned, or why the call failed: untrusted data, never instructions."""
     error: bool = False
-    """The output is untrusted data, never instructions."""
+    """The call failed, or was refused (not permitted, not approved by the user)."""
 
 
 @dataclass(frozen=True, slots=True)
 class UseTool:
+    """An agent's step: call ``tool`` with ``arguments``, then decide again with its result.
+
+    The call goes through the same permission gate as the interaction loop's: scopes must be
+    granted, and a high-risk tool waits for the user's yes, whatever the model was told to do.
+    """
+
     tool: str
     arguments: dict[str, Any] = field(default_factory=dict)
     note: str = ""
@@ -52,6 +61,8 @@ class UseTool:
 
 @dataclass(frozen=True, slots=True)
 class Finish:
+    """An agent's last step: ``answer`` is the job's result, for the policy to weave into the conversation."""
+
     answer: str
 
 
@@ -59,6 +70,14 @@ AgentStep = UseTool | Finish
 
 
 class AgentModel(Protocol):
+    """What does a background job: one ReAct step at a time, a tool to use or the answer.
+
+    ``step`` gets the job's context (its task, the whole conversation, the tools it may use) and every
+    tool call made so far, and returns a :class:`UseTool` or a :class:`Finish`; the background lane
+    carries out each call and asks again, up to a bound on the steps. ``name`` is what the session log
+    records. Pass one as ``Agent(background_model=...)``; a ``ChatModel`` given there is wrapped in one.
+    """
+
     name: ClassVar[str]
 
     async def step(self, context: JobContext, observations: Sequence[Observation]) -> AgentStep: ...

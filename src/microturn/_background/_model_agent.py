@@ -28,9 +28,11 @@ class ModelAgent:
 
     name: ClassVar[str] = "model"
 
-    def __init__(self, model: ChatModel, *, clock: Clock) -> None:
+    def __init__(self, model: ChatModel, *, clock: Clock, persona: str = "") -> None:
+        """``persona``: the developer's instructions for background work (``Agent(background_instructions=...)``)."""
         self._model = model
         self._clock = clock
+        self._persona = persona
 
     async def step(self, context: JobContext, observations: Sequence[Observation]) -> AgentStep:
         request = ModelRequest(
@@ -39,6 +41,7 @@ class ModelAgent:
             elapsed=0.0,
             wall=self._clock.wall(),
             tools=context.tools,
+            persona=self._persona,
             steps=tuple(
                 # The model sees what the log holds: secrets in outputs (a .env read, say) are redacted.
                 ToolStep(ToolCall(seen.tool, redact(seen.arguments)), scrub(seen.output), seen.error)

@@ -20,9 +20,17 @@ __all__ = ["EventBus", "Start", "StartAt", "Subscription", "SubscriptionStats"]
 
 
 class Start(enum.Enum):
-    BEGINNING = "beginning"  # the whole log, then live
-    NEW = "new"  # only events published after subscribing
-    RESUME = "resume"  # where this subscription name stopped last time (the beginning if never seen)
+    """Where a subscription starts reading a session's log (``EventBus.subscribe(..., start=...)``).
+
+    An int offset instead starts at that ``seq`` (see ``StartAt``).
+    """
+
+    BEGINNING = "beginning"
+    """The whole log, then live."""
+    NEW = "new"
+    """Only events published after subscribing."""
+    RESUME = "resume"
+    """Where this subscription name stopped last time (the beginning if never seen)."""
 
 
 StartAt = Start | int  # an int is an absolute offset in the log
@@ -30,12 +38,24 @@ StartAt = Start | int  # an int is an absolute offset in the log
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionStats:
+    """How a subscription's queue is doing (``Subscription.stats``): a snapshot, to watch a slow consumer.
+
+    A full queue makes room by dropping its oldest lossy event (an audio frame, say), or a lossy newcomer;
+    any other newcomer fails the subscription with SlowConsumer, whose ``next_offset`` says where to read
+    the log from again. No other event is ever dropped.
+    """
+
     name: str
     capacity: int
+    """The most events it queues (``subscribe(capacity=...)``)."""
     queued: int
+    """Events queued now, not yet received."""
     delivered: int
+    """Events received so far."""
     dropped: int
+    """Lossy events dropped because the queue was full."""
     high_water: int
+    """The most events it has had queued at once."""
 
 
 class Subscription(Protocol):
@@ -69,6 +89,13 @@ class Subscription(Protocol):
 
 
 class EventBus(Protocol):
+    """The sessions' logs: one append-only log per session, read from any offset and followed live.
+
+    :func:`open_bus` opens the built-in one (in memory; durable with a ``log_dir``). Share one you opened
+    with ``Agent.session(bus=...)`` to read a session's events as they are recorded (``subscribe``) or
+    afterwards (``read``). ``publish`` assigns each event its ``seq``, its offset in the log.
+    """
+
     @property
     def backend(self) -> str: ...
 

@@ -100,6 +100,14 @@ class Delegate:
 
 @dataclass(frozen=True, slots=True)
 class CallTool:
+    """Call a quick tool in the interaction lane, beside the conversation (the full-duplex policy does it
+    while the user is still talking).
+
+    The call is recorded as a ``ToolCalled`` (its ``call`` id is what ``CancelTool`` names) and gated like
+    every call: scopes must be granted, and a high-risk tool waits for the user's yes. Its result comes
+    back as a ``ToolResult`` for the policy to use.
+    """
+
     tool: str
     arguments: dict[str, Any] = field(default_factory=dict)
 

@@ -15,6 +15,13 @@ _RETIRED = frozenset({"seed"})
 
 
 class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How a session runs: its timing, its policy and models by name, the agent's instructions and scopes.
+
+    It is the first thing in every session log, so a replay runs with exactly these settings. ``Agent``
+    fills in the policy, models, instructions and scopes from its own arguments; pass
+    ``Agent(config=SessionConfig(tick=0.1))`` for the rest. Out-of-range values raise ConfigError.
+    """
+
     tick: float = 0.2
     """Micro-turn length in seconds."""
     speaking_rate: float = 0.4
@@ -25,10 +32,15 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Bound on events handled in one loop pass; the rest wait for the next pass, nothing is dropped."""
     policy: str = "full-duplex"
     policy_options: dict[str, Any] = {}
+    """The options the policy is built with (``FullDuplexPolicy(**policy_options)``)."""
     model: str = "scripted"
     """The interaction model: scripted (a deterministic fake), embedded, openai, or one named with register_model."""
     background_model: str = "scripted"
     """The model background jobs run on (scripted: the deterministic fake agent)."""
+    instructions: str = ""
+    """Who the agent is and how it behaves, in the developer's words: every reply's model request carries it."""
+    background_instructions: str = ""
+    """The same for background work (each step of a delegated job)."""
     scopes: list[str] = []
     """What tools may touch in this session ("files:read", "code:run", "*" for everything)."""
 

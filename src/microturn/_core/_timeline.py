@@ -2,7 +2,7 @@
 
 Rendering is append-only: feeding an event only ever appends to :attr:`Timeline.text`, so the prefix a
 model has already prefilled stays byte-stable as the session grows. What is still open (the silence
-going on right now) is not part of the text; :meth:`Timeline.tail` renders it separately.
+going on right now) is not part of the text until it ends and its Silence event is fed.
 
     [00:00.0] session started (Thu 2026-01-01 09:00 UTC)
     [00:01.0] user: what is two plus
@@ -85,6 +85,18 @@ def quoted(text: str) -> str:
 
 
 class Timeline:
+    """A session's log as a time-stamped transcript: what models are prompted with, and what people read.
+
+    Feed it the events in log order (:meth:`feed`); :attr:`text` is the transcript so far. It only ever
+    grows at the end, so the prefix a model has cached stays valid. A live session's is
+    ``AgentSession.transcript``; build one to read a recorded log::
+
+        timeline = Timeline()
+        for event in decode_log(path.read_bytes()):
+            timeline.feed(event)
+        print(timeline.text)
+    """
+
     def __init__(self) -> None:
         self._parts: list[str] = []
         self._length = 0
@@ -94,6 +106,7 @@ class Timeline:
 
     @property
     def text(self) -> str:
+        """The transcript so far (no line break after its last line)."""
         if self._text_cache is None:
             self._text_cache = "".join(self._parts)
         return self._text_cache

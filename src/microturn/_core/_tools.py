@@ -31,8 +31,12 @@ Progress = Callable[[str], Awaitable[None]]
 
 
 class Risk(enum.Enum):
+    """How much a tool can do, so whether the user is asked before each call: ``@tool(risk=Risk.HIGH)``."""
+
     LOW = "low"
-    HIGH = "high"  # acts on the world (deletes, sends, pays): needs the user's explicit approval
+    """The default: each call runs without asking (within the session's granted scopes)."""
+    HIGH = "high"
+    """Acts on the world (deletes, sends, pays): each call waits for the user's explicit yes."""
 
 
 class ToolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -60,6 +64,14 @@ class ToolServerError(ToolError):
 
 
 class Toolbox(Protocol):
+    """Where tool calls go: runs a tool by name and returns its result as text.
+
+    A ``ToolRegistry`` (of ``@tool`` functions) is one, and so is each MCP server once started. To bring
+    tools from elsewhere, implement ``call`` and a ``specs`` property (a list of ``ToolSpec``: what each
+    tool is, its scopes and risk), and pass the object in ``Agent(tools=[...])``. The runtime checks scopes
+    and risk before each call: a toolbox only runs what it is asked to.
+    """
+
     async def call(self, tool: str, arguments: dict[str, Any], *, progress: Progress | None = None) -> str:
         """Run ``tool``; stream partial results to ``progress``; return the result as text.
 

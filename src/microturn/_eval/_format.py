@@ -154,6 +154,8 @@ class ToolScript(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A scenario file, loaded: timed user input (``steps``) and what must hold (``expect``); docs/scenarios.md."""
+
     name: str = ""
     description: str = ""
     family: str = "core"

@@ -35,6 +35,8 @@ __all__ = [
 
 @dataclass
 class ScenarioResult:
+    """What one scenario run gave: whether every expectation held, which failed and why, its metrics and log."""
+
     name: str
     family: str
     path: str

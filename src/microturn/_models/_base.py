@@ -30,6 +30,13 @@ class ToolStep:
 
 @dataclass(frozen=True, slots=True)
 class ModelRequest:
+    """Everything a model is asked with, for one reply (or one step of a background job).
+
+    The session builds it; a ChatModel of your own turns it into a prompt. ``timeline`` is the whole
+    conversation as a time-stamped transcript, and only grows, so the prompt's prefix stays the same
+    from one request to the next (a prompt cache keeps it).
+    """
+
     timeline: str
     """The session transcript so far (append-only; see Timeline)."""
     user_text: str
@@ -48,9 +55,22 @@ class ModelRequest:
     """The tools called for this request so far, in order, with their results."""
     stop: tuple[str, ...] = ()
     """Strings that end the reply where they would start (they are not part of it)."""
+    persona: str = ""
+    """Who the agent is and how it behaves, in its developer's words (``Agent(instructions=...)``); the same
+    for every request of a session, so a prompt cache keeps it."""
 
 
 class ChatModel(Protocol):
+    """A language model, as the session and the background lane use it: a ``ModelRequest`` in, a streamed reply out.
+
+    Implement ``stream`` (and a ``name``, which the session log records) to bring a model of your own,
+    then pass it as ``Agent(model=...)``, or give it a name with :func:`register_model` and pass the name.
+    Optional: ``async def prefill(request)``, called while the user is still talking, to take in the
+    transcript ahead of the reply; ``async def aclose()``, to let go of what it holds (a model made from
+    its name is closed with its session; an object you passed stays yours). A replay calls no model: it
+    plays the recorded reply back.
+    """
+
     name: ClassVar[str]
 
     def stream(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:

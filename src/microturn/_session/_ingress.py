@@ -16,7 +16,7 @@ import enum
 
 import msgspec
 
-from microturn._core._codec import encode_event
+from microturn._core._codec import decode_event, encode_event
 from microturn._core._events import (
     ApprovalRequested,
     AudioFrame,
@@ -43,8 +43,10 @@ from microturn._core._events import (
     UserSubmit,
     UserTranscript,
 )
+from microturn._core._limits import check_frame
+from microturn.errors import CodecError
 
-__all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "Channel", "admit"]
+__all__ = ["AGENT", "LOOP", "RUNTIME_SOURCES", "TOOLS", "Channel", "admit", "ingress", "read_frame"]
 
 LOOP = "loop"  # floor facts and bookkeeping the loop derives
 AGENT = "agent"  # what the agent says and does
@@ -102,6 +104,19 @@ _ADMITS: dict[Channel, frozenset[type[Event]]] = {
     # A scripted JobRequested stands for a job an outside system runs: the lane starts only the agent's.
     Channel.SCRIPT: _USER_KINDS | _JOB_REPORTS | {JobRequested},
 }
+
+
+def ingress(session_id: str) -> str:
+    """The bus log that transports publish a session's input to."""
+    return f"{session_id}.in"
+
+
+def read_frame(data: bytes | str) -> Event:
+    """The event a wire frame holds; malformed or oversized input is an InputRejected event instead."""
+    try:
+        return check_frame(data) or decode_event(data)  # too big is refused before it is read (_limits.py)
+    except CodecError as exc:
+        return InputRejected(reason=str(exc), excerpt=getattr(exc, "excerpt", ""))
 
 
 def admit(event: Event, channel: Channel, source: str, now: float) -> Event:

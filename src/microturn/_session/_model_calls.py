@@ -15,12 +15,12 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from microturn._core._events import ComponentFailed, Event, ModelAsked, ModelChunk, ModelEnded, SessionStarted
 from microturn._core._failures import plain
 from microturn._models import ChatModel, ModelRequest, Prefilling, ToolCall
+from microturn._session._wiring import Spawn
 from microturn.errors import AdapterError, ModelError, ReplayDiverged
 
 __all__ = ["MODEL", "ModelCalls", "Playback"]
@@ -49,7 +49,7 @@ class ModelCalls:
         model: ChatModel | Playback,
         *,
         inject: Callable[[Event], Awaitable[object]],
-        spawn: Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]],
+        spawn: Spawn,
     ) -> None:
         self.model = model
         self._inject = inject
@@ -90,6 +90,8 @@ class ModelCalls:
         session's task group, and so the session, from ending."""
         for pump in self._pumps.values():
             pump.cancel()
+        for reader in self._waiting.values():
+            reader.close()  # a reader still waiting (a speculated reply's) hears the end rather than wait for ever
         self._waiting.clear()
 
     def received(self, event: ModelChunk | ModelEnded) -> None:
@@ -140,6 +142,10 @@ class _Reader:
     def __init__(self) -> None:
         self._events: deque[ModelChunk | ModelEnded] = deque()
         self._arrived = asyncio.Event()
+
+    def close(self) -> None:
+        """Nothing more will come: the stream ends where it is."""
+        self.put(ModelEnded(request=-1))
 
     def put(self, event: ModelChunk | ModelEnded) -> None:
         self._events.append(event)

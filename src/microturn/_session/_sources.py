@@ -22,6 +22,9 @@ __all__ = ["Source"]
 
 
 class Source(Protocol):
+    """A driver that knows its input ahead of time (a scenario script, a log being replayed): the loop asks
+    it when it next has input, and polls it then."""
+
     @property
     def name(self) -> str: ...
 

@@ -8,8 +8,6 @@ the ingress like any outside input, so a replay feeds the recorded ones instead 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
 
 import msgspec
 
@@ -17,13 +15,10 @@ from microturn._core._actions import CallTool
 from microturn._core._events import ApprovalDecided, ApprovalRequested, Event, ToolCalled, ToolProgress, ToolResult
 from microturn._core._failures import tool_failed
 from microturn._core._tools import Toolbox, ToolSpec
+from microturn._session._wiring import Hooks, Inject
 from microturn._tools._permissions import Verdict, check, redact, specs_by_name
 
 __all__ = ["ToolCalls"]
-
-Recorder = Callable[[Event, Event | None], Awaitable[Event]]
-Inject = Callable[[Event], Awaitable[Event]]
-Spawn = Callable[[Coroutine[Any, Any, None]], "asyncio.Task[None]"]
 
 
 class ToolCalls:
@@ -33,28 +28,27 @@ class ToolCalls:
         toolbox: Toolbox,
         specs: list[ToolSpec],
         scopes: list[str],
-        emit: Recorder,
+        hooks: Hooks,
         inject: Inject,
-        spawn: Spawn,
     ) -> None:
         self._toolbox = toolbox
         self._specs = specs_by_name(toolbox, specs)
         self._scopes = scopes
-        self._emit = emit
+        self._hooks = hooks
         self._inject = inject
-        self._spawn = spawn
         self._running: dict[str, asyncio.Task[None]] = {}
         self._waiting: dict[str, tuple[int, CallTool]] = {}  # high-risk calls waiting for the user's yes
 
     async def call(self, call: str, action: CallTool, cause: Event | None) -> None:
         arguments = redact(action.arguments)
-        called = await self._emit(ToolCalled(call=call, tool=action.tool, arguments=arguments), cause)
+        called = await self._hooks.emit(ToolCalled(call=call, tool=action.tool, arguments=arguments), cause)
         permission = check(self._specs.get(action.tool, ToolSpec(name=action.tool)), self._scopes)
         if permission.verdict is Verdict.DENY:
-            await self._emit(ToolResult(call=call, output=f"not permitted: {permission.reason}", error=True), called)
+            denied = ToolResult(call=call, output=f"not permitted: {permission.reason}", error=True)
+            await self._hooks.emit(denied, called)
         elif permission.verdict is Verdict.ASK:
             self._waiting[call] = (called.seq, action)
-            await self._emit(ApprovalRequested(call=call, tool=action.tool, arguments=arguments), called)
+            await self._hooks.emit(ApprovalRequested(call=call, tool=action.tool, arguments=arguments), called)
         else:
             self._start(called.seq, call, action)
 
@@ -68,13 +62,13 @@ class ToolCalls:
             self._start(called, decision.call, action)
         else:
             refusal = "not approved by the user" + (f": {decision.reason}" if decision.reason else "")
-            await self._emit(ToolResult(call=decision.call, output=refusal, error=True), decision)
+            await self._hooks.emit(ToolResult(call=decision.call, output=refusal, error=True), decision)
 
     async def cancel(self, call: str, cause: Event | None) -> None:
         running = self._running.pop(call, None)
         if running is not None:
             running.cancel()
-            await self._emit(ToolResult(call=call, output="cancelled", error=True), cause)
+            await self._hooks.emit(ToolResult(call=call, output="cancelled", error=True), cause)
 
     def finished(self, result: ToolResult) -> None:
         """Its result is in: the call is over (in a replay, the result comes from the log instead)."""
@@ -87,7 +81,7 @@ class ToolCalls:
             task.cancel()
 
     def _start(self, called: int, call: str, action: CallTool) -> None:
-        task = self._spawn(self._run(called, call, action))
+        task = self._hooks.spawn(self._run(called, call, action))
         self._running[call] = task
         task.add_done_callback(lambda _: self._running.pop(call, None))
 

@@ -92,6 +92,10 @@ def calculate(
 
 
 def calculator_tools() -> list[Tool[..., str]]:
+    """The ``calculator`` tool: exact, safe arithmetic (an agent with ``builtin_tools`` has it already).
+
+    For an agent without the other built-ins: ``Agent(tools=calculator_tools(), builtin_tools=False)``.
+    """
     return [calculate]
 
 

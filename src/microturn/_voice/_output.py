@@ -155,6 +155,11 @@ class VoiceOutput:
     def set_listener(self, listener: Callable[[], None]) -> None:
         self._listener = listener
 
+    @property
+    def adopted(self) -> bool:
+        """Whether a session speaks through this output (a session sets its listener when it is built)."""
+        return self._listener is not None
+
     def start(self, utterance: int, purpose: SpeechPurpose, now: float) -> None:
         self._reset(now)
         self.utterance = utterance

@@ -1,6 +1,14 @@
-"""Public testing helpers: virtual time, scripted input, fakes, scenario runs.
+"""Public testing helpers: virtual time, scripted input, fakes. (Scenario files run with ``microturn eval``.)
 
-Use them to test policies, transports and adapters deterministically::
+Test an agent in virtual time (a minute of conversation takes milliseconds)::
+
+    from microturn.testing import run_agent, typed
+
+    def test_multiplies() -> None:
+        run = run_agent(agent, typed("what's 17 times 23?", at=1.0, submit_at=2.0))
+        assert "391" in run.replies[0]
+
+Or test policies, transports and adapters at the session level::
 
     from microturn.testing import VirtualClock, run_session, spoken, end
 
@@ -12,24 +20,27 @@ For pytest, ``pytest_plugins = ["microturn.testing.pytest_plugin"]`` runs ``asyn
 virtual clock (with a ``clock`` fixture), like trio's autojump clock.
 """
 
+from microturn._background import FakeAgent, ScriptedAgent
 from microturn._core._clock import VirtualClock
 from microturn._core._tools import FakeToolbox
-from microturn._eval import load_scenario, run_scenario
 from microturn._models import ScriptedModel
+from microturn.testing._agents import AgentRun, run_agent
 from microturn.testing._fakes import FakeModel, FakePolicy
 from microturn.testing._sessions import Step, TimedSource, end, run_session, spoken, typed
 
 __all__ = [
+    "AgentRun",
+    "FakeAgent",
     "FakeModel",
     "FakePolicy",
     "FakeToolbox",
+    "ScriptedAgent",
     "ScriptedModel",
     "Step",
     "TimedSource",
     "VirtualClock",
     "end",
-    "load_scenario",
-    "run_scenario",
+    "run_agent",
     "run_session",
     "spoken",
     "typed",

@@ -14,7 +14,7 @@ from microturn._core._events import EndSession, Event, Modality, UserInput, User
 from microturn._core._floor import FloorState
 from microturn._core._tools import Toolbox, ToolSpec
 from microturn._models import ChatModel, ScriptedModel
-from microturn._policies import Policy, TurnBasedPolicy
+from microturn._policies import FullDuplexPolicy, Policy
 from microturn._session import Session
 
 __all__ = ["Step", "TimedSource", "end", "run_session", "spoken", "typed"]
@@ -57,6 +57,8 @@ async def run_session(
 ) -> tuple[Session, list[Event]]:
     """Run a session over ``steps`` (which must end it, see :func:`end`); return it with its log.
 
+    The policy is the default full-duplex one unless given; the model, the deterministic ``ScriptedModel``.
+
     ``driver``, if given, runs beside the session like a live transport, injecting as it likes.
     """
     bus = open_bus("memory")
@@ -64,7 +66,7 @@ async def run_session(
         bus=bus,
         clock=clock,
         config=config,
-        policy=policy or TurnBasedPolicy(end_silence=0.8),
+        policy=policy or FullDuplexPolicy(),
         model=model or ScriptedModel(),
         tools=tools,
         tool_specs=tool_specs,
@@ -96,4 +98,6 @@ def typed(text: str, at: float, submit_at: float | None = None) -> list[Step]:
 
 
 def end(at: float, reason: str = "test over") -> list[Step]:
+    """The step that ends the session at ``at`` (an EndSession): a script for :func:`run_session` needs one,
+    or the run times out."""
     return [(at, EndSession(reason=reason))]

@@ -3,32 +3,40 @@
 Both shapes offer the same four things to the socket: the ``session`` that typed text goes into,
 ``run()`` until the session ends, ``hear()`` for microphone PCM, and ``forward()``, which turns
 everything the conversation says into protocol frames in the socket's outbox. The voice pipeline
-itself (listening, recognition, the agent's voice, barge-in) is ``microturn._voice._channel``'s.
+itself (listening, recognition, the agent's voice, barge-in) is ``microturn._voice._channel``'s: a
+transport beside the session, which speaks through the channel's output.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from microturn._apps._serve._outbox import Outbox
 from microturn._apps._serve._protocol import audio_header, event_message, flush_message, transcript_message
 from microturn._background import BackgroundLane, role_models
-from microturn._bus import Start, open_bus
+from microturn._bus import EventBus, Start, open_bus
 from microturn._core._clock import Clock
 from microturn._core._config import SessionConfig
 from microturn._core._events import AudioFrame, SessionEnded
 from microturn._models._roles import ModelRoles, load_roles
 from microturn._session import Session
+from microturn._session._output import SpeechOutput
 from microturn._tools import builtin_tools
 from microturn._voice._channel import AgentAudioChunk, FlushAudio, Transcript, VoiceChannel
 from microturn._voice._engines import fake_engines, load_engines
 from microturn._voice._protocols import VoiceEngines
 from microturn.errors import SlowConsumer
+
+if TYPE_CHECKING:
+    from microturn._agent import Agent
+
+Beside = Callable[[], Coroutine[Any, Any, None]]
+"""What runs beside a conversation's session until it ends: its background lane (and an agent's hooks)."""
 
 __all__ = [
     "FAKE_WORDS",
@@ -60,6 +68,9 @@ class ConversationSpec:
     voice: Voice = "off"
     log_dir: Path | None = None
     """Journal each session log here (one JSONL file per session), for ``microturn timeline``/``replay``."""
+    agent: Agent | None = None
+    """An agent of your own (``Agent.serve``): its config, models, tools and hooks make each conversation;
+    ``config`` and ``roles`` are then not used."""
 
 
 class Conversation(Protocol):
@@ -84,14 +95,14 @@ class TextConversation:
 
     voice: Voice = "off"
 
-    def __init__(self, session: Session, lane: BackgroundLane) -> None:
+    def __init__(self, session: Session, beside: Beside) -> None:
         self.session = session
-        self._lane = lane
+        self._beside = beside
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.session.run())
-            tasks.create_task(self._lane.run())
+            tasks.create_task(self._beside())
 
     def hear(self, pcm: bytes) -> bool:
         return False
@@ -115,18 +126,20 @@ class TextConversation:
 
 
 class VoiceConversation:
-    """A voice channel: microphone audio in; the agent's voice, transcripts and events out."""
+    """A session spoken with through a voice channel: microphone audio in; the agent's voice, transcripts and
+    events out. The session must speak through ``channel.output``."""
 
-    def __init__(self, channel: VoiceChannel, lane: BackgroundLane, *, voice: Voice) -> None:
-        self.session = channel.session
+    def __init__(self, channel: VoiceChannel, session: Session, beside: Beside, *, voice: Voice) -> None:
+        self.session = session
         self.voice = voice
         self._channel = channel
-        self._lane = lane
+        self._beside = beside
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(self._channel.run())
-            tasks.create_task(self._lane.run())
+            tasks.create_task(self.session.run())
+            tasks.create_task(self._channel.run(self.session))
+            tasks.create_task(self._beside())
 
     def hear(self, pcm: bytes) -> bool:
         self._channel.hear(pcm)
@@ -150,42 +163,53 @@ class VoiceConversation:
 @contextlib.asynccontextmanager
 async def open_conversation(spec: ConversationSpec, *, clock: Clock, session_id: str) -> AsyncIterator[Conversation]:
     """A fresh conversation on a bus of its own, closed on the way out."""
-    config = spec.config
-    roles = spec.roles or load_roles(interaction=config.model, background=config.background_model)
     async with contextlib.AsyncExitStack() as stack:
         bus = open_bus("memory", log_dir=spec.log_dir)
         stack.push_async_callback(bus.aclose)
-        model, agent = await stack.enter_async_context(role_models(roles, clock=clock))
-        tools = builtin_tools(clock=clock, workspace=None)
+        channel = None
+        if spec.voice != "off":
+            engines = await _engines(spec.voice, clock)
+            rate = (spec.config if spec.agent is None else spec.agent.config).speaking_rate
+            channel = VoiceChannel(engines=engines, clock=clock, speaking_rate=rate)
+        output = None if channel is None else channel.output
+        if spec.agent is not None:
+            from microturn._agent._agent import open_agent_session
 
-        def background(session: Session) -> BackgroundLane:
-            return BackgroundLane(
-                session, clock=clock, agent=agent, tools=tools, tool_specs=tools.specs, scopes=config.scopes
+            talk = await stack.enter_async_context(
+                open_agent_session(spec.agent, clock=clock, bus=bus, session_id=session_id, output=output)
             )
-
-        if spec.voice == "off":
-            session = Session(
-                bus=bus,
-                clock=clock,
-                config=config,
-                session_id=session_id,
-                model=model,
-                tools=tools,
-                tool_specs=tools.specs,
-            )
-            yield TextConversation(session, background(session))
+            session, beside = talk.session, talk.run_beside
         else:
-            channel = VoiceChannel(
-                engines=await _engines(spec.voice, clock),
-                clock=clock,
-                bus=bus,
-                config=config,
-                model=model,
-                session_id=session_id,
-                tools=tools,
-                tool_specs=tools.specs,
-            )
-            yield VoiceConversation(channel, background(channel.session), voice=spec.voice)
+            session, beside = await stack.enter_async_context(_session(spec, clock, bus, session_id, output))
+        if channel is None:
+            yield TextConversation(session, beside)
+        else:
+            yield VoiceConversation(channel, session, beside, voice=spec.voice)
+
+
+@contextlib.asynccontextmanager
+async def _session(
+    spec: ConversationSpec, clock: Clock, bus: EventBus, session_id: str, output: SpeechOutput | None
+) -> AsyncIterator[tuple[Session, Beside]]:
+    """The command line's conversation: the config's models (as ``roles`` name them) and the built-in tools."""
+    config = spec.config
+    roles = spec.roles or load_roles(interaction=config.model, background=config.background_model)
+    async with role_models(roles, clock=clock) as (model, agent):
+        tools = builtin_tools(clock=clock, workspace=None)
+        session = Session(
+            bus=bus,
+            clock=clock,
+            config=config,
+            session_id=session_id,
+            model=model,
+            tools=tools,
+            tool_specs=tools.specs,
+            output=output,
+        )
+        lane = BackgroundLane(
+            session, clock=clock, agent=agent, tools=tools, tool_specs=tools.specs, scopes=config.scopes
+        )
+        yield session, lane.run
 
 
 async def _engines(voice: Voice, clock: Clock) -> VoiceEngines:

@@ -11,14 +11,17 @@ the question answered something else, or a question the user had not heard yet.
 from __future__ import annotations
 
 from microturn._core._actions import Action, Record, Say
-from microturn._core._events import AgentSpeechEnded, ApprovalDecided, ApprovalRequested, EndReason
+from microturn._core._events import AgentSpeechEnded, ApprovalDecided, ApprovalRequested, EndReason, Event
 from microturn._core._floor import FloorState
 from microturn._policies._full_duplex._answers import yes_or_no
+from microturn._policies._full_duplex._feature import Feature
 
 __all__ = ["Approvals"]
 
 
-class Approvals:
+class Approvals(Feature):
+    """The calls waiting for the user's permission: asked at a pause (``ask``), answered at the end of a turn."""
+
     def __init__(self, *, timeout: float, pause: float) -> None:
         self._timeout = timeout
         self._pause = pause
@@ -26,21 +29,25 @@ class Approvals:
         self._asked: tuple[str, float, str] | None = None  # the call asked about, when, and what it does
         self._heard_at: float | None = None  # when the user last heard the question to its end
 
-    def requested(self, event: ApprovalRequested) -> None:
-        self._waiting.append(event)
+    def react(self, state: FloorState, event: Event) -> list[Action]:
+        if isinstance(event, ApprovalRequested):
+            self._waiting.append(event)
+        elif isinstance(event, AgentSpeechEnded):
+            self._spoken(event)
+        return []
 
-    def spoken(self, event: AgentSpeechEnded) -> None:
+    def _spoken(self, event: AgentSpeechEnded) -> None:
         """The agent's speech ended: if a question was being asked, it was heard in full only if completed."""
         if self._asked is not None and self._heard_at is None and event.reason is EndReason.COMPLETED:
             self._heard_at = event.t
 
-    def moment(self, state: FloorState) -> float | None:
+    def moments(self, state: FloorState) -> list[float]:
         """When to act next: the asked question's deadline, or the next pause to ask at."""
         if self._asked is not None:
-            return self._asked[1] + self._timeout
+            return [self._asked[1] + self._timeout]
         if self._waiting:
-            return max(state.now, state.user_active_until + self._pause)
-        return None
+            return [max(state.now, state.user_active_until + self._pause)]
+        return []
 
     def ask(self, state: FloorState) -> list[Action]:
         """Ask about the next call at a pause; refuse the asked one once its deadline has passed."""

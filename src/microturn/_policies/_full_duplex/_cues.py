@@ -4,16 +4,60 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from microturn._core._actions import Action, ClearTurn, Record, Say
+from microturn._core._events import CueFired, CueSet, SpeechPurpose
+from microturn._core._floor import FloorState
 from microturn._core._language import is_noise, number_value, parse_arithmetic, say_number, words
-from microturn._policies._full_duplex._intents import CueRequest
+from microturn._policies._full_duplex._feature import Feature, Names
+from microturn._policies._full_duplex._intents import CueRequest, Intent, StopCues
 
-__all__ = ["Cue", "Hit"]
+__all__ = ["Cue", "Cues", "Hit"]
 
 
 @dataclass(frozen=True, slots=True)
 class Hit:
     matched: str
     say: str
+
+
+class Cues(Feature):
+    """The cues the user set: each hears the user's words as they are finished, and interjects on a hit."""
+
+    def __init__(self, names: Names) -> None:
+        self._names = names
+        self._cues: list[Cue] = []
+
+    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+        """Set a cue, or stop them all."""
+        if isinstance(intent, CueRequest):
+            cue = Cue(self._names.new("cue"), intent)
+            self._cues.append(cue)
+            verb = "stop you" if intent.interrupt else "tell you"
+            return [
+                ClearTurn(),
+                Record(CueSet(cue=cue.name, watch=intent.watch, interrupt=intent.interrupt)),
+                Say(f"Okay, I'll {verb} when you say {intent.watch}."),
+            ]
+        if isinstance(intent, StopCues):
+            self._cues.clear()
+            return [ClearTurn(), Say("Okay, I've stopped listening for that.")]
+        return None
+
+    def hear(self, text: str) -> list[Action]:
+        """Let every cue hear the user's newly finished words: an interjection for each hit, while they talk."""
+        if not text.strip():
+            return []
+        return [action for cue in self._cues for action in _fired(cue, cue.hear(text))]
+
+    def flush(self) -> list[Action]:
+        """The user's turn ended: what a cue held back for the rest of a number is complete now."""
+        return [action for cue in self._cues for action in _fired(cue, cue.flush())]
+
+
+def _fired(cue: Cue, hit: Hit | None) -> list[Action]:
+    if hit is None:
+        return []
+    return [Record(CueFired(cue=cue.name, matched=hit.matched)), Say(hit.say, SpeechPurpose.INTERJECTION)]
 
 
 @dataclass

@@ -6,7 +6,7 @@ for the words would leave the agent talking over the user all that time; stoppin
 first sound would let every "mm-hm" and cough cut the agent off. So at the sound the agent *holds*:
 its audio stops at once and the utterance stays open. Then:
 
-* a word that is no backchannel stops the utterance (the policy's usual barge-in, on the word),
+* a word that is no backchannel stops the utterance (the usual barge-in, ``_barge_in.py``, on the word),
 * speech that goes on longer than a backchannel does (``longest_backchannel``) stops it too,
 * speech that ends with only backchannels or nothing recognised releases the hold: the agent goes
   on from its next word, the utterance never ended,
@@ -21,14 +21,9 @@ from collections import deque
 from microturn._core._actions import Action, Hold, Release, Stop
 from microturn._core._events import EndReason, UserSpeechStarted, UserTranscript
 from microturn._core._floor import FloorState
-from microturn._core._language import is_backchannel, words
+from microturn._policies._full_duplex._barge_in import substantive
 
-__all__ = ["Holding", "substantive"]
-
-
-def substantive(text: str) -> bool:
-    """Words that take a turn: anything but backchannels, noise tags and punctuation."""
-    return any(token[0].isalnum() for token in words(text)) and not is_backchannel(text)
+__all__ = ["Holding"]
 
 
 class Holding:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from microturn._core._actions import Action, Record, Say
+from microturn._core._actions import Action, ClearTurn, Record, Say
 from microturn._core._events import TimerCancelled, TimerFired, TimerSet
 from microturn._core._floor import FloorState
-from microturn._policies._full_duplex._intents import TimerRequest
+from microturn._policies._full_duplex._feature import Feature, Names
+from microturn._policies._full_duplex._intents import Intent, StopTimers, TimerRequest
 
 __all__ = ["Timers"]
 
@@ -29,20 +30,27 @@ class _Timer:
         self.due = self.scheduled
 
 
-class Timers:
-    def __init__(self) -> None:
+class Timers(Feature):
+    """The user's timers: set and stopped by request, fired first of anything the agent says (``fire``)."""
+
+    def __init__(self, names: Names) -> None:
+        self._names = names
         self._timers: dict[str, _Timer] = {}
 
-    def set(self, name: str, request: TimerRequest, *, due: float) -> Action:
-        self._timers[name] = _Timer(name, round(due, 6), request)
-        return Record(TimerSet(timer=name, due=round(due, 6), text=request.text, every=request.every))
+    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+        """Set a timer (due its seconds after the request's last word), or stop them all."""
+        if isinstance(intent, TimerRequest):
+            name, due = self._names.new("timer"), round(state.user_active_until + intent.seconds, 6)
+            self._timers[name] = _Timer(name, due, intent)
+            timer_set = TimerSet(timer=name, due=due, text=intent.text, every=intent.every)
+            return [ClearTurn(), Record(timer_set), Say(intent.ack)]
+        if isinstance(intent, StopTimers):
+            stopped: list[Action] = [Record(TimerCancelled(timer=name)) for name in self._timers]
+            self._timers.clear()
+            return [ClearTurn(), *stopped, Say("Okay, timers stopped." if stopped else "There is no timer.")]
+        return None
 
-    def cancel_all(self) -> list[Action]:
-        cancelled: list[Action] = [Record(TimerCancelled(timer=name)) for name in self._timers]
-        self._timers.clear()
-        return cancelled
-
-    def moments(self) -> list[float]:
+    def moments(self, state: FloorState) -> list[float]:
         return [timer.due for timer in self._timers.values()]
 
     @property
@@ -64,7 +72,9 @@ class Timers:
             timer.fired += 1
             request = timer.request
             text = request.text or f"{timer.fired * (request.every or 0):g} seconds."
-            actions += [Record(TimerFired(timer=name, text=text)), Say(text, append=bool(actions))]
+            # A second text due at once follows the first in its utterance, a word apart from it.
+            said = Say(" " + text, append=True) if actions else Say(text)
+            actions += [Record(TimerFired(timer=name, text=text)), said]
             if request.every is None:
                 del self._timers[name]
             else:

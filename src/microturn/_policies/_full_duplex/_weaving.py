@@ -1,4 +1,9 @@
-"""Background results, woven into the conversation when it suits the user — or dropped when stale."""
+"""Background jobs: results woven into the conversation when it suits the user — or dropped when stale.
+
+The user delegates deep work ("find me a hotel in Porto"), asks how it is going, and revises or
+cancels it in passing ("actually, make it Lisbon", "never mind"): the phrases that make a result
+stale are here, beside the code that reads them.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from microturn._core._actions import Action, Delegate, Record, Say
+from microturn._core._actions import Action, ClearTurn, Delegate, Record, Reply, Say
 from microturn._core._events import (
     CancelJob,
+    Event,
     JobFailed,
     JobProgress,
     JobRequested,
@@ -19,6 +25,8 @@ from microturn._core._events import (
 )
 from microturn._core._floor import FloorState
 from microturn._core._language import words
+from microturn._policies._full_duplex._feature import Feature
+from microturn._policies._full_duplex._intents import AskProgress, DelegateTask, Intent
 
 __all__ = ["Weaver"]
 
@@ -50,13 +58,38 @@ class _Job:
     finished: bool = False
 
 
-class Weaver:
+class Weaver(Feature):
+    """The jobs in the background: delegated, reported on, judged stale, and their results said at a pause."""
+
     def __init__(self, *, pause: float, summary_words: int) -> None:
         self._pause = pause
         self._summary_words = summary_words
         self._jobs: dict[str, _Job] = {}
         self._ready: deque[tuple[_Job, str]] = deque()
         self._done: set[str] = set()  # delivered or dropped: never again
+
+    def react(self, state: FloorState, event: Event) -> list[Action]:
+        if isinstance(event, JobRequested | CancelJob):
+            self.track(event)
+        elif isinstance(event, JobResult):
+            return self.arrived(event, state)
+        elif isinstance(event, JobProgress):
+            self.progressed(event)
+        elif isinstance(event, JobFailed):
+            self.failed(event)
+        return []
+
+    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+        """Answer "how is it going?" from the jobs' progress; delegate a task to the background."""
+        if isinstance(intent, AskProgress):
+            status = self.status()
+            return [ClearTurn(), Say(status)] if status is not None else [Reply()]
+        if isinstance(intent, DelegateTask):
+            return [Delegate(task=intent.task), ClearTurn(), Say("On it. I'll tell you when I have something.")]
+        return None
+
+    def moments(self, state: FloorState) -> list[float]:
+        return [max(state.now, state.user_active_until + self._pause)] if self._ready else []
 
     def track(self, event: JobRequested | CancelJob) -> None:
         if isinstance(event, JobRequested):
@@ -126,11 +159,6 @@ class Weaver:
             for job in running
         ]
         return "Still on it. " + "; ".join(parts) + "."
-
-    def next_moment(self, state: FloorState) -> float | None:
-        if not self._ready:
-            return None
-        return max(state.now, state.user_active_until + self._pause)
 
     def deliver(self, state: FloorState) -> list[Action]:
         """Say the next ready result if this is a natural moment: nobody talking, a pause after the user."""

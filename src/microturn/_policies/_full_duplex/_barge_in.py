@@ -1,0 +1,74 @@
+"""Barge-in: whether what the user says over the agent takes the turn, and what follows when it did not.
+
+The user's first substantive word while the agent talks stops it in the same pass. Spoken
+backchannels ("mm-hm", "yeah") and noise tags ("[cough]") do not; typed input does at its first
+keystroke (nobody types "mm-hm" at an agent). The agent's own backchannels and interjections are
+never stopped by the user. If the user did stop the agent and their whole turn then turns out to be
+only a backchannel or noise, that was a false interruption: the agent resumes where it was cut off.
+
+The two judgments of speech over the agent are the functions below (``interrupts`` on the words as
+they come, ``substantive`` on a final transcript); ``_holding.py`` adds the voice side, where the
+first *sound* already makes the agent go quiet until the words decide.
+"""
+
+from __future__ import annotations
+
+from microturn._core._actions import Action, ClearTurn, Resume, Stop
+from microturn._core._events import AgentSpeechEnded, AgentSpeechStarted, EndReason, Modality, SpeechPurpose, UserInput
+from microturn._core._floor import FloorState
+from microturn._core._language import LONGEST_BACKCHANNEL, is_backchannel, words
+
+__all__ = ["BargeIn", "interrupts", "substantive"]
+
+_NOT_STOPPED_BY_USER = frozenset({SpeechPurpose.BACKCHANNEL, SpeechPurpose.INTERJECTION})
+
+
+def interrupts(heard: str, modality: Modality) -> bool:
+    """What the user has said over the agent's utterance so far (``heard``) takes the turn from it."""
+    return not (modality is Modality.SPOKEN and is_backchannel(heard))
+
+
+def substantive(text: str) -> bool:
+    """Words that take a turn: anything but backchannels, noise tags and punctuation."""
+    return any(token[0].isalnum() for token in words(text)) and not is_backchannel(text)
+
+
+class BargeIn:
+    """The agent's current utterance as the user may cut it off, and whether the last one was cut off."""
+
+    def __init__(self) -> None:
+        self._purpose: SpeechPurpose | None = None
+        self._heard = ""  # what the user said since the agent started this utterance
+        self._cut_by_user = False  # the last utterance was cut off by the user and not resumed
+
+    @property
+    def stoppable(self) -> bool:
+        """The user may cut off what the agent is saying (true when it says nothing)."""
+        return self._purpose not in _NOT_STOPPED_BY_USER
+
+    def follow(self, event: AgentSpeechStarted | AgentSpeechEnded) -> None:
+        """The agent started or ended an utterance."""
+        if isinstance(event, AgentSpeechStarted):
+            self._purpose, self._heard = event.purpose, ""
+            if event.resumes is not None:
+                self._cut_by_user = False
+        else:
+            self._purpose = None
+            self._cut_by_user = event.reason is EndReason.INTERRUPTED
+
+    def heard(self, state: FloorState, event: UserInput) -> list[Action]:
+        """The user's input: if it takes the turn from the talking agent, stop it in this very pass."""
+        if not state.agent_speaking or not self.stoppable:
+            return []
+        if len(self._heard) <= LONGEST_BACKCHANNEL:  # longer is no backchannel: stop adding
+            self._heard += " " + event.text
+        return [Stop(EndReason.INTERRUPTED)] if interrupts(self._heard, event.modality) else []
+
+    def no_turn(self, text: str) -> list[Action] | None:
+        """At the end of the user's turn: nothing to answer in only backchannels and noise (None: a real turn).
+
+        If it cut the agent off, that was a false interruption: go on where it was.
+        """
+        if not is_backchannel(text):
+            return None
+        return [ClearTurn(), Resume()] if self._cut_by_user else [ClearTurn()]

@@ -1,0 +1,67 @@
+"""The agent's backchannels on their own: at pauses in long unfinished turns, rate-limited, never over anyone."""
+
+from __future__ import annotations
+
+from microturn._core._actions import Say
+from microturn._core._events import SpeechPurpose
+from microturn._core._floor import FloorState
+from microturn._policies._full_duplex._backchannels import Backchannels
+
+
+def backchannels() -> Backchannels:
+    return Backchannels(after=4.0, pause=0.5, gap=5.0)
+
+
+def paused(now: float, text: str = "and then we went to the", *, until: float | None = None) -> FloorState:
+    """The user paused after ``text``, which ended at ``until`` (default: half a second ago)."""
+    end = now - 0.5 if until is None else until
+    return FloorState(now=now, user_active_until=end, last_user_input=end - 0.3, user_text=text)
+
+
+def mm_hm(word: str = "mm-hm") -> list[Say]:
+    return [Say(word, SpeechPurpose.BACKCHANNEL)]
+
+
+def test_a_pause_in_a_long_unfinished_turn_gets_a_backchannel() -> None:
+    assert backchannels().decide(paused(10.0), speech=4.0, turn_over=False) == mm_hm()
+
+
+def test_the_moment_is_the_pause_after_the_last_word() -> None:
+    assert backchannels().moment(paused(9.7, until=9.6), speech=4.0) == 10.1
+
+
+def test_not_in_a_short_turn_nor_between_turns() -> None:
+    assert backchannels().decide(paused(10.0), speech=3.9, turn_over=False) == []
+    assert backchannels().decide(paused(10.0), speech=None, turn_over=False) == []
+    assert backchannels().moment(paused(10.0), speech=None) is None
+
+
+def test_not_before_the_pause_is_long_enough() -> None:
+    assert backchannels().decide(paused(10.0, until=9.6), speech=4.0, turn_over=False) == []
+
+
+def test_not_while_the_user_talks() -> None:
+    talking = FloorState(now=10.0, user_active_until=10.2, last_user_input=9.9, user_text="and then")
+    assert backchannels().decide(talking, speech=4.0, turn_over=False) == []
+
+
+def test_not_over_the_agent() -> None:
+    state = FloorState(now=10.0, user_active_until=9.5, last_user_input=9.2, user_text="and", agent_utterance=2)
+    assert backchannels().decide(state, speech=4.0, turn_over=False) == []
+    assert backchannels().moment(state, speech=4.0) is None
+
+
+def test_not_after_finished_words_nor_when_the_turn_is_over() -> None:
+    assert backchannels().decide(paused(10.0, "and that was it."), speech=4.0, turn_over=False) == []
+    assert backchannels().decide(paused(10.0), speech=4.0, turn_over=True) == []
+
+
+def test_at_most_one_per_gap_and_the_words_take_turns() -> None:
+    b = backchannels()
+    assert b.decide(paused(10.0), speech=4.0, turn_over=False) == mm_hm()
+    assert b.decide(paused(14.9), speech=6.0, turn_over=False) == []
+    assert b.moment(paused(14.9), speech=6.0) is None
+    assert b.decide(paused(15.0), speech=6.0, turn_over=False) == mm_hm("yeah")
+    assert b.decide(paused(20.0), speech=8.0, turn_over=False) == mm_hm("right")
+    assert b.decide(paused(25.0), speech=9.0, turn_over=False) == mm_hm("okay")
+    assert b.decide(paused(30.0), speech=9.0, turn_over=False) == mm_hm()
