@@ -145,11 +145,16 @@ def test_eval_with_a_policy_runs_every_scenario_with_it(tmp_path: Path, capsys: 
 
 
 def test_eval_with_the_embedded_model_charges_its_compute_to_the_virtual_clock(tmp_path: Path) -> None:
-    path = CORE / "reply-after-submit-next-tick.yaml"
+    # Long enough for the real model's first word however busy the machine is: its compute is charged as measured.
+    path = tmp_path / "ask.yaml"
+    path.write_text(
+        "config: {policy: turn-based}\nduration: 120\n"
+        'script:\n  - {at: 0.33, type: "what is 7 times 6", cps: 20, submit: true}\n'
+    )
 
     def first_word(model: str) -> tuple[str, float]:
         main(["eval", str(path), "--model", model, "--out", str(tmp_path / model)])
-        log = tmp_path / model / "logs" / "turn-based" / "reply-after-submit-next-tick.jsonl"
+        log = tmp_path / model / "logs" / "turn-based" / "ask.jsonl"
         events = [json.loads(line)["e"] for line in log.read_text().splitlines()]
         submitted = next(event["t"] for event in events if event["kind"] == "UserSubmit")
         word = next(event["t"] for event in events if event["kind"] == "AgentWord")

@@ -7,6 +7,7 @@ assertion reads the session log, which is what the agent saw.
 from __future__ import annotations
 
 import asyncio
+import io
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,8 +15,10 @@ from pathlib import Path
 import pytest
 from prompt_toolkit.input import PipeInput, create_pipe_input
 from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.plain_text import PlainTextOutput
 
-from microturn._apps._console import ConsoleTransport, chat, run_chat
+from microturn import Agent, tool
+from microturn._apps._console import ConsoleTransport, chat, run_agent_chat, run_chat
 from microturn._apps._console._keystrokes import KEY_HOLD, edits
 from microturn._apps._console._transcript import SHOWN, Transcript
 from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, open_bus
@@ -445,3 +448,45 @@ class StuckIngressBus:
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+# --- Agent.run_console: an agent of your own in the terminal ------------------------------------------------
+
+
+def test_an_agents_console_chat_uses_its_tools_records_and_says_where_its_log_is(tmp_path: Path) -> None:
+    @tool(trigger=r"weather in (?P<city>[a-z]+)")
+    def weather(city: str) -> str:
+        """Today's weather in a city."""
+        return f"Sunny in {city.title()}."
+
+    agent = Agent("You are the weather desk.", model="scripted", tools=[weather], builtin_tools=False)
+    record, logs, screen = tmp_path / "chat.jsonl", tmp_path / "logs", io.StringIO()
+    with create_pipe_input() as keys:
+
+        @agent.on(AgentSpeechEnded)
+        def quit_once_answered(event: AgentSpeechEnded) -> None:  # a hook: the user reads the answer, then quits
+            if "Sunny" in event.delivered:
+                keys.send_text(CTRL_D)
+
+        keys.send_text("weather in lisbon" + ENTER)  # typed ahead: read as soon as the console starts
+        run_agent_chat(
+            agent,
+            record=record,
+            log_dir=logs,
+            clock=VirtualClock(),
+            terminal_input=keys,
+            terminal_output=PlainTextOutput(screen),
+        )
+    log = list(decode_log(record.read_bytes()))
+    started = log[0]
+    assert isinstance(started, SessionStarted)
+    assert started.config["instructions"] == "You are the weather desk."
+    assert any(isinstance(event, AgentSpeechEnded) and "Sunny in Lisbon" in event.delivered for event in log)
+    assert (logs / f"{started.session}.jsonl").read_bytes() == record.read_bytes()
+    assert f"session log: {logs / (started.session + '.jsonl')}" in screen.getvalue()
+
+
+def test_an_agents_console_chat_refuses_a_record_into_a_missing_folder(tmp_path: Path) -> None:
+    agent = Agent(model="scripted", builtin_tools=False)
+    with pytest.raises(ConfigError, match="does not exist"):
+        run_agent_chat(agent, record=tmp_path / "missing" / "chat.jsonl")
