@@ -10,6 +10,7 @@ from pathlib import Path
 from microturn._apps._commands import (
     audit_command,
     chat_command,
+    devset_command,
     eval_command,
     replay_command,
     serve_command,
@@ -30,6 +31,7 @@ commands:
   chat     talk with the agent in this terminal (typing interrupts it)
   serve    talk with the agent in a browser: voice or typing (http://127.0.0.1:8765)
   eval     run scenario files in virtual time and check their expectations
+  devset   measure the interaction decisions on the development set (eval/devset)
   replay   re-run a recorded session log and check it reproduces byte for byte
   timeline draw a session log as one self-contained HTML page
   audit    list every tool call in a session log: approval and outcome
@@ -179,6 +181,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
     evaluate.set_defaults(run=eval_command)
+
+    devset = commands.add_parser(
+        "devset",
+        help="measure the interaction decisions on the development set",
+        description="Play the cases of the interaction development set (eval/devset: pauses, speech over the "
+        "agent, stories, intents, approval answers) through real sessions in virtual time under a policy; print "
+        "one table per family with issue 13's targets, and write devset.json (every case's result) to --out. "
+        "A measurement, not a gate: exits 0. See docs/decisions.md.",
+    )
+    devset.add_argument(
+        "--split",
+        choices=["train", "dev", "all"],
+        default="dev",
+        help="which cases: dev (the default: to measure), train (to build and tune on), or all",
+    )
+    devset.add_argument(
+        "--policy", choices=sorted(POLICIES), default=SessionConfig().policy, help="the policy to measure"
+    )
+    devset.add_argument(
+        "--cases",
+        type=Path,
+        default=Path("eval/devset"),
+        metavar="DIR",
+        help="the set's directory (default: %(default)s)",
+    )
+    devset.add_argument("--out", type=Path, default=Path("out/devset"), metavar="DIR", help="default: %(default)s")
+    devset.set_defaults(run=devset_command)
 
     replay = commands.add_parser(
         "replay",

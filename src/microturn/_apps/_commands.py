@@ -7,6 +7,7 @@ the voice engines, the harness) are imported only by the command that needs them
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from microturn.errors import ConfigError, MicroturnError
 __all__ = [
     "audit_command",
     "chat_command",
+    "devset_command",
     "eval_command",
     "replay_command",
     "serve_command",
@@ -140,6 +142,26 @@ def eval_command(args: argparse.Namespace) -> int:
     print(format_table(results))
     print(f"results: {args.out / 'results.json'}")
     return 0 if results and all(result.passed for result in results) else 1
+
+
+def devset_command(args: argparse.Namespace) -> int:
+    from microturn._eval._devset import READERS, format_report, load_devset, run_devset
+    from microturn._policies import make_policy
+
+    name: str = args.policy
+    report = run_devset(
+        load_devset(args.cases, args.split),
+        policy=lambda: make_policy(name),
+        name=name,
+        readers=READERS.get(name),
+        split=args.split,
+    )
+    print(format_report(report))
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / "devset.json"
+    path.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
+    print(f"results: {path}")
+    return 0
 
 
 def replay_command(args: argparse.Namespace) -> int:
