@@ -229,10 +229,9 @@ class Session:
             now = self._moments.next(deadline)
             await self._record_failures()
             await self._utterances.speak(now)
-            wake = self._policy_wake()
             if self._ticks.due(now):
                 await self._decide(now, tick=True)
-            elif wake is not None and now + EPSILON >= wake:
+            elif (wake := self._policy_wake()) is not None and now + EPSILON >= wake:
                 await self._decide(now, tick=False)  # the policy asked to decide at this moment
             await self._intake.poll(now, self.state)
             await self._drain()

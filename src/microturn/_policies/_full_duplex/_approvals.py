@@ -22,6 +22,8 @@ __all__ = ["Approvals"]
 class Approvals(Feature):
     """The calls waiting for the user's permission: asked at a pause (``ask``), answered at the end of a turn."""
 
+    follows = (ApprovalRequested, AgentSpeechEnded)
+
     def __init__(self, *, timeout: float, pause: float) -> None:
         self._timeout = timeout
         self._pause = pause

@@ -28,9 +28,9 @@ class Backchannels:
 
     def decide(self, state: FloorState, *, speech: float | None, turn_over: bool) -> list[Action]:
         """A backchannel if one is due now. ``speech``: seconds of speech in the user's open turn (None: none)."""
-        if turn_over or state.user_active or state.user_silent_for + 1e-9 < self._pause:
+        if not self._possible(state, speech):  # first: between turns it is the cheapest check that fails
             return []
-        if not self._possible(state, speech):
+        if turn_over or state.user_active or state.user_silent_for + 1e-9 < self._pause:
             return []
         self._last = state.now
         self._count += 1

@@ -43,7 +43,7 @@ from microturn._policies._full_duplex._backchannels import Backchannels
 from microturn._policies._full_duplex._barge_in import BargeIn
 from microturn._policies._full_duplex._cues import Cues
 from microturn._policies._full_duplex._end_of_turn import EndOfTurn
-from microturn._policies._full_duplex._feature import Feature, Names
+from microturn._policies._full_duplex._feature import Features, Names
 from microturn._policies._full_duplex._holding import Holding
 from microturn._policies._full_duplex._intents import DelegateTask, parse_intent
 from microturn._policies._full_duplex._live import LiveMode
@@ -130,7 +130,7 @@ class FullDuplexPolicy:
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
         self._approvals = Approvals(timeout=approval_timeout, pause=weave_pause)
         self._speculator = Speculator(holding=holding_phrase)
-        self._features: tuple[Feature, ...] = (
+        self._features = Features(
             self._timers,
             self._cues,
             self._live,
@@ -163,7 +163,7 @@ class FullDuplexPolicy:
             return self._holding.transcribed(state, event)
         if isinstance(event, AgentSpeechStarted | AgentSpeechEnded):
             self._barge_in.follow(event)
-        return [action for feature in self._features for action in feature.react(state, event)]
+        return self._features.react(state, event)
 
     def decide(self, state: FloorState, turn: MicroTurn) -> Sequence[Action]:
         stop = self._holding.decide(state)
@@ -187,11 +187,15 @@ class FullDuplexPolicy:
         return actions
 
     def wake_at(self, state: FloorState) -> float | None:
-        moments = [moment for feature in self._features for moment in feature.moments(state)]
-        core = [self._turn.moment(state), self._holding.moment(state)]
-        if not self._live.active:
-            core.append(self._backchannels.moment(state, speech=self._turn.speech))
-        moments += [moment for moment in core if moment is not None]
+        # Asked at every pass of every session's loop: no list built per part of the core.
+        moments = self._features.moments(state)
+        for moment in (
+            self._turn.moment(state),
+            self._holding.moment(state),
+            None if self._live.active else self._backchannels.moment(state, speech=self._turn.speech),
+        ):
+            if moment is not None:
+                moments.append(moment)
         return min(moments) if moments else None
 
     # --- the user's words ---------------------------------------------------------------------------
@@ -224,11 +228,9 @@ class FullDuplexPolicy:
             answer = self._speculator.answer(state)  # a tool that answers at once beats a background job
             if answer is not None:
                 return actions + answer
-        if intent is not None:
-            for feature in self._features:
-                handled = feature.handle(state, intent)
-                if handled is not None:
-                    return actions + handled
+        handled = self._features.handle(state, intent) if intent is not None else None
+        if handled is not None:
+            return actions + handled
         if self._live.active:
             return [*actions, *self._live.flush(), ClearTurn()]
         answer = self._speculator.answer(state)  # with a tool's result, or holding the floor for it

@@ -29,6 +29,8 @@ _REACH = 256
 class Speculator(Feature):
     """The tool calls of this turn: started while the user talks (``listen``), used at its end (``answer``)."""
 
+    follows = (ToolCalled, ToolResult)
+
     def __init__(self, *, holding: str) -> None:
         self._holding = holding
         self._calls: dict[Key, str | None] = {}  # this turn's calls; the id once the loop has made it

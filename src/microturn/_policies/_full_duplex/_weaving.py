@@ -61,6 +61,8 @@ class _Job:
 class Weaver(Feature):
     """The jobs in the background: delegated, reported on, judged stale, and their results said at a pause."""
 
+    follows = (JobRequested, CancelJob, JobResult, JobProgress, JobFailed)
+
     def __init__(self, *, pause: float, summary_words: int) -> None:
         self._pause = pause
         self._summary_words = summary_words
