@@ -170,6 +170,32 @@ def test_pause_window_runs_to_the_next_user_input() -> None:
     assert summarise(Metrics(pause=result)).pause_takeover == 0.5
 
 
+def test_a_blurt_cut_off_in_a_pause_is_no_take_over_but_is_speech_in_the_pause() -> None:
+    log = Log()
+    log.user(1.6)  # the step ends at 2.0; the user goes on at 2.5
+    log.say(2.1, 2, each=0.2, end=EndReason.INTERRUPTED)  # "So you" — cut off by the user's next word
+    log.say(2.6, 1, each=0.3, purpose=SpeechPurpose.BACKCHANNEL)  # after the window: not counted either way
+    log.user(2.5)
+    marks = {"p": mark(1.6, 2.0, (1.6, "a"))}
+
+    result = pauses(log.events(), marks, scenario(pauses=["p"]))
+
+    assert result.takeovers == [False]  # Full-Duplex-Bench's threshold: under 1 s and 3 words
+    assert result.spoke == [True]  # but the user heard the agent start talking over their pause
+    assert summarise(Metrics(pause=result)).pause_any_speech == 1.0
+
+
+def test_a_backchannel_in_a_pause_is_no_speech_over_it() -> None:
+    log = Log()
+    log.user(1.6)
+    log.say(2.3, 1, each=0.3, purpose=SpeechPurpose.BACKCHANNEL)
+    log.user(3.0)
+
+    result = pauses(log.events(), {"p": mark(1.6, 2.0, (1.6, "a"))}, scenario(pauses=["p"]))
+
+    assert result.spoke == [False]
+
+
 def test_backchannels_in_a_pause_are_no_take_over() -> None:
     log = Log()
     log.user(1.6)

@@ -131,6 +131,7 @@ _Row = tuple[str, Callable[[Summary], float | int | None], str]
 _METRICS: list[_Row] = [
     # label, value, shown as: "ms" (seconds in milliseconds), "n" (a count), "" (two decimals)
     ("pause take-over rate (lower is better)", lambda s: s.pause_takeover, ""),
+    ("pause any-speech rate (lower is better)", lambda s: s.pause_any_speech, ""),
     ("turn take-over rate", lambda s: s.turn_takeover, ""),
     ("turn latency median ms", lambda s: s.turn_latency_median, "ms"),
     ("turn latency p90 ms", lambda s: s.turn_latency_p90, "ms"),

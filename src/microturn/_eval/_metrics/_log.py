@@ -2,6 +2,7 @@
 
 ==================  =========================================================================================
 take-over           in a window, the agent's words (backchannels excluded) last >= 1 s in all, or are > 3
+any speech          in a window, any word of the agent's but a backchannel's (purpose BACKCHANNEL)
 backchannel         an utterance of purpose BACKCHANNEL, or of 1-2 words lasting < 1 s that was not cut off
                     (interrupted or stopped: then it was a reply cut short); never part of a take-over
 next input          the first UserInput after a moment (``t >`` it); the session end if there is none
@@ -34,6 +35,7 @@ __all__ = [
     "first_word",
     "next_input",
     "overlap",
+    "speaks_after",
     "speech_after",
     "takeover_after",
     "takes_over",
@@ -95,6 +97,18 @@ def takeover_after(events: Sequence[Event], start: float) -> bool:
         if start - EPSILON <= word.t < end - EPSILON
     ]
     return takes_over(words)
+
+
+def speaks_after(events: Sequence[Event], start: float) -> bool:
+    """Whether the agent says anything but a backchannel between ``start`` and the user's next input: a
+    two-word blurt cut off by the user's next word is no take-over, but the user heard it talk over them."""
+    end = next_input(events, start)
+    return any(
+        start - EPSILON <= word.t < end - EPSILON
+        for utterance in utterances(events).values()
+        if utterance.started is None or utterance.started.purpose is not SpeechPurpose.BACKCHANNEL
+        for word in utterance.words
+    )
 
 
 def next_input(events: Sequence[Event], after: float) -> float:

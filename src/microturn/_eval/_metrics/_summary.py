@@ -17,6 +17,7 @@ class Summary:
     """The headline numbers of (merged) metrics; ``None`` where there was nothing to measure."""
 
     pause_takeover: float | None
+    pause_any_speech: float | None
     pause_n: int
     turn_takeover: float | None
     turn_latency_median: float | None
@@ -55,6 +56,7 @@ def summarise(metrics: Metrics) -> Summary:
     bc = m.backchannel
     return Summary(
         pause_takeover=_mean(m.pause.takeovers),
+        pause_any_speech=_mean(m.pause.spoke),
         pause_n=len(m.pause.takeovers),
         turn_takeover=_mean(m.turn.takeovers),
         turn_latency_median=_median(m.turn.latencies),

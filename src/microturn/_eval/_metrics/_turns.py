@@ -2,6 +2,8 @@
 
 ==================  =========================================================================================
 pause TOR           per ``pauses`` step: take-over in [end, next input) (0/1); mean. Lower is better
+pause any speech    per ``pauses`` step: any agent speech but a backchannel in [end, next input) (0/1); mean.
+                    Lower is better: it counts the short blurts the user's next word cuts off, which TOR does not
 turn TOR            per ``turn_ends`` step: take-over in [end, next input) (0/1); mean. Higher is better
 turn latency        first AgentWord in that window minus the step end; median and p90 (nearest rank)
 ==================  =========================================================================================
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 
 from microturn._core._events import Event
 from microturn._eval._format import Scenario
-from microturn._eval._metrics._log import EPSILON, Marks, first_word, next_input, takeover_after
+from microturn._eval._metrics._log import EPSILON, Marks, first_word, next_input, speaks_after, takeover_after
 
 __all__ = ["PauseMetrics", "TurnMetrics", "pauses", "turns"]
 
@@ -22,6 +24,7 @@ __all__ = ["PauseMetrics", "TurnMetrics", "pauses", "turns"]
 @dataclass(frozen=True, slots=True)
 class PauseMetrics:
     takeovers: list[bool] = field(default_factory=list)
+    spoke: list[bool] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
 
@@ -34,13 +37,15 @@ class TurnMetrics:
 
 def pauses(events: Sequence[Event], marks: Marks, scenario: Scenario) -> PauseMetrics:
     takeovers: list[bool] = []
+    spoke: list[bool] = []
     missing: list[str] = []
     for step in scenario.measure.pauses:
         if step in marks:
             takeovers.append(takeover_after(events, marks[step].end))
+            spoke.append(speaks_after(events, marks[step].end))
         else:
             missing.append(step)
-    return PauseMetrics(takeovers=takeovers, missing=missing)
+    return PauseMetrics(takeovers=takeovers, spoke=spoke, missing=missing)
 
 
 def turns(events: Sequence[Event], marks: Marks, scenario: Scenario) -> TurnMetrics:
