@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Build the training-set JSONL files from the hand-written compact sources in sources/.
+
+Every line of sources/*.txt is one hand-written case; this script only changes the notation
+(compact text -> JSON objects with the devset schema) and numbers the ids. It generates nothing.
+
+  intent_*.txt    label | text | slots    (s=SECONDS; t=TEXT; every | w=WATCH | repeat | translate=LANG | task=TASK)
+  overlap_*.txt   '@ agent_saying' starts a group; then  label | user
+  approval_*.txt  '? question' starts a group; then  label | answer
+  pause_*.txt     S|T PAUSE | context | before | after   (context: 'a: ..' / 'u: ..' turns joined by ' // ', '-' for none;
+                  empty after = end)
+"""
+import glob
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.join(HERE, "sources")
+
+
+def lines(prefix):
+    for path in sorted(glob.glob(os.path.join(SRC, prefix + "_*.txt"))):
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                line = line.rstrip("\n")
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                yield f"{os.path.basename(path)}:{n}", line
+
+
+def fields(line, n, where):
+    parts = [p.strip() for p in line.split("|")]
+    if len(parts) != n:
+        raise SystemExit(f"{where}: expected {n} fields, got {len(parts)}: {line!r}")
+    return parts
+
+
+def intent_slots(label, raw, where):
+    if label == "timer":
+        slots = {}
+        for item in [x.strip() for x in raw.split(";") if x.strip()]:
+            if item == "every":
+                slots["every"] = True
+            elif item.startswith("s="):
+                v = float(item[2:])
+                slots["seconds"] = int(v) if v.is_integer() else v
+            elif item.startswith("t="):
+                slots["text"] = item[2:].strip()
+            else:
+                raise SystemExit(f"{where}: bad timer slot {item!r}")
+        return {k: slots[k] for k in ("seconds", "text", "every") if k in slots}
+    if label == "cue":
+        assert raw.startswith("w="), where
+        return {"watch": raw[2:].strip()}
+    if label == "live_start":
+        if raw == "repeat":
+            return {"mode": "repeat"}
+        assert raw.startswith("translate="), where
+        return {"mode": "translate", "language": raw.split("=", 1)[1].strip()}
+    if label == "delegate":
+        assert raw.startswith("task="), where
+        return {"task": raw[5:].strip()}
+    if raw:
+        raise SystemExit(f"{where}: label {label} takes no slots")
+    return {}
+
+
+def build_intent():
+    out = []
+    for where, line in lines("intent"):
+        label, text, raw = fields(line, 3, where)
+        out.append({"family": "intent", "text": text, "label": label,
+                    "slots": intent_slots(label, raw, where)})
+    return out
+
+
+def build_grouped(prefix, fam, marker, fixed_key, text_key):
+    out, fixed = [], None
+    for where, line in lines(prefix):
+        if line.startswith(marker + " "):
+            fixed = line[2:].strip()
+            continue
+        label, text = fields(line, 2, where)
+        if fixed is None:
+            raise SystemExit(f"{where}: case before any {marker} line")
+        out.append({"family": fam, fixed_key: fixed, text_key: text, "label": label})
+    return out
+
+
+def build_pause():
+    out = []
+    for where, line in lines("pause"):
+        head, ctx, before, after = fields(line, 4, where)
+        mod, pause = head.split()
+        context = []
+        if ctx != "-":
+            for turn in ctx.split(" // "):
+                sp, text = turn.split(":", 1)
+                context.append({"speaker": {"a": "agent", "u": "user"}[sp.strip()], "text": text.strip()})
+        out.append({"family": "pause", "modality": {"S": "spoken", "T": "typed"}[mod], "context": context,
+                    "before": before, "pause": float(pause), "after": after,
+                    "label": "continue" if after else "end"})
+    return out
+
+
+ORDER = {
+    "intent": ["id", "family", "text", "label", "slots"],
+    "overlap": ["id", "family", "agent_saying", "user", "label"],
+    "approval": ["id", "family", "question", "answer", "label"],
+    "pause": ["id", "family", "modality", "context", "before", "pause", "after", "label"],
+}
+
+
+def write(fam, cases):
+    with open(os.path.join(HERE, fam + ".jsonl"), "w", encoding="utf-8") as f:
+        for i, c in enumerate(cases, 1):
+            c["id"] = f"{fam}-t{i:04d}"
+            f.write(json.dumps({k: c[k] for k in ORDER[fam]}, ensure_ascii=False) + "\n")
+    print(f"{fam}: {len(cases)}")
+
+
+if __name__ == "__main__":
+    write("intent", build_intent())
+    write("overlap", build_grouped("overlap", "overlap", "@", "agent_saying", "user"))
+    write("approval", build_grouped("approval", "approval", "?", "question", "answer"))
+    write("pause", build_pause())
