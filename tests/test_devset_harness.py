@@ -31,12 +31,14 @@ from microturn._eval._devset import (
     NarrativeCase,
     OverlapCase,
     PauseCase,
+    TurnReading,
     load_devset,
     measure_approvals,
     measure_intents,
     measure_narratives,
     measure_overlaps,
     measure_pauses,
+    readers,
     rules_approval,
     rules_intent,
     summarise_approvals,
@@ -47,6 +49,7 @@ from microturn._eval._devset import (
 from microturn._eval._devset._cases import Case
 from microturn._eval._devset._speech import stopped_at, utterance_at
 from microturn._policies import FullDuplexPolicy, TurnBasedPolicy
+from microturn._policies._full_duplex._decisions import IntentContext, IntentReading
 from microturn.errors import ScenarioError
 
 RULES = FullDuplexPolicy
@@ -253,6 +256,29 @@ def test_approval_readings_and_the_false_yes_count() -> None:
     assert (summary.right, summary.false_yes) == (4, 0)
     fooled = summarise_approvals(measure_approvals(cases, lambda question, answer: "yes"))
     assert fooled.false_yes == 2
+
+
+class Canned:
+    """An Intent that reads every turn as ``reading`` and remembers the contexts it was asked in."""
+
+    def __init__(self, reading: IntentReading) -> None:
+        self.reading = reading
+        self.contexts: list[IntentContext] = []
+
+    def read(self, text: str, context: IntentContext) -> IntentReading:
+        self.contexts.append(context)
+        return self.reading
+
+
+def test_any_intent_implementation_is_read_the_same_way() -> None:
+    both = Canned(IntentReading("timer", {"seconds": 60, "job": "revise", "jobs": "latest"}))
+    assert readers(both).intent("whatever") == TurnReading("timer+revise_job", seconds=60.0)
+    assert both.contexts == [IntentContext(jobs_running=True)]  # every case is read with a job running
+    assert readers(Canned(IntentReading("cancel_job", {"job": "cancel"}))).intent("x").label == "cancel_job"
+    assert readers(Canned(IntentReading("cancel_timer", negated=True))).intent("x").label == "none"
+    answer = Canned(IntentReading("maybe"))
+    assert readers(answer).approval("May I?", "hmm") == "unclear"  # anything but yes or no is unclear
+    assert answer.contexts == [IntentContext(question="May I?")]
 
 
 # --- the cases and the command ----------------------------------------------------------------------------------

@@ -21,9 +21,10 @@ from microturn._core._events import (
 from microturn._core._floor import FloorState
 from microturn._core._tools import ToolSpec
 from microturn._policies._full_duplex._cues import Cue, Hit
+from microturn._policies._full_duplex._decisions import IntentContext, RulesIntent
 from microturn._policies._full_duplex._intents import (
     CueRequest,
-    Intent,
+    Request,
     StartLive,
     StopCues,
     StopLive,
@@ -171,7 +172,7 @@ from microturn._policies._full_duplex._weaving import Weaver
         ("okay stop repeating now", StopLive()),
     ],
 )
-def test_parse_intent(text: str, intent: Intent) -> None:
+def test_parse_intent(text: str, intent: Request) -> None:
     assert parse_intent(text) == intent
 
 
@@ -378,6 +379,11 @@ def weaver(*, pause: float = 0.6, summary_words: int = 30) -> Weaver:
     return Weaver(pause=pause, summary_words=summary_words)
 
 
+def judged(w: Weaver, text: str, *, started: float) -> list[Action]:
+    """The weaver's judgement of a turn, as the rules read it with the jobs running."""
+    return w.turn_ended(RulesIntent().read(text, IntentContext(jobs_running=True)), text, started=started)
+
+
 def requested(job: str, task: str, t: float, priority: int = 0) -> JobRequested:
     return JobRequested(job=job, task=task, t=t, priority=priority)
 
@@ -472,7 +478,7 @@ def test_a_cancelled_job_is_dropped_as_cancelled() -> None:
 def test_a_turn_that_cancels_drops_the_result() -> None:
     w = weaver()
     w.track(requested("j1", "book a table for two", 1.0))
-    assert w.turn_ended("oh never mind", started=4.0) == [Record(CancelJob(job="j1"))]
+    assert judged(w, "oh never mind", started=4.0) == [Record(CancelJob(job="j1"))]
     quiet = floor(6.0)
     assert w.arrived(result("j1", "Booked.", 6.0), quiet) == [
         Record(ResultDropped(job="j1", reason="the user cancelled the request"))
@@ -487,7 +493,7 @@ def test_a_turn_that_cancels_drops_the_result() -> None:
 def test_cancelling_phrasings(text: str) -> None:
     w = weaver()
     w.track(requested("j1", "book a table", 1.0))
-    w.turn_ended(text, started=4.0)
+    judged(w, text, started=4.0)
     dropped = w.arrived(result("j1", "Booked.", 6.0), floor(6.0))
     assert dropped == [Record(ResultDropped(job="j1", reason="the user cancelled the request"))]
 
@@ -498,7 +504,7 @@ def test_a_result_already_waiting_is_dropped_when_the_user_cancels() -> None:
     w.track(requested("j1", "book a table", 1.0))
     talking = floor(4.5, user_until=4.8, last_input=4.5)
     assert w.arrived(result("j1", "Booked.", 4.5), talking) == []
-    assert cancels(w.turn_ended("never mind the table", started=4.0))
+    assert cancels(judged(w, "never mind the table", started=4.0))
     said = w.deliver(floor(8.0, user_until=5.5, last_input=5.2))
     assert not any(isinstance(action, Say) for action in said)
     assert Record(ResultWoven(job="j1")) not in said
@@ -507,7 +513,7 @@ def test_a_result_already_waiting_is_dropped_when_the_user_cancels() -> None:
 def test_a_revision_drops_the_result_and_delegates_the_revised_request() -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0, priority=3))
-    actions = w.turn_ended("actually, make it Porto", started=4.0)
+    actions = judged(w, "actually, make it Porto", started=4.0)
     assert actions == [
         Record(CancelJob(job="j1")),
         Delegate(task="find flights to Lisbon (revised by the user: actually, make it Porto)", priority=3),
@@ -521,7 +527,7 @@ def test_a_revision_drops_the_result_and_delegates_the_revised_request() -> None
 def test_revising_phrasings(text: str) -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
-    (cancel, delegate) = w.turn_ended(text, started=4.0)
+    (cancel, delegate) = judged(w, text, started=4.0)
     assert cancel == Record(CancelJob(job="j1"))
     assert isinstance(delegate, Delegate)
     assert delegate.task == f"find flights to Lisbon (revised by the user: {text})"
@@ -531,7 +537,7 @@ def test_a_topic_change_drops_every_open_result() -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
     w.track(requested("j2", "check the weather", 2.0))
-    assert w.turn_ended("let's talk about something else", started=4.0) == [
+    assert judged(w, "let's talk about something else", started=4.0) == [
         Record(CancelJob(job="j1")),
         Record(CancelJob(job="j2")),
     ]
@@ -546,7 +552,7 @@ def test_the_job_meant_is_the_one_that_shares_words_with_the_turn() -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
     w.track(requested("j2", "check the weather in Porto", 2.0))
-    w.turn_ended("never mind the flights", started=4.0)
+    judged(w, "never mind the flights", started=4.0)
     quiet = floor(6.0)
     # Content words are matched as said: "flights" is in the first task.
     assert w.arrived(result("j1", "Three flights.", 6.0), quiet) == [
@@ -560,7 +566,7 @@ def test_without_shared_words_the_latest_job_is_meant() -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
     w.track(requested("j2", "check the weather in Porto", 2.0))
-    w.turn_ended("forget it", started=4.0)
+    judged(w, "forget it", started=4.0)
     quiet = floor(6.0)
     assert w.arrived(result("j1", "Three flights.", 6.0), quiet) == []
     assert w.arrived(result("j2", "Sunny.", 6.0), quiet) == [
@@ -571,7 +577,7 @@ def test_without_shared_words_the_latest_job_is_meant() -> None:
 def test_a_turn_without_staleness_words_keeps_the_result() -> None:
     w = weaver()
     w.track(requested("j1", "find flights to Lisbon", 1.0))
-    assert w.turn_ended("and what about hotels", started=4.0) == []
+    assert judged(w, "and what about hotels", started=4.0) == []
     quiet = floor(6.0)
     assert w.arrived(result("j1", "Three flights.", 6.0), quiet) == []
     assert w.deliver(quiet) == woven("j1", "About find flights to Lisbon: Three flights.")
@@ -581,7 +587,7 @@ def test_a_job_requested_during_the_turn_is_not_judged_by_it() -> None:
     # "never mind" said before the job was requested cannot be about it.
     w = weaver()
     w.track(requested("j1", "book a table", 5.0))
-    assert w.turn_ended("never mind", started=4.0) == []
+    assert judged(w, "never mind", started=4.0) == []
     quiet = floor(7.0)
     assert w.arrived(result("j1", "Booked.", 7.0), quiet) == []
     assert w.deliver(quiet) == woven("j1", "About book a table: Booked.")
@@ -593,7 +599,7 @@ def test_a_delivered_job_is_not_judged_again() -> None:
     quiet = floor(3.0)
     w.arrived(result("j1", "Three flights.", 3.0), quiet)
     w.deliver(quiet)
-    assert not cancels(w.turn_ended("actually make it Porto", started=5.0))
+    assert not cancels(judged(w, "actually make it Porto", started=5.0))
 
 
 def test_an_unknown_job_result_is_woven_under_its_name() -> None:

@@ -12,6 +12,7 @@ from microturn._core._events import (
 )
 from microturn._core._floor import FloorState
 from microturn._policies._full_duplex._approvals import Approvals
+from microturn._policies._full_duplex._decisions import RulesIntent
 from microturn._policies._full_duplex._intents import AskProgress
 
 REQUEST = ApprovalRequested(t=1.0, call="c1", tool="delete_files", arguments={"path": "/tmp/x"})
@@ -25,7 +26,7 @@ def quiet(now: float) -> FloorState:
 
 def asked(at: float = 2.0) -> Approvals:
     """A question about REQUEST asked at ``at`` and heard to its end a second later."""
-    approvals = Approvals(timeout=20.0, pause=0.6)
+    approvals = Approvals(RulesIntent(), timeout=20.0, pause=0.6)
     approvals.react(quiet(1.0), REQUEST)
     assert approvals.ask(quiet(at)) == [QUESTION]
     approvals.react(quiet(at + 1), AgentSpeechEnded(t=at + 1, utterance=1, reason=EndReason.COMPLETED, delivered=""))
@@ -37,7 +38,7 @@ def decided(granted: bool, reason: str) -> Record:
 
 
 def test_a_request_is_asked_about_at_the_next_pause() -> None:
-    approvals = Approvals(timeout=20.0, pause=0.6)
+    approvals = Approvals(RulesIntent(), timeout=20.0, pause=0.6)
     assert approvals.moments(quiet(1.0)) == []
     approvals.react(quiet(1.0), REQUEST)
     assert approvals.moments(quiet(1.0)) == [1.6]
@@ -65,7 +66,7 @@ def test_a_yes_begun_before_the_question_was_heard_is_asked_again() -> None:
 
 
 def test_a_question_cut_off_was_not_heard() -> None:
-    approvals = Approvals(timeout=20.0, pause=0.6)
+    approvals = Approvals(RulesIntent(), timeout=20.0, pause=0.6)
     approvals.react(quiet(1.0), REQUEST)
     approvals.ask(quiet(2.0))
     approvals.react(quiet(2.5), AgentSpeechEnded(t=2.5, utterance=1, reason=EndReason.INTERRUPTED, delivered="May"))
@@ -84,11 +85,11 @@ def test_no_answer_in_time_means_no() -> None:
 
 
 def test_without_a_question_open_words_are_no_answer() -> None:
-    assert Approvals(timeout=20.0, pause=0.6).answer("yes", started=1.0) is None
+    assert Approvals(RulesIntent(), timeout=20.0, pause=0.6).answer("yes", started=1.0) is None
 
 
 def test_other_requests_and_events_are_not_for_approvals() -> None:
-    approvals = Approvals(timeout=20.0, pause=0.6)
+    approvals = Approvals(RulesIntent(), timeout=20.0, pause=0.6)
     assert approvals.handle(quiet(1.0), AskProgress()) is None
     assert approvals.react(quiet(1.0), JobResult(t=1.0, job="j1", text="done")) == []
     assert approvals.moments(quiet(1.0)) == []

@@ -17,8 +17,10 @@ from microturn._core._events import (
 )
 from microturn._core._floor import FloorState
 from microturn._policies._full_duplex._barge_in import BargeIn, interrupts, substantive
+from microturn._policies._full_duplex._decisions import RulesOverlap
 from microturn._policies._full_duplex._holding import Holding
 
+RULES = RulesOverlap()
 CUT = [Stop(EndReason.INTERRUPTED)]
 SPEAKING = FloorState(now=2.0, agent_utterance=1)
 QUIET = FloorState(now=2.0)
@@ -29,7 +31,7 @@ def spoken(text: str, t: float = 2.0) -> UserInput:
 
 
 def talking(purpose: SpeechPurpose = SpeechPurpose.REPLY) -> BargeIn:
-    barge_in = BargeIn()
+    barge_in = BargeIn(RULES)
     barge_in.follow(AgentSpeechStarted(t=1.0, utterance=1, purpose=purpose))
     return barge_in
 
@@ -43,23 +45,23 @@ def ended(reason: EndReason, t: float = 3.0) -> AgentSpeechEnded:
 
 @pytest.mark.parametrize("heard", ["mm-hm", "yeah right", "[cough]", "okay [laughter]"])
 def test_spoken_backchannels_and_noise_do_not_interrupt(heard: str) -> None:
-    assert not interrupts(heard, Modality.SPOKEN)
+    assert not interrupts(RULES, heard, Modality.SPOKEN, SPEAKING)
 
 
 @pytest.mark.parametrize("heard", ["wait", "yeah but", "no", "mm-hm what about Porto"])
 def test_words_that_take_a_turn_interrupt(heard: str) -> None:
-    assert interrupts(heard, Modality.SPOKEN)
+    assert interrupts(RULES, heard, Modality.SPOKEN, SPEAKING)
 
 
 def test_typed_input_interrupts_whatever_it_says() -> None:
-    assert interrupts("ok", Modality.TYPED)
+    assert interrupts(RULES, "ok", Modality.TYPED, SPEAKING)
 
 
 def test_substantive_words_are_neither_backchannels_nor_noise_nor_punctuation() -> None:
-    assert substantive("what about Porto")
-    assert not substantive("mm-hm")
-    assert not substantive("[noise]")
-    assert not substantive("...")
+    assert substantive(RULES, "what about Porto", SPEAKING)
+    assert not substantive(RULES, "mm-hm", SPEAKING)
+    assert not substantive(RULES, "[noise]", SPEAKING)
+    assert not substantive(RULES, "...", SPEAKING)
 
 
 # --- BargeIn -----------------------------------------------------------------------------------------
@@ -97,28 +99,28 @@ def test_the_agents_backchannels_and_interjections_are_not_stopped(purpose: Spee
 def test_a_turn_of_only_a_backchannel_after_a_cut_resumes_the_agent() -> None:
     barge_in = talking()
     barge_in.follow(ended(EndReason.INTERRUPTED))
-    assert barge_in.no_turn("mm-hm") == [ClearTurn(), Resume()]
-    assert barge_in.no_turn("what about Porto") is None  # a real turn: answered
+    assert barge_in.no_turn(QUIET, "mm-hm") == [ClearTurn(), Resume()]
+    assert barge_in.no_turn(QUIET, "what about Porto") is None  # a real turn: answered
 
 
 def test_a_backchannel_without_a_cut_is_only_cleared() -> None:
     barge_in = talking()
     barge_in.follow(ended(EndReason.COMPLETED))
-    assert barge_in.no_turn("okay") == [ClearTurn()]
+    assert barge_in.no_turn(QUIET, "okay") == [ClearTurn()]
 
 
 def test_once_resumed_a_cut_is_not_resumed_again() -> None:
     barge_in = talking()
     barge_in.follow(ended(EndReason.INTERRUPTED))
     barge_in.follow(AgentSpeechStarted(t=4.0, utterance=2, resumes=1))
-    assert barge_in.no_turn("yeah") == [ClearTurn()]
+    assert barge_in.no_turn(QUIET, "yeah") == [ClearTurn()]
 
 
 # --- Holding (voice) ---------------------------------------------------------------------------------
 
 
 def test_a_sound_over_the_agent_holds_it_and_its_end_releases_it() -> None:
-    holding = Holding(longest_backchannel=1.0)
+    holding = Holding(RULES, longest_backchannel=1.0)
     assert holding.speech_started(SPEAKING, UserSpeechStarted(t=2.0), stoppable=True) == [Hold()]
     held = FloorState(now=2.5, agent_utterance=1, agent_held=True, user_speaking=True)
     assert holding.moment(held) == 3.0
@@ -127,24 +129,24 @@ def test_a_sound_over_the_agent_holds_it_and_its_end_releases_it() -> None:
 
 
 def test_speech_longer_than_a_backchannel_stops_the_held_agent() -> None:
-    holding = Holding(longest_backchannel=1.0)
+    holding = Holding(RULES, longest_backchannel=1.0)
     holding.speech_started(SPEAKING, UserSpeechStarted(t=2.0), stoppable=True)
     assert holding.decide(FloorState(now=3.0, agent_utterance=1, agent_held=True, user_speaking=True)) == CUT
 
 
 def test_an_unstoppable_utterance_is_not_held() -> None:
-    holding = Holding(longest_backchannel=1.0)
+    holding = Holding(RULES, longest_backchannel=1.0)
     assert holding.speech_started(SPEAKING, UserSpeechStarted(t=2.0), stoppable=False) == []
     assert holding.transcribed(SPEAKING, UserTranscript(t=3.0, text="wait", final=True)) == []
 
 
 def test_a_final_transcript_with_real_words_over_the_agent_stops_it() -> None:
-    holding = Holding(longest_backchannel=1.0)
+    holding = Holding(RULES, longest_backchannel=1.0)
     holding.speech_started(SPEAKING, UserSpeechStarted(t=2.0), stoppable=True)
     assert holding.transcribed(SPEAKING, UserTranscript(t=3.0, text="wait a second", final=True)) == CUT
 
 
 def test_a_final_transcript_of_a_backchannel_lets_the_agent_go_on() -> None:
-    holding = Holding(longest_backchannel=1.0)
+    holding = Holding(RULES, longest_backchannel=1.0)
     holding.speech_started(SPEAKING, UserSpeechStarted(t=2.0), stoppable=True)
     assert holding.transcribed(SPEAKING, UserTranscript(t=3.0, text="mm-hm", final=True)) == []

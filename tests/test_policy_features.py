@@ -7,8 +7,9 @@ from microturn._core._events import AgentWord, Event, JobResult, ToolResult
 from microturn._core._floor import FloorState
 from microturn._policies._full_duplex._approvals import Approvals
 from microturn._policies._full_duplex._cues import Cues
+from microturn._policies._full_duplex._decisions import RulesIntent
 from microturn._policies._full_duplex._feature import Feature, Features, Names
-from microturn._policies._full_duplex._intents import AskProgress, Intent, StopCues
+from microturn._policies._full_duplex._intents import AskProgress, Request, StopCues
 from microturn._policies._full_duplex._live import LiveMode
 from microturn._policies._full_duplex._timers import Timers
 from microturn._policies._full_duplex._tool_speculation import Speculator
@@ -22,7 +23,7 @@ RESULT = JobResult(job="j1", text="done")
 class Follower(Feature):
     """A feature that says which event it saw, and carries out one kind of request (``handles``)."""
 
-    handles: type[Intent] | None = None
+    handles: type[Request] | None = None
 
     def __init__(self) -> None:
         self.seen: list[Event] = []
@@ -31,7 +32,7 @@ class Follower(Feature):
         self.seen.append(event)
         return [Say(f"{type(self).__name__} saw {type(event).__name__}")]
 
-    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+    def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         if self.handles is None or not isinstance(intent, self.handles):
             return None
         return [Say(f"{type(self).__name__} did it")]
@@ -89,9 +90,9 @@ def test_every_feature_of_the_policy_that_reacts_says_which_events_it_follows() 
     features: list[Feature] = [
         Timers(names),
         Cues(names),
-        LiveMode(chunk_words=3),
+        LiveMode(RulesIntent(), chunk_words=3),
         Weaver(pause=0.6, summary_words=30),
-        Approvals(timeout=20.0, pause=0.6),
+        Approvals(RulesIntent(), timeout=20.0, pause=0.6),
         Speculator(holding="Let me check."),
     ]
     for feature in features:

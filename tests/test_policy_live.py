@@ -7,6 +7,7 @@ import pytest
 from microturn._core._actions import ClearTurn, Reply, Say
 from microturn._core._events import SpeechPurpose
 from microturn._core._floor import FloorState
+from microturn._policies._full_duplex._decisions import RulesIntent
 from microturn._policies._full_duplex._intents import StartLive, StopLive, StopTimers
 from microturn._policies._full_duplex._live import LiveMode
 
@@ -14,20 +15,20 @@ STATE = FloorState(now=2.0, user_active_until=1.9, last_user_input=1.5)
 
 
 def repeating(chunk_words: int = 3) -> LiveMode:
-    live = LiveMode(chunk_words=chunk_words)
+    live = LiveMode(RulesIntent(), chunk_words=chunk_words)
     live.handle(STATE, StartLive(language=None))
     return live
 
 
 def test_it_is_off_until_asked_and_says_what_it_will_do() -> None:
-    assert not LiveMode(chunk_words=3).active
-    live = LiveMode(chunk_words=3)
+    assert not LiveMode(RulesIntent(), chunk_words=3).active
+    live = LiveMode(RulesIntent(), chunk_words=3)
     assert live.handle(STATE, StartLive(language="spanish")) == [
         ClearTurn(),
         Say("Okay, I'll translate into Spanish as you speak."),
     ]
     assert live.active
-    assert LiveMode(chunk_words=3).handle(STATE, StartLive(language=None)) == [
+    assert LiveMode(RulesIntent(), chunk_words=3).handle(STATE, StartLive(language=None)) == [
         ClearTurn(),
         Say("Okay, I'll repeat after you as you speak."),
     ]
@@ -41,7 +42,7 @@ def test_a_phrase_is_repeated_once_it_has_its_words() -> None:
 
 
 def test_a_translation_asks_the_model_for_each_phrase() -> None:
-    live = LiveMode(chunk_words=2)
+    live = LiveMode(RulesIntent(), chunk_words=2)
     live.handle(STATE, StartLive(language="french"))
     assert live.hear("good morning") == [Reply(text="good morning", instruction="Translate into French", append=True)]
 
@@ -85,4 +86,4 @@ def test_stopping_by_request() -> None:
 
 
 def test_other_requests_are_not_for_live_modes() -> None:
-    assert LiveMode(chunk_words=3).handle(STATE, StopTimers()) is None
+    assert LiveMode(RulesIntent(), chunk_words=3).handle(STATE, StopTimers()) is None

@@ -15,17 +15,14 @@ from microturn._core._events import (
     UserTranscript,
 )
 from microturn._core._floor import FloorState
+from microturn._policies._full_duplex._decisions import RulesTurnEnd, Waits
 from microturn._policies._full_duplex._end_of_turn import EndOfTurn
 from microturn._policies._full_duplex._turn import Turn
 
 
 def rule(*, max_incomplete_silence: float = 4.0) -> EndOfTurn:
-    return EndOfTurn(
-        complete_silence=0.1,
-        incomplete_silence=1.8,
-        max_incomplete_silence=max_incomplete_silence,
-        typed_silence=2.5,
-    )
+    waits = Waits(complete=0.1, incomplete=1.8, max_incomplete=max_incomplete_silence, typed=2.5)
+    return EndOfTurn(RulesTurnEnd(waits))
 
 
 def said(

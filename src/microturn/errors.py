@@ -55,12 +55,13 @@ class ConfigError(MicroturnError):
 
 
 class UnknownComponent(ConfigError):
-    """No model or policy is registered under ``name`` (``kind``: "model" or "policy")."""
+    """No model, policy or decision set is registered under ``name`` (``kind``: "model", "policy", ...)."""
 
-    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+    def __init__(self, kind: str, name: str, known: list[str], *, register: str = "") -> None:
+        register = register or f"microturn.register_{kind}"
         super().__init__(
-            f"unknown {kind} {name!r}; choose one of: {', '.join(known)} (a {kind} of your own: "
-            f"microturn.register_{kind}({name!r}, factory) before using or replaying it by name)"
+            f"unknown {kind} {name!r}; choose one of: {', '.join(known)} (one of your own: "
+            f"{register}({name!r}, factory) before using or replaying it by name)"
         )
         self.kind = kind
         self.name = name

@@ -1,7 +1,9 @@
 """Interaction policies, chosen by name.
 
 A session's log records its policy by name (and options), and a replay rebuilds it from them: a policy
-of your own gets a name with :func:`register_policy`, in the recording process and the replaying one.
+of your own gets a name with :func:`register_policy`, in the recording process and the replaying one. So do
+the full-duplex policy's judges of the user's words (``FullDuplexPolicy(decisions=name)``), with
+:func:`register_decisions`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from microturn._policies._base import MicroTurn, Policy
 from microturn._policies._full_duplex import FullDuplexPolicy
+from microturn._policies._full_duplex._decisions import register_decisions
 from microturn._policies._turn_based import TurnBasedPolicy
 from microturn.errors import ConfigError, UnknownComponent
 
@@ -22,6 +25,7 @@ __all__ = [
     "TurnBasedPolicy",
     "make_policy",
     "policy_options",
+    "register_decisions",
     "register_policy",
 ]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from microturn._eval._devset._cases import IntentCase
-from microturn._eval._devset._readers import IntentReading
+from microturn._eval._devset._readers import TurnReading
 
 __all__ = ["LABELS", "IntentResult", "IntentRow", "IntentSummary", "measure_intents", "summarise_intents"]
 
@@ -61,7 +61,7 @@ class IntentSummary:
     """Of those, the ones whose seconds were right."""
 
 
-def measure_intents(cases: Sequence[IntentCase], read: Callable[[str], IntentReading]) -> list[IntentResult]:
+def measure_intents(cases: Sequence[IntentCase], read: Callable[[str], TurnReading]) -> list[IntentResult]:
     results: list[IntentResult] = []
     for case in cases:
         reading = read(case.text)

@@ -1,16 +1,17 @@
 """How a policy reads a whole turn: what it asks for (an intent) and, to a yes/no question, the answer.
 
-These readings are measured straight on the text, not through a session: what a session shows of them
-(a timer set, a job cancelled, the words of an acknowledgement) depends on what is running and on the
-policy's phrasing. A policy is measured on the intent and approval families if it has readers here,
-under its registered name; the full-duplex rules are the baseline.
+Both are read through the full-duplex policy's :class:`Intent` interface, so every implementation of it is
+measured the same way: :func:`readers` makes the harness's two readers from one. These readings are measured
+straight on the text, not through a session: what a session shows of them (a timer set, a job cancelled, the
+words of an acknowledgement) depends on what is running and on the policy's phrasing. A policy is measured on
+the intent and approval families if it has readers here, under its registered name; the full-duplex rules
+are the baseline.
 
-The rules read an intent as the full-duplex policy does at the end of a turn: its background-job watcher
-first (does the turn cancel or revise a job?), then ``parse_intent``. Every case is read with one
-background job running: the state in which "cancel the search" and "how's it going with the flights"
-mean something, and in which a stray "actually" or "no need" costs the user their job. (The policy also
-skips turns made only of backchannels before either: ``parse_intent`` and the watcher find nothing in
-those anyway, so the reading is the same.)
+Every intent case is read as the policy reads a turn at its end with a background job running: the state in
+which "cancel the search" and "how's it going with the flights" mean something, and in which a stray
+"actually" or "no need" costs the user their job. A turn read as also changing the job gets both labels
+("cancel_timer+cancel_job"); a negated reading asks for nothing ("none"). (The policy also skips turns made
+only of backchannels before reading them: the rules find nothing in those anyway, so the reading is the same.)
 """
 
 from __future__ import annotations
@@ -18,29 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from microturn._core._actions import Delegate, Record
-from microturn._core._events import CancelJob, JobRequested
 from microturn._policies import FullDuplexPolicy
-from microturn._policies._full_duplex._answers import yes_or_no
-from microturn._policies._full_duplex._intents import (
-    AskProgress,
-    CueRequest,
-    DelegateTask,
-    Intent,
-    StartLive,
-    StopCues,
-    StopLive,
-    StopTimers,
-    TimerRequest,
-    parse_intent,
-)
-from microturn._policies._full_duplex._weaving import Weaver
+from microturn._policies._full_duplex._decisions import Intent, IntentContext, IntentReading, RulesIntent
 
-__all__ = ["READERS", "IntentReading", "Readers", "rules_approval", "rules_intent"]
+__all__ = ["READERS", "Readers", "TurnReading", "readers", "rules_approval", "rules_intent"]
 
 
 @dataclass(frozen=True, slots=True)
-class IntentReading:
+class TurnReading:
     """What a turn was read as asking for: one of the intent family's labels, or several joined by ``+``
     when it does more than one thing ("cancel_timer+cancel_job"), or ``revise_job`` (a background job
     cancelled and asked for again, changed); and a timer's seconds."""
@@ -51,46 +37,45 @@ class IntentReading:
 
 @dataclass(frozen=True, slots=True)
 class Readers:
-    intent: Callable[[str], IntentReading]
+    intent: Callable[[str], TurnReading]
     """The turn's text -> what it asks for."""
     approval: Callable[[str, str], str]
     """The question asked and the user's answer -> ``yes``, ``no`` or ``unclear``."""
 
 
-_LABELS: dict[type[Intent], str] = {
-    TimerRequest: "timer",
-    StopTimers: "cancel_timer",
-    CueRequest: "cue",
-    StopCues: "cancel_cue",
-    StartLive: "live_start",
-    StopLive: "live_stop",
-    DelegateTask: "delegate",
-    AskProgress: "progress",
-}
-_RUNNING = JobRequested(job="job-1", task="find flights to Lisbon for next weekend", t=0.0)
-"""The background job running while every turn is read."""
+_JOB_RUNNING = IntentContext(jobs_running=True)
+"""The context every intent case is read in."""
 
 
-def rules_intent(text: str) -> IntentReading:
-    """The full-duplex rules' reading of a whole turn, with ``_RUNNING`` in the background."""
-    watcher = Weaver(pause=0.6, summary_words=30)  # the policy's defaults; neither changes what a turn means
-    watcher.track(_RUNNING)
-    done = watcher.turn_ended(text, started=_RUNNING.t + 1.0)
-    cancelled = any(isinstance(action, Record) and isinstance(action.event, CancelJob) for action in done)
-    revised = cancelled and any(isinstance(action, Delegate) for action in done)
-    intent = parse_intent(text)
-    labels = [] if intent is None else [_LABELS[type(intent)]]
-    if cancelled:
-        labels.append("revise_job" if revised else "cancel_job")
-    seconds = intent.seconds if isinstance(intent, TimerRequest) else None
-    return IntentReading(label="+".join(labels) or "none", seconds=seconds)
+def readers(intent: Intent) -> Readers:
+    """The harness's readers of an :class:`Intent` implementation."""
+
+    def read_turn(text: str) -> TurnReading:
+        return _turn_reading(intent.read(text, _JOB_RUNNING))
+
+    def read_answer(question: str, answer: str) -> str:
+        label = intent.read(answer, IntentContext(question=question)).label
+        return label if label in {"yes", "no"} else "unclear"
+
+    return Readers(intent=read_turn, approval=read_answer)
 
 
-def rules_approval(question: str, answer: str) -> str:
-    """The full-duplex rules' reading of an answer (``_answers.py``); the question does not change it."""
-    verdict = yes_or_no(answer)
-    return "unclear" if verdict is None else "yes" if verdict else "no"
+def _turn_reading(reading: IntentReading) -> TurnReading:
+    if reading.negated:
+        return TurnReading(label="none")
+    labels = [] if reading.label == "none" else [reading.label]
+    job = reading.slots.get("job")
+    if job is not None and (change := "revise_job" if job == "revise" else "cancel_job") not in labels:
+        labels.append(change)
+    seconds = reading.slots.get("seconds") if reading.label == "timer" else None
+    return TurnReading(label="+".join(labels) or "none", seconds=float(seconds) if seconds is not None else None)
 
 
-READERS: dict[str, Readers] = {FullDuplexPolicy.name: Readers(intent=rules_intent, approval=rules_approval)}
+_RULES = readers(RulesIntent())
+rules_intent = _RULES.intent
+"""The full-duplex rules' reading of a whole turn, with a background job running."""
+rules_approval = _RULES.approval
+"""The full-duplex rules' reading of an answer (``_answers.py``); the question does not change it."""
+
+READERS: dict[str, Readers] = {FullDuplexPolicy.name: _RULES}
 """The readers of each policy, by its registered name: a learned policy adds its own here to be measured."""

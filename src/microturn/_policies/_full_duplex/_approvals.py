@@ -2,10 +2,11 @@
 
 The answer is recorded as ApprovalDecided by the interaction layer — the only place that hears the
 user — from the user's own words at the end of their turn, so nothing else (least of all a tool's
-output, a job's result or a note) can approve a call. Only a clear yes approves (``_answers.py``); an
-unclear answer gets the question again, and the clock keeps running: no clear yes in time means no.
-A yes counts only if the user began it after the question was spoken to its end: a "yes" said over
-the question answered something else, or a question the user had not heard yet.
+output, a job's result or a note) can approve a call. The policy's :class:`Intent` reads the words with
+the question pending: only a clear yes approves (the rules: ``_answers.py``); an unclear answer gets the
+question again, and the clock keeps running: no clear yes in time means no. A yes counts only if the
+user began it after the question was spoken to its end: a "yes" said over the question answered
+something else, or a question the user had not heard yet.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from microturn._core._actions import Action, Record, Say
 from microturn._core._events import AgentSpeechEnded, ApprovalDecided, ApprovalRequested, EndReason, Event
 from microturn._core._floor import FloorState
-from microturn._policies._full_duplex._answers import yes_or_no
+from microturn._policies._full_duplex._decisions import Intent, IntentContext
 from microturn._policies._full_duplex._feature import Feature
 
 __all__ = ["Approvals"]
@@ -24,7 +25,8 @@ class Approvals(Feature):
 
     follows = (ApprovalRequested, AgentSpeechEnded)
 
-    def __init__(self, *, timeout: float, pause: float) -> None:
+    def __init__(self, intent: Intent, *, timeout: float, pause: float) -> None:
+        self._intent = intent
         self._timeout = timeout
         self._pause = pause
         self._waiting: list[ApprovalRequested] = []  # calls still to ask about, in order
@@ -65,14 +67,15 @@ class Approvals(Feature):
         details = ", ".join(f"{key} {value}" for key, value in request.arguments.items())
         what = request.tool.replace("_", " ") + (f" ({details})" if details else "")
         self._asked, self._heard_at = (request.call, state.now, what), None
-        return [Say(f"May I {what}? Please say yes or no.")]
+        return [Say(_question(what))]
 
     def answer(self, text: str, started: float) -> list[Action] | None:
         """What to do with the user's words (begun at ``started``) while a question is open (None when none
         is): go ahead on a clear yes, refuse on a clear no, and on anything else ask again."""
         if self._asked is None:
             return None
-        verdict = yes_or_no(text)
+        answer = self._intent.read(text, IntentContext(question=_question(self._asked[2]))).label
+        verdict = True if answer == "yes" else False if answer == "no" else None
         if verdict and (self._heard_at is None or started + 1e-9 < self._heard_at):
             verdict = None  # a yes to a question not yet heard in full; a no is safe to take at any time
         if verdict is None:
@@ -87,3 +90,7 @@ class Approvals(Feature):
         call, _, _ = self._asked
         self._asked = None
         return [Record(ApprovalDecided(call=call, granted=granted, reason=reason)), Say(reply)]
+
+
+def _question(what: str) -> str:
+    return f"May I {what}? Please say yes or no."

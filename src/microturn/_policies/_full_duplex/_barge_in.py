@@ -1,14 +1,15 @@
 """Barge-in: whether what the user says over the agent takes the turn, and what follows when it did not.
 
-The user's first substantive word while the agent talks stops it in the same pass. Spoken
-backchannels ("mm-hm", "yeah") and noise tags ("[cough]") do not; typed input does at its first
-keystroke (nobody types "mm-hm" at an agent). The agent's own backchannels and interjections are
-never stopped by the user. If the user did stop the agent and their whole turn then turns out to be
-only a backchannel or noise, that was a false interruption: the agent resumes where it was cut off.
+The user's first words that the policy's :class:`Overlap` (``_decisions``) calls a barge-in stop the
+talking agent in the same pass; a backchannel, a reaction, side talk or noise do not (the rules: spoken
+backchannels such as "mm-hm", "yeah" and noise tags such as "[cough]" do not). Typed input stops it at
+its first keystroke, unasked (nobody types "mm-hm" at an agent). The agent's own backchannels and
+interjections are never stopped by the user. If the user did stop the agent and their whole turn then
+turns out to be no barge-in after all, that was a false interruption: the agent resumes where it was cut off.
 
-The two judgments of speech over the agent are the functions below (``interrupts`` on the words as
-they come, ``substantive`` on a final transcript); ``_holding.py`` adds the voice side, where the
-first *sound* already makes the agent go quiet until the words decide.
+The judgments of speech over the agent are the functions below (``interrupts`` on the words as they
+come, ``substantive`` on a final transcript); ``_holding.py`` adds the voice side, where the first
+*sound* already makes the agent go quiet until the words decide.
 """
 
 from __future__ import annotations
@@ -16,27 +17,35 @@ from __future__ import annotations
 from microturn._core._actions import Action, ClearTurn, Resume, Stop
 from microturn._core._events import AgentSpeechEnded, AgentSpeechStarted, EndReason, Modality, SpeechPurpose, UserInput
 from microturn._core._floor import FloorState
-from microturn._core._language import LONGEST_BACKCHANNEL, is_backchannel, words
+from microturn._core._language import LONGEST_BACKCHANNEL, words
+from microturn._policies._full_duplex._decisions import Overlap, OverlapContext, OverlapKind
 
 __all__ = ["BargeIn", "interrupts", "substantive"]
 
 _NOT_STOPPED_BY_USER = frozenset({SpeechPurpose.BACKCHANNEL, SpeechPurpose.INTERJECTION})
 
 
-def interrupts(heard: str, modality: Modality) -> bool:
+def interrupts(overlap: Overlap, heard: str, modality: Modality, state: FloorState) -> bool:
     """What the user has said over the agent's utterance so far (``heard``) takes the turn from it."""
-    return not (modality is Modality.SPOKEN and is_backchannel(heard))
+    if modality is not Modality.SPOKEN:
+        return True
+    return overlap.classify(heard, OverlapContext(agent_words=state.agent_delivered)) is OverlapKind.BARGE_IN
 
 
-def substantive(text: str) -> bool:
-    """Words that take a turn: anything but backchannels, noise tags and punctuation."""
-    return any(token[0].isalnum() for token in words(text)) and not is_backchannel(text)
+def substantive(overlap: Overlap, text: str, state: FloorState) -> bool:
+    """A final transcript of speech over the agent takes the turn: it has words (not only noise tags and
+    punctuation: nothing to read), and they are a barge-in."""
+    if not any(token[0].isalnum() for token in words(text)):
+        return False
+    context = OverlapContext(agent_words=state.agent_delivered, complete=True)
+    return overlap.classify(text, context) is OverlapKind.BARGE_IN
 
 
 class BargeIn:
     """The agent's current utterance as the user may cut it off, and whether the last one was cut off."""
 
-    def __init__(self) -> None:
+    def __init__(self, overlap: Overlap) -> None:
+        self._overlap = overlap
         self._purpose: SpeechPurpose | None = None
         self._heard = ""  # what the user said since the agent started this utterance
         self._cut_by_user = False  # the last utterance was cut off by the user and not resumed
@@ -62,13 +71,15 @@ class BargeIn:
             return []
         if len(self._heard) <= LONGEST_BACKCHANNEL:  # longer is no backchannel: stop adding
             self._heard += " " + event.text
-        return [Stop(EndReason.INTERRUPTED)] if interrupts(self._heard, event.modality) else []
+        return [Stop(EndReason.INTERRUPTED)] if interrupts(self._overlap, self._heard, event.modality, state) else []
 
-    def no_turn(self, text: str) -> list[Action] | None:
-        """At the end of the user's turn: nothing to answer in only backchannels and noise (None: a real turn).
+    def no_turn(self, state: FloorState, text: str) -> list[Action] | None:
+        """At the end of the user's turn: nothing to answer in a turn that is no barge-in (a backchannel, a
+        reaction, side talk, noise); None for a real turn.
 
         If it cut the agent off, that was a false interruption: go on where it was.
         """
-        if not is_backchannel(text):
+        context = OverlapContext(agent_words=state.agent_delivered, complete=True, typed=state.user_typing)
+        if self._overlap.classify(text, context) is OverlapKind.BARGE_IN:
             return None
         return [ClearTurn(), Resume()] if self._cut_by_user else [ClearTurn()]

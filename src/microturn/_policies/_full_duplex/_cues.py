@@ -9,7 +9,7 @@ from microturn._core._events import CueFired, CueSet, SpeechPurpose
 from microturn._core._floor import FloorState
 from microturn._core._language import is_noise, number_value, parse_arithmetic, say_number, words
 from microturn._policies._full_duplex._feature import Feature, Names
-from microturn._policies._full_duplex._intents import CueRequest, Intent, StopCues
+from microturn._policies._full_duplex._intents import CueRequest, Request, StopCues
 
 __all__ = ["Cue", "Cues", "Hit"]
 
@@ -27,7 +27,7 @@ class Cues(Feature):
         self._names = names
         self._cues: list[Cue] = []
 
-    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+    def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         """Set a cue, or stop them all."""
         if isinstance(intent, CueRequest):
             cue = Cue(self._names.new("cue"), intent)

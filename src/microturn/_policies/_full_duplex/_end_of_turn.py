@@ -1,19 +1,17 @@
-"""When the user's turn ends if nothing more comes: the one place that judges whether they are done.
+"""When the user's turn ends if nothing more comes: the one place that asks whether they are done.
 
-A silence ends the turn; how long a silence depends on how the words end (``shape``):
-``complete_silence`` after a complete sentence or a question; after unfinished words (a trailing
-"and", "to the", "um", a comma) a longer wait, adapted to this speaker's pauses within turns; typed
-input waits ``typed_silence`` (three times that when it looks unfinished) unless Enter ends it first.
-Everything that decides how likely the turn is over is in this class, so another judge can replace it.
+A silence ends the turn; how long a silence is the policy's :class:`TurnEnd` to judge (``_decisions``), from
+the words so far, whether they were typed, and this speaker's pauses within turns, which this class learns
+from their input (the rules: a short wait after a complete sentence, a longer one after a trailing "and",
+adapted to those pauses; typed input waits longer unless Enter ends it first).
 """
 
 from __future__ import annotations
 
-import statistics
 from collections import deque
 
 from microturn._core._floor import FloorState
-from microturn._core._language import Shape, shape
+from microturn._policies._full_duplex._decisions import TurnEnd, TurnEndContext
 
 __all__ = ["EndOfTurn"]
 
@@ -22,19 +20,12 @@ SHORTEST_PAUSE = 0.3
 
 
 class EndOfTurn:
-    def __init__(
-        self,
-        *,
-        complete_silence: float,
-        incomplete_silence: float,
-        max_incomplete_silence: float,
-        typed_silence: float,
-    ) -> None:
-        self._complete = complete_silence
-        self._incomplete = incomplete_silence
-        self._max_incomplete = max(max_incomplete_silence, incomplete_silence)
-        self._typed = typed_silence
+    def __init__(self, turn_end: TurnEnd) -> None:
+        self._turn_end = turn_end
         self._pauses: deque[float] = deque(maxlen=8)  # pauses inside turns: they teach the wait
+        # Asked at every input: the two contexts are made once, and read the pauses as they are at the call.
+        self._spoken = TurnEndContext(typed=False, pauses=self._pauses)
+        self._typed = TurnEndContext(typed=True, pauses=self._pauses)
 
     def paused(self, gap: float) -> None:
         """The user went on after ``gap`` seconds of silence: that was a pause, not the end of their turn."""
@@ -42,16 +33,6 @@ class EndOfTurn:
             self._pauses.append(gap)
 
     def deadline(self, state: FloorState, *, typed: bool) -> float:
-        """When the user's turn ends if nothing more comes, judging by how their words end."""
-        end = state.user_active_until
-        unfinished = shape(state.user_text) is Shape.INCOMPLETE
-        if typed:
-            return end + (3 * self._typed if unfinished else self._typed)
-        return end + (self._incomplete_wait() if unfinished else self._complete)
-
-    def _incomplete_wait(self) -> float:
-        """Long enough for this speaker's pauses: they pause longer, we wait longer (within bounds)."""
-        if not self._pauses:
-            return self._incomplete
-        typical = max(statistics.median(self._pauses), max(self._pauses) * 0.8)
-        return min(self._max_incomplete, max(self._incomplete, 1.3 * typical))
+        """When the user's turn ends if nothing more comes, judging by their words so far."""
+        estimate = self._turn_end.estimate(state.user_text, self._typed if typed else self._spoken)
+        return state.user_active_until + estimate.wait

@@ -15,7 +15,7 @@ from typing import ClassVar
 from microturn._core._actions import Action
 from microturn._core._events import Event
 from microturn._core._floor import FloorState
-from microturn._policies._full_duplex._intents import Intent
+from microturn._policies._full_duplex._intents import Request
 
 __all__ = ["Feature", "Features", "Names"]
 
@@ -30,7 +30,7 @@ class Feature:
         """Follow an event as it is handled (the user's own input goes to the turn-taking core instead)."""
         return []
 
-    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+    def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         """Carry out a request the user's turn made, if it is this feature's; None if it is not."""
         return None
 
@@ -62,7 +62,7 @@ class Features:
             return []
         return [action for feature in followers for action in feature.react(state, event)]
 
-    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+    def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         """The first feature's that carries out ``intent``; None if it is no feature's."""
         for feature in self._features:
             handled = feature.handle(state, intent)

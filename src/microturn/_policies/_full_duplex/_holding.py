@@ -6,10 +6,10 @@ for the words would leave the agent talking over the user all that time; stoppin
 first sound would let every "mm-hm" and cough cut the agent off. So at the sound the agent *holds*:
 its audio stops at once and the utterance stays open. Then:
 
-* a word that is no backchannel stops the utterance (the usual barge-in, ``_barge_in.py``, on the word),
+* a word that takes the turn stops the utterance (the usual barge-in, ``_barge_in.py``, on the word),
 * speech that goes on longer than a backchannel does (``longest_backchannel``) stops it too,
-* speech that ends with only backchannels or nothing recognised releases the hold: the agent goes
-  on from its next word, the utterance never ended,
+* speech that ends without taking the turn (a backchannel, nothing recognised) releases the hold: the
+  agent goes on from its next word, the utterance never ended,
 * a final transcript showing real words in speech heard over the agent stops it after all (the fast
   recogniser missed them, the accurate one did not).
 """
@@ -22,12 +22,14 @@ from microturn._core._actions import Action, Hold, Release, Stop
 from microturn._core._events import EndReason, UserSpeechStarted, UserTranscript
 from microturn._core._floor import FloorState
 from microturn._policies._full_duplex._barge_in import substantive
+from microturn._policies._full_duplex._decisions import Overlap
 
 __all__ = ["Holding"]
 
 
 class Holding:
-    def __init__(self, *, longest_backchannel: float) -> None:
+    def __init__(self, overlap: Overlap, *, longest_backchannel: float) -> None:
+        self._overlap = overlap
         self.longest_backchannel = longest_backchannel
         self._onset: float | None = None  # when the latest stretch of speech started
         self._over: deque[int | None] = deque()
@@ -46,7 +48,7 @@ class Holding:
 
     def transcribed(self, state: FloorState, event: UserTranscript) -> list[Action]:
         over = self._over.popleft() if self._over else None
-        if over is not None and over == state.agent_utterance and substantive(event.text):
+        if over is not None and over == state.agent_utterance and substantive(self._overlap, event.text, state):
             return [Stop(EndReason.INTERRUPTED)]
         return []
 

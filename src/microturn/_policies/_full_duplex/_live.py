@@ -12,17 +12,20 @@ from microturn._core._actions import Action, ClearTurn, Reply, Say
 from microturn._core._events import SpeechPurpose
 from microturn._core._floor import FloorState
 from microturn._core._language import words
+from microturn._policies._full_duplex._decisions import Intent, IntentContext
 from microturn._policies._full_duplex._feature import Feature
-from microturn._policies._full_duplex._intents import Intent, StartLive, StopLive, parse_intent
+from microturn._policies._full_duplex._intents import Request, StartLive, StopLive
 
 __all__ = ["LiveMode"]
 
 PAUSE = 0.3
 """A phrase shorter than the chunk is said after a pause this long."""
+_NOTHING_GOING_ON = IntentContext()
 
 
 class LiveMode(Feature):
-    def __init__(self, *, chunk_words: int) -> None:
+    def __init__(self, intent: Intent, *, chunk_words: int) -> None:
+        self._intent = intent  # reads "stop translating" in the words heard, even across two phrases
         self._chunk_words = chunk_words
         self._mode: StartLive | None = None
         self._words: list[str] = []  # heard and not said yet
@@ -32,7 +35,7 @@ class LiveMode(Feature):
     def active(self) -> bool:
         return self._mode is not None
 
-    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+    def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         """Start a live mode, or stop it."""
         if isinstance(intent, StartLive):
             self._mode, self._words = intent, []
@@ -66,7 +69,7 @@ class LiveMode(Feature):
         chunk = " ".join(self._words)
         self._words = []
         heard, self._tail = f"{self._tail} {chunk}", " ".join(chunk.split()[-2:])
-        if isinstance(parse_intent(heard), StopLive):
+        if self._intent.read(heard, _NOTHING_GOING_ON).label == "live_stop":
             self._mode = None
             return [ClearTurn(), Say("Okay, I've stopped.")]
         if not words(chunk):

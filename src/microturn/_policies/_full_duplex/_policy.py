@@ -7,10 +7,14 @@ the events it was shown, so a replay rebuilds it exactly.
 It is a turn-taking core composed with features. The core:
 
 * **End of turn** (``_turn.py``, ``_end_of_turn.py``): the user's turn ends after a silence whose length
-  depends on how their words end, decided at the exact moment (``wake_at``), not on the tick grid.
-* **Barge-in** (``_barge_in.py``, ``_holding.py``): the user's first substantive word while the agent talks
-  stops it in the same pass; in voice, their first sound already holds it until the words decide.
+  depends on how likely it is over, decided at the exact moment (``wake_at``), not on the tick grid.
+* **Barge-in** (``_barge_in.py``, ``_holding.py``): the user's first words that take the turn while the agent
+  talks stop it in the same pass; in voice, their first sound already holds it until the words decide.
 * **Backchannels** (``_backchannels.py``) at pauses inside long user turns.
+
+What the user's words mean is judged behind three interfaces (``_decisions/``), chosen by name with
+``decisions``: :class:`TurnEnd` (how likely their turn is over), :class:`Overlap` (what their speech over
+the agent is) and :class:`Intent` (what a turn asks for); the rules are the baseline.
 
 The features (``_feature.py``): **timers**, **cues** checked on every word, **live modes** (repeat or
 translate while the user talks), background **jobs** woven in at pauses (``_weaving.py``), **approvals**
@@ -42,10 +46,11 @@ from microturn._policies._full_duplex._approvals import Approvals
 from microturn._policies._full_duplex._backchannels import Backchannels
 from microturn._policies._full_duplex._barge_in import BargeIn
 from microturn._policies._full_duplex._cues import Cues
+from microturn._policies._full_duplex._decisions import RULES, IntentContext, Waits, make_decisions
 from microturn._policies._full_duplex._end_of_turn import EndOfTurn
 from microturn._policies._full_duplex._feature import Features, Names
 from microturn._policies._full_duplex._holding import Holding
-from microturn._policies._full_duplex._intents import DelegateTask, parse_intent
+from microturn._policies._full_duplex._intents import DelegateTask, request
 from microturn._policies._full_duplex._live import LiveMode
 from microturn._policies._full_duplex._timers import Timers
 from microturn._policies._full_duplex._tool_speculation import Speculator
@@ -70,6 +75,9 @@ class FullDuplexPolicy:
     ``Agent(policy="full-duplex")`` is the default; build one to change its timings, e.g.
     ``Agent(policy=FullDuplexPolicy(incomplete_silence=2.5))``. Its options are recorded in the session
     log, so a replay rebuilds this very policy. docs/full-duplex.md has every rule with its timings.
+
+    ``decisions`` names the judges of the user's words (``register_decisions``); ``"rules"``, the default, is
+    the hand-written baseline, and the one a log that names none was recorded with.
     """
 
     name: ClassVar[str] = "full-duplex"
@@ -91,9 +99,15 @@ class FullDuplexPolicy:
         approval_timeout: float = 20.0,
         longest_backchannel: float = 1.0,
         transcript_wait: float = 3.0,
+        decisions: str = RULES,
     ) -> None:
-        # Every argument, as given: recorded in the log, so a replay rebuilds this very policy by name.
-        self.options: dict[str, Any] = {name: value for name, value in locals().items() if name != "self"}
+        # Every argument, as given: recorded in the log, so a replay rebuilds this very policy by name. But
+        # not the rules by name: a log without "decisions" was recorded with them (every log before there
+        # was a choice), so its options stay as they were, byte for byte. (Should the default ever change,
+        # record it always, and replay a log without it with the rules.)
+        self.options: dict[str, Any] = {
+            name: value for name, value in locals().items() if name != "self" and (name, value) != ("decisions", RULES)
+        }
         for label, value in (
             ("complete_silence", complete_silence),
             ("incomplete_silence", incomplete_silence),
@@ -111,24 +125,26 @@ class FullDuplexPolicy:
                 raise ConfigError(f"{label} cannot be negative, got {value}")
         if live_chunk_words < 1 or summary_words < 1:
             raise ConfigError("live_chunk_words and summary_words must be at least 1")
-        # The turn-taking core
-        end_of_turn = EndOfTurn(
-            complete_silence=complete_silence,
-            incomplete_silence=incomplete_silence,
-            max_incomplete_silence=max_incomplete_silence,
-            typed_silence=typed_silence,
+        waits = Waits(
+            complete=complete_silence,
+            incomplete=incomplete_silence,
+            max_incomplete=max_incomplete_silence,
+            typed=typed_silence,
         )
-        self._turn = Turn(end_of_turn, transcript_wait=transcript_wait)
-        self._barge_in = BargeIn()
-        self._holding = Holding(longest_backchannel=longest_backchannel)
+        judges = make_decisions(decisions, waits)
+        self._intent = judges.intent
+        # The turn-taking core
+        self._turn = Turn(EndOfTurn(judges.turn_end), transcript_wait=transcript_wait)
+        self._barge_in = BargeIn(judges.overlap)
+        self._holding = Holding(judges.overlap, longest_backchannel=longest_backchannel)
         self._backchannels = Backchannels(after=backchannel_after, pause=backchannel_pause, gap=backchannel_gap)
         # The features
         names = Names()
         self._timers = Timers(names)
         self._cues = Cues(names)
-        self._live = LiveMode(chunk_words=live_chunk_words)
+        self._live = LiveMode(judges.intent, chunk_words=live_chunk_words)
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
-        self._approvals = Approvals(timeout=approval_timeout, pause=weave_pause)
+        self._approvals = Approvals(judges.intent, timeout=approval_timeout, pause=weave_pause)
         self._speculator = Speculator(holding=holding_phrase)
         self._features = Features(
             self._timers,
@@ -219,11 +235,12 @@ class FullDuplexPolicy:
         if answer is not None:  # "yes" answers the question asked: it is no backchannel here
             return [*actions, ClearTurn(), *answer]
         if not self._live.active:
-            nothing = self._barge_in.no_turn(text)
+            nothing = self._barge_in.no_turn(state, text)
             if nothing is not None:
                 return actions + nothing
-        actions += self._weaver.turn_ended(text, started)
-        intent = parse_intent(text)
+        reading = self._intent.read(text, IntentContext(jobs_running=self._weaver.watching))
+        actions += self._weaver.turn_ended(reading, text, started)
+        intent = request(reading)
         if isinstance(intent, DelegateTask):
             answer = self._speculator.answer(state)  # a tool that answers at once beats a background job
             if answer is not None:

@@ -8,7 +8,7 @@ from microturn._core._actions import Action, ClearTurn, Record, Say
 from microturn._core._events import TimerCancelled, TimerFired, TimerSet
 from microturn._core._floor import FloorState
 from microturn._policies._full_duplex._feature import Feature, Names
-from microturn._policies._full_duplex._intents import Intent, StopTimers, TimerRequest
+from microturn._policies._full_duplex._intents import Request, StopTimers, TimerRequest
 
 __all__ = ["Timers"]
 
@@ -37,7 +37,7 @@ class Timers(Feature):
         self._names = names
         self._timers: dict[str, _Timer] = {}
 
-    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+    def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         """Set a timer (due its seconds after the request's last word), or stop them all."""
         if isinstance(intent, TimerRequest):
             name, due = self._names.new("timer"), round(state.user_active_until + intent.seconds, 6)

@@ -1,8 +1,9 @@
 """Background jobs: results woven into the conversation when it suits the user — or dropped when stale.
 
 The user delegates deep work ("find me a hotel in Porto"), asks how it is going, and revises or
-cancels it in passing ("actually, make it Lisbon", "never mind"): the phrases that make a result
-stale are here, beside the code that reads them.
+cancels it in passing ("actually, make it Lisbon", "never mind"): the policy's :class:`Intent` reads
+that from their words (the rules' phrases are in ``_decisions/_rules_intent.py``); which job it meant,
+and what becomes of its result, is decided here.
 """
 
 from __future__ import annotations
@@ -25,20 +26,15 @@ from microturn._core._events import (
 )
 from microturn._core._floor import FloorState
 from microturn._core._language import words
+from microturn._policies._full_duplex._decisions import IntentReading
 from microturn._policies._full_duplex._feature import Feature
-from microturn._policies._full_duplex._intents import AskProgress, DelegateTask, Intent
+from microturn._policies._full_duplex._intents import AskProgress, DelegateTask, Request
 
 __all__ = ["Weaver"]
 
 URGENT = 10
 """Jobs requested with at least this priority interject: their result is said at once."""
 
-_CANCEL = re.compile(r"\b(never ?mind|forget (?:it|that|about)|cancel (?:that|it|the)|don'?t bother|no need)\b")
-_REVISE = re.compile(
-    r"\b(actually|instead|i mean|rather|make (?:it|that)|change (?:it|that)|no,? wait|scratch that"
-    r"|correction)\b"
-)
-_TOPIC = re.compile(r"\b(something else|change (?:of|the) (?:subject|topic)|different topic|another topic)\b")
 _STOPWORDS = frozenset(
     "a an the to of in on at for with from by and or but is are was were be i me my you your it this that "
     "please can could would will find get look up check search some any".split()
@@ -81,7 +77,7 @@ class Weaver(Feature):
             self.failed(event)
         return []
 
-    def handle(self, state: FloorState, intent: Intent) -> list[Action] | None:
+    def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         """Answer "how is it going?" from the jobs' progress; delegate a task to the background."""
         if isinstance(intent, AskProgress):
             status = self.status()
@@ -100,21 +96,29 @@ class Weaver(Feature):
         elif event.job in self._jobs and self._jobs[event.job].stale is None:
             self._jobs[event.job].stale = "cancelled"
 
-    def turn_ended(self, text: str, started: float) -> list[Action]:
-        """Judge the open jobs requested before this turn against what the user just said."""
-        said = " ".join(words(text))
-        mentioned = frozenset(words(text))
+    @property
+    def watching(self) -> bool:
+        """Some job is still running or waiting to be said: a turn may cancel or revise it."""
+        return any(name not in self._done for name in self._jobs)
+
+    def turn_ended(self, reading: IntentReading, text: str, started: float) -> list[Action]:
+        """Change the open jobs requested before this turn as the user's words were read (its ``job`` slot:
+        cancel, topic or revise): the jobs the words name, else the latest one or all of them (``jobs``)."""
+        change = reading.slots.get("job")
+        if change is None or reading.negated:
+            return []  # nothing said about the jobs, or "don't cancel the search"
         open_jobs = [job for job in self._jobs.values() if job.requested < started and job.name not in self._done]
-        if not open_jobs or not (_CANCEL.search(said) or _REVISE.search(said) or _TOPIC.search(said)):
+        if not open_jobs:
             return []
+        mentioned = frozenset(words(text))
         named = [job for job in open_jobs if job.content & mentioned]
-        targets = named or ([open_jobs[-1]] if not _TOPIC.search(said) else open_jobs)
+        targets = named or (open_jobs if reading.slots.get("jobs") == "all" else [open_jobs[-1]])
         actions: list[Action] = []
         for job in targets:
             actions.append(Record(CancelJob(job=job.name)))  # stop the work too, not just its result
-            if _CANCEL.search(said):
+            if change == "cancel":
                 job.stale = "the user cancelled the request"
-            elif _TOPIC.search(said):
+            elif change == "topic":
                 job.stale = "the user changed the topic"
             else:
                 job.stale = f"the user revised the request: {text.strip()}"

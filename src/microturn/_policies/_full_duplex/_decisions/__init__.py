@@ -1,0 +1,54 @@
+"""The full-duplex policy's judgements of what the user says, behind interfaces: the end of their turn, speech
+over the agent, what a turn asks for. Each has the hand-written rules as its baseline implementation; others
+are registered by name (``register_decisions``) and chosen with ``FullDuplexPolicy(decisions=name)``."""
+
+from microturn._policies._full_duplex._decisions._interfaces import (
+    NOTHING,
+    Intent,
+    IntentContext,
+    IntentReading,
+    Overlap,
+    OverlapContext,
+    OverlapKind,
+    Slot,
+    TurnEnd,
+    TurnEndContext,
+    TurnEndEstimate,
+    Waits,
+)
+from microturn._policies._full_duplex._decisions._registry import (
+    DECISIONS,
+    RULES,
+    Decisions,
+    make_decisions,
+    register_decisions,
+    rules,
+)
+from microturn._policies._full_duplex._decisions._rules_intent import RulesIntent, read_request
+from microturn._policies._full_duplex._decisions._rules_overlap import RulesOverlap
+from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTurnEnd
+
+__all__ = [
+    "DECISIONS",
+    "NOTHING",
+    "RULES",
+    "Decisions",
+    "Intent",
+    "IntentContext",
+    "IntentReading",
+    "Overlap",
+    "OverlapContext",
+    "OverlapKind",
+    "RulesIntent",
+    "RulesOverlap",
+    "RulesTurnEnd",
+    "Slot",
+    "TurnEnd",
+    "TurnEndContext",
+    "TurnEndEstimate",
+    "Waits",
+    "make_decisions",
+    "read_request",
+    "register_decisions",
+    "rules",
+]

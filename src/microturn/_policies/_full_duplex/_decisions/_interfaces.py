@@ -1,0 +1,161 @@
+"""The three judgements the full-duplex policy makes from what the user says, as interfaces.
+
+* :class:`TurnEnd`: how likely the user's turn is over, and so how long a silence to allow before answering;
+* :class:`Overlap`: what the user's speech over the agent is (a backchannel, a reaction, side talk, noise, or a
+  real barge-in);
+* :class:`Intent`: what a whole turn asks for (a timer, a cue, a live mode, a job, an answer to an approval, or
+  nothing but conversation), with its slots and whether it is negated.
+
+Everything an implementation is given is plain data (text, timings, a small context, and optional signals
+computed elsewhere), so one that learns needs nothing of the policy's internals. The policy is sans-I/O: an
+implementation is called synchronously where the policy decides, so a slow detector (a model over audio, the
+embedded model's logits) runs in the session and hands its result in as a precomputed signal, never awaited here.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = [
+    "NOTHING",
+    "Intent",
+    "IntentContext",
+    "IntentReading",
+    "Overlap",
+    "OverlapContext",
+    "OverlapKind",
+    "Slot",
+    "TurnEnd",
+    "TurnEndContext",
+    "TurnEndEstimate",
+    "Waits",
+]
+
+
+# --- the end of the user's turn ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Waits:
+    """The policy's silences (its options), which a :class:`TurnEnd` turns into the wait for a turn."""
+
+    complete: float
+    """After words that sound finished."""
+    incomplete: float
+    """After unfinished words ("and", "to the", "um"), before learning this speaker's pauses."""
+    max_incomplete: float
+    """The longest wait after unfinished words, however long this speaker pauses."""
+    typed: float
+    """After the last keystroke of typed words without Enter."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEndContext:
+    """What is known of the turn besides its words."""
+
+    typed: bool = False
+    """The latest input was typed, not spoken."""
+    pauses: Sequence[float] = ()
+    """This speaker's recent pauses inside their turns (seconds, latest last): how long they stop and go on."""
+    model_end_probability: float | None = None
+    """The conversation model's probability that the user's line ends here, if the session computed it."""
+    audio_end_probability: float | None = None
+    """An audio end-of-turn model's probability, if there is audio and the session computed it."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEndEstimate:
+    probability: float
+    """How likely the turn is over now (0 to 1)."""
+    wait: float
+    """The silence to allow after the user's last input before taking the turn (seconds)."""
+
+
+class TurnEnd(Protocol):
+    def estimate(self, text: str, context: TurnEndContext) -> TurnEndEstimate:
+        """How likely the user's turn is over after ``text`` (their words so far), and how long to wait."""
+        ...
+
+
+# --- speech over the agent ---------------------------------------------------------------------------------
+
+
+class OverlapKind(enum.Enum):
+    BACKCHANNEL = "backchannel"
+    """"mm-hm", "yeah", "got it": the user listens; the agent goes on."""
+    REACTION = "reaction"
+    """"wow", "really?", "oh no": the user reacts to what they hear; the agent goes on."""
+    SIDE = "side"
+    """Talk to someone else ("one sec, honey"): not for the agent."""
+    NOISE = "noise"
+    """No words: a cough, a laugh, a door."""
+    BARGE_IN = "barge-in"
+    """Words that take the turn: over the agent, a real interruption."""
+
+
+@dataclass(frozen=True, slots=True)
+class OverlapContext:
+    """What is known of the moment besides the user's words."""
+
+    agent_words: Sequence[str] = ()
+    """The words the agent has said of its current (or latest) utterance."""
+    complete: bool = False
+    """The user's words are all there is (a final transcript, a whole turn), not words still coming."""
+    typed: bool = False
+    """The words were typed."""
+
+
+class Overlap(Protocol):
+    def classify(self, text: str, context: OverlapContext) -> OverlapKind:
+        """What ``text``, said by the user over the agent (or making up their whole turn), is."""
+        ...
+
+
+# --- what a turn asks for ----------------------------------------------------------------------------------
+
+Slot = str | float | bool
+
+
+@dataclass(frozen=True, slots=True)
+class IntentContext:
+    """What is going on when the turn is read."""
+
+    question: str | None = None
+    """The yes/no question the agent asked before a risky call ("May I delete …?"), when it awaits the answer:
+    the turn is read as that answer."""
+    jobs_running: bool = False
+    """Background jobs are running: a turn may cancel or revise one."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntentReading:
+    """What a turn asks for.
+
+    ``label`` is one of ``timer`` (slots ``seconds``; ``every`` when it repeats; ``say``: the words to say, or
+    ``remind``: what to remind of), ``cancel_timer``, ``cue`` (``cue``: ``number``, ``wrong-fact`` or ``phrase``;
+    ``phrase``; ``interrupt``), ``cancel_cue``, ``live_start`` (``language``, none to repeat), ``live_stop``,
+    ``delegate`` (``task``), ``progress``, ``cancel_job``, ``revise_job``, ``none``; and, with a question
+    pending, ``yes``, ``no`` or ``unclear`` (only a clear yes may read as ``yes``: it runs a risky call).
+
+    A turn that also changes the background jobs carries the slots ``job`` (``cancel``, ``topic``: the user
+    moved on, or ``revise``) and ``jobs`` (``latest`` or ``all``: which ones, when the turn names none); alone,
+    it reads as ``cancel_job`` or ``revise_job``. ``negated``: the turn asks for the opposite ("don't stop the
+    timer", "don't cancel the search"), so nothing is to be done.
+    """
+
+    label: str
+    slots: Mapping[str, Slot] = field(default_factory=dict)
+    negated: bool = False
+
+
+NOTHING = IntentReading("none")
+"""A turn that asks for nothing but an answer."""
+
+
+class Intent(Protocol):
+    def read(self, text: str, context: IntentContext) -> IntentReading:
+        """What the user's whole turn ``text`` asks for."""
+        ...

@@ -1,0 +1,54 @@
+"""The policy's decisions, chosen by name: ``FullDuplexPolicy(decisions="rules")``.
+
+A name, not an object, so that a session's log records which decisions it ran with and a replay rebuilds
+them: an implementation of your own gets a name with :func:`register_decisions`, in the recording process
+and the replaying one (as a policy does with ``register_policy``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from microturn._policies._full_duplex._decisions._interfaces import Intent, Overlap, TurnEnd, Waits
+from microturn._policies._full_duplex._decisions._rules_intent import RulesIntent
+from microturn._policies._full_duplex._decisions._rules_overlap import RulesOverlap
+from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTurnEnd
+from microturn.errors import UnknownComponent
+
+__all__ = ["DECISIONS", "RULES", "Decisions", "make_decisions", "register_decisions", "rules"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decisions:
+    """One implementation of each judgement, used together by one policy."""
+
+    turn_end: TurnEnd
+    overlap: Overlap
+    intent: Intent
+
+
+def rules(waits: Waits) -> Decisions:
+    """The hand-written rules: word lists, patterns and fixed waits (the baseline; docs/decisions.md)."""
+    return Decisions(turn_end=RulesTurnEnd(waits), overlap=RulesOverlap(), intent=RulesIntent())
+
+
+RULES = "rules"
+"""The default decisions' name."""
+
+DECISIONS: dict[str, Callable[[Waits], Decisions]] = {RULES: rules}
+
+
+def register_decisions(name: str, factory: Callable[[Waits], Decisions]) -> None:
+    """Make ``name`` decisions the policy knows: ``factory(waits)`` builds them, given the policy's silences."""
+    DECISIONS[name] = factory
+
+
+def make_decisions(name: str, waits: Waits) -> Decisions:
+    try:
+        factory = DECISIONS[name]
+    except KeyError:
+        raise UnknownComponent(
+            "decision set", name, sorted(DECISIONS), register="microturn._policies.register_decisions"
+        ) from None
+    return factory(waits)
