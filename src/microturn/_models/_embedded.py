@@ -23,10 +23,11 @@ from microturn._core._timeline import format_clock, inline
 from microturn._models import _llama_pool as llama_pool
 from microturn._models._base import ModelRequest, ToolCall
 from microturn._models._budget import KEEP_TOKENS, MIN_STEP_TOKENS, TAIL_TOKENS, Budget, clip, fit_steps, recent
+from microturn._models._end_of_turn import line_end_probability, newline_ids
 from microturn._models._tool_text import WorkerLine, describe_tools, render_steps
 from microturn.errors import ModelError
 
-__all__ = ["PREAMBLE", "WORKER_PREAMBLE", "EmbeddedModel", "build_prompt"]
+__all__ = ["PREAMBLE", "WORKER_PREAMBLE", "EmbeddedModel", "build_prompt", "conversation_prompt"]
 
 PREAMBLE = """\
 Below are transcripts of spoken conversations between a person (user) and a friendly, helpful voice \
@@ -106,10 +107,19 @@ def build_prompt(request: ModelRequest, budget: Budget | None = None) -> str:
         tail.append(f"{at} (the agent must now: {inline(request.instruction)})")
     share = TAIL_TOKENS // (len(tail) + 1)
     tail = [clip(line, share, budget.count) for line in tail]
+    return "\n".join([conversation_prompt(request, budget), *tail, f"{at} agent:"])
+
+
+def conversation_prompt(request: ModelRequest, budget: Budget | None = None) -> str:
+    """The preamble and the transcript (its recent part), up to its last words: what ``build_prompt`` starts with.
+
+    Its room leaves the agent's tail and reply their share whatever the request's facts, so every prompt
+    built on the same transcript starts with exactly this text (a prefix llama.cpp's cache keeps).
+    """
+    budget = budget or Budget()
     head = PREAMBLE + _persona(request.persona, budget)
     keep = min(KEEP_TOKENS, budget.room(head) - TAIL_TOKENS)
-    transcript = recent(request.timeline.rstrip("\n"), keep=keep, count=budget.count)
-    return "\n".join([head + transcript, *tail, f"{at} agent:"])
+    return head + recent(request.timeline.rstrip("\n"), keep=keep, count=budget.count)
 
 
 def _persona(persona: str, budget: Budget) -> str:
@@ -143,7 +153,8 @@ class EmbeddedModel:
     ``model_path`` (a GGUF file; by default the bundled Gemma weights), ``context_tokens`` (the
     context window, prompt and reply), ``threads`` and ``max_tokens`` (the longest reply). Each model
     has a llama.cpp context of its own, taken on first use, and takes one request at a time; it
-    prefills, so the session keeps its cache following the conversation while the user talks.
+    prefills, so the session keeps its cache following the conversation while the user talks, and
+    reads from that cache how likely the user's turn is over (``end_of_turn``).
     ``aclose()`` gives the context back.
     """
 
@@ -167,6 +178,7 @@ class EmbeddedModel:
         self._llama: Any = None
         self._locked: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._counted: tuple[Any, Budget] | None = None  # the budget counted by a llama instance's tokenizer
+        self._newlines: tuple[int, ...] = ()  # the tokens that start a line, in this model's vocabulary
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
         if request.tools:
@@ -217,6 +229,23 @@ class EmbeddedModel:
             llama = await self._clock.run_blocking(self._load)
             prompt = await self._clock.run_blocking(lambda: build_prompt(request, self._budget(llama)))
             await self._clock.run_blocking(lambda: llama.create_completion(prompt, max_tokens=1, temperature=0.0))
+
+    async def end_of_turn(self, request: ModelRequest) -> float:
+        """The probability that the user's line is over after their words so far: P(the next token is a line break).
+
+        ``request.timeline`` should end in the user's words, as it does while they talk. Computed on the
+        KV cache ``prefill`` keeps (see ``_end_of_turn.py``): only what that cache lacks is decoded (at
+        least the last token, whose logits are read), and a prefill or reply after it reuses it all.
+        Facts, instruction and tools are not read: the prompt is the conversation up to the user's last word.
+        """
+        async with self._lock():
+            llama = await self._clock.run_blocking(self._load)
+            return await self._clock.run_blocking(lambda: self._line_end(llama, request))
+
+    def _line_end(self, llama: Any, request: ModelRequest) -> float:
+        if not self._newlines:
+            self._newlines = newline_ids(llama)
+        return line_end_probability(llama, conversation_prompt(request, self._budget(llama)), self._newlines)
 
     def _budget(self, llama: Any) -> Budget:
         """This model's budget, counted by its own tokenizer; each text is counted once (transcript lines recur)."""
