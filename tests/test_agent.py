@@ -9,6 +9,7 @@ import pytest
 from microturn import (
     Agent,
     AgentSpeechEnded,
+    ApprovalDecided,
     Event,
     JobResult,
     MCPServer,
@@ -23,7 +24,7 @@ from microturn import (
     tool,
 )
 from microturn.errors import ConfigError
-from microturn.testing import FakeModel, ScriptedAgent, VirtualClock, run_agent, spoken, typed
+from microturn.testing import AgentRun, FakeModel, ScriptedAgent, VirtualClock, run_agent, spoken, typed
 
 
 @tool(scopes=["weather:read"], trigger=r"weather in (?P<city>[a-z]+)")
@@ -188,3 +189,16 @@ def test_sending_to_an_ended_session_is_refused() -> None:
                 await talk.send("anyone there?")
 
     clock.run(main())
+
+
+def test_the_readmes_library_example_does_what_the_readme_says() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Build your own agent", 1)[1].split("\n## ", 1)[0]
+    define, check = [block.split("\n```", 1)[0] for block in section.split("```python\n")[1:3]]
+    assert "agent.run_console()" in define
+    namespace: dict[str, object] = {}
+    exec(define.replace("agent.run_console()", "pass"), namespace)  # the terminal is not for a test
+    exec(check, namespace)  # its assert: the refund ran after the user's yes
+    run = namespace["run"]
+    assert isinstance(run, AgentRun)
+    assert run.first(ApprovalDecided).granted

@@ -31,6 +31,7 @@ from microturn import (
     SessionEnded,
     SessionStarted,
     Silence,
+    Start,
     StopOutput,
     ToolCalled,
     ToolResult,
@@ -415,3 +416,18 @@ def test_a_loop_that_stops_moving_in_time_fails_loudly_instead_of_hanging() -> N
     assert isinstance(stalled, SessionStalled)
     assert stalled.at == 1.0
     assert "stalled at 1.000 s" in str(stalled)
+
+
+def test_follow_reads_the_whole_log_to_its_end_even_when_its_queue_overflows() -> None:
+    clock = VirtualClock()
+    followed: list[Event] = []
+
+    async def slow_reader(session: Session) -> None:
+        async for event in session.follow("slow", start=Start.BEGINNING, capacity=4):
+            followed.append(event)
+            await clock.sleep_until(clock.now() + 0.5)  # far slower than the session writes
+
+    _, log = clock.run(run_session(clock, [*spoken("tell me a story please", 1.0), *end(12.0)], driver=slow_reader))
+    assert len(log) > 20  # enough to overflow a queue of 4 many times
+    assert [event.seq for event in followed] == [event.seq for event in log]  # nothing lost, nothing twice
+    assert isinstance(followed[-1], SessionEnded)

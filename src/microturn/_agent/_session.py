@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from microturn._agent._hooks import Hooks
 from microturn._agent._toolset import DescribedToolbox
 from microturn._background import AgentModel, BackgroundLane
-from microturn._bus import EventBus, Start, StartAt, Subscription
+from microturn._bus import EventBus, Start, StartAt
 from microturn._core._clock import Clock
 from microturn._core._events import (
     AgentSpeechEnded,
@@ -29,7 +29,7 @@ from microturn._core._events import (
 from microturn._models import ChatModel
 from microturn._session import Session
 from microturn._session._output import SpeechOutput
-from microturn.errors import ConfigError, SlowConsumer
+from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
     from microturn._agent._agent import Agent
@@ -171,8 +171,7 @@ class AgentSession:
     async def events(self, *kinds: builtins.type[Event], start: StartAt = Start.BEGINNING) -> AsyncIterator[Event]:
         """The session log's events of ``kinds`` (all if none) from ``start``, as they are recorded, until
         the session ends (its ``SessionEnded`` is the last one yielded when asked for)."""
-        wanted: tuple[builtins.type[Event], ...] | None = (*kinds, SessionEnded) if kinds else None
-        async for event in _follow(self._bus, self.id, f"{self.source}-events", start, wanted):
+        async for event in self.session.follow(f"{self.source}-events", start=start, kinds=kinds or None):
             if isinstance(event, SessionEnded):
                 if not kinds or SessionEnded in kinds or Event in kinds:
                     yield event
@@ -200,15 +199,10 @@ class AgentSession:
     async def run_beside(self) -> None:
         """Run what goes beside the session (its background lane, the hooks) until it ends; a transport that
         runs the session itself runs this with it."""
-        hooks = None
-        if self._hooks:
-            kinds = self._hooks.kinds
-            wanted: tuple[builtins.type[Event], ...] | None = None if kinds is None else (*kinds, SessionEnded)
-            hooks = await self._bus.subscribe(self.id, "hooks", start=Start.BEGINNING, kinds=wanted)
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._lane.run())
-            if hooks is not None:
-                tasks.create_task(self._call_hooks(hooks))
+            if self._hooks:
+                tasks.create_task(self._call_hooks())
 
     async def _run_session(self) -> None:
         try:
@@ -216,35 +210,6 @@ class AgentSession:
         finally:
             self._ended.set()
 
-    async def _call_hooks(self, subscription: Subscription) -> None:
-        kinds = self._hooks.kinds
-        wanted: tuple[builtins.type[Event], ...] | None = None if kinds is None else (*kinds, SessionEnded)
-        async for event in _follow(self._bus, self.id, "hooks", Start.BEGINNING, wanted, subscription):
+    async def _call_hooks(self) -> None:
+        async for event in self.session.follow("hooks", start=Start.BEGINNING, kinds=self._hooks.kinds):
             await self._hooks.call(event)
-            if isinstance(event, SessionEnded):
-                return
-
-
-async def _follow(
-    bus: EventBus,
-    session: str,
-    name: str,
-    start: StartAt,
-    kinds: tuple[builtins.type[Event], ...] | None,
-    subscription: Subscription | None = None,
-) -> AsyncIterator[Event]:
-    """The log from ``start``, resubscribing where a slow reader's queue overflowed (the log keeps everything)."""
-    log = subscription or await bus.subscribe(session, name, start=start, kinds=kinds)
-    try:
-        while True:
-            try:
-                event = await log.receive()
-            except SlowConsumer as exc:
-                log.close()
-                log = await bus.subscribe(session, name, start=exc.next_offset, kinds=kinds)
-                continue
-            yield event
-            if isinstance(event, SessionEnded):
-                return
-    finally:
-        log.close()

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import msgspec
@@ -165,9 +165,44 @@ class Session:
         """Session time: seconds since the session started, rounded to the microsecond."""
         return self._moments.now()
 
-    async def subscribe(self, name: str, *, start: StartAt = Start.NEW, capacity: int = 1024) -> Subscription:
+    async def subscribe(
+        self,
+        name: str,
+        *,
+        start: StartAt = Start.NEW,
+        kinds: tuple[type[Event], ...] | None = None,
+        capacity: int = 1024,
+    ) -> Subscription:
         """Follow this session's log (what the agent and the user did), e.g. to render it."""
-        return await self._bus.subscribe(self.id, name, start=start, capacity=capacity)
+        return await self._bus.subscribe(self.id, name, start=start, kinds=kinds, capacity=capacity)
+
+    async def follow(
+        self,
+        name: str,
+        *,
+        start: StartAt = Start.NEW,
+        kinds: tuple[type[Event], ...] | None = None,
+        subscription: Subscription | None = None,
+        capacity: int = 1024,
+    ) -> AsyncIterator[Event]:
+        """The log's events (of ``kinds``: SessionEnded always comes too) from ``start`` to its SessionEnded,
+        the last one yielded. A reader too slow for its queue goes on where the queue overflowed: the log keeps
+        everything. ``subscription``: one already opened (before the session ran, so nothing is missed)."""
+        wanted: tuple[type[Event], ...] | None = None if kinds is None else (*kinds, SessionEnded)
+        log = subscription or await self.subscribe(name, start=start, kinds=wanted, capacity=capacity)
+        try:
+            while True:
+                try:
+                    event = await log.receive()
+                except SlowConsumer as exc:
+                    log.close()
+                    log = await self.subscribe(name, start=exc.next_offset, kinds=wanted, capacity=capacity)
+                    continue
+                yield event
+                if isinstance(event, SessionEnded):
+                    return
+        finally:
+            log.close()
 
     # --- ingress: how transports and tools hand input to the session ----------------------------------
 

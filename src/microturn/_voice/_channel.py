@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator
 
 from microturn._bus import Start, Subscription
 from microturn._core._clock import Clock
-from microturn._core._events import SessionEnded, UserTranscript
+from microturn._core._events import UserTranscript
 from microturn._session import Session
 from microturn._voice._hearing import Hearing
 from microturn._voice._outbox import Outbox, SessionEvent, Transcript, VoiceOut
@@ -37,7 +37,7 @@ from microturn._voice._output import AgentAudioChunk, FlushAudio, VoiceOutput
 from microturn._voice._protocols import VoiceEngines
 from microturn._voice._stats import VoiceStats
 from microturn._voice._tuning import VoiceTuning
-from microturn.errors import ConfigError, SlowConsumer
+from microturn.errors import ConfigError
 
 __all__ = [
     "SOURCE",
@@ -139,18 +139,7 @@ class VoiceChannel:
             self._outbox.close()
 
     async def _forward(self, session: Session, log: Subscription) -> None:
-        try:
-            while True:
-                try:
-                    event = await log.receive()
-                except SlowConsumer as exc:  # the log keeps everything: carry on where the queue overflowed
-                    log.close()
-                    log = await session.subscribe(f"{SOURCE}-out", start=exc.next_offset)
-                    continue
-                if isinstance(event, UserTranscript):
-                    await self._outbox.put(Transcript(event.text, event.final))
-                await self._outbox.put(SessionEvent(event))
-                if isinstance(event, SessionEnded):
-                    return
-        finally:
-            log.close()
+        async for event in session.follow(f"{SOURCE}-out", subscription=log):
+            if isinstance(event, UserTranscript):
+                await self._outbox.put(Transcript(event.text, event.final))
+            await self._outbox.put(SessionEvent(event))

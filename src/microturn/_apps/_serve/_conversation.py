@@ -22,7 +22,7 @@ from microturn._background import BackgroundLane, role_models
 from microturn._bus import EventBus, Start, open_bus
 from microturn._core._clock import Clock
 from microturn._core._config import SessionConfig
-from microturn._core._events import AudioFrame, SessionEnded
+from microturn._core._events import AudioFrame
 from microturn._models._roles import ModelRoles, load_roles
 from microturn._session import Session
 from microturn._session._output import SpeechOutput
@@ -30,7 +30,6 @@ from microturn._tools import builtin_tools
 from microturn._voice._channel import AgentAudioChunk, FlushAudio, Transcript, VoiceChannel
 from microturn._voice._engines import fake_engines, load_engines
 from microturn._voice._protocols import VoiceEngines
-from microturn.errors import SlowConsumer
 
 if TYPE_CHECKING:
     from microturn._agent import Agent
@@ -108,21 +107,9 @@ class TextConversation:
         return False
 
     async def forward(self, outbox: Outbox) -> None:
-        log = await self.session.subscribe(SOURCE, start=Start.BEGINNING)
-        try:
-            while True:
-                try:
-                    event = await log.receive()
-                except SlowConsumer as exc:  # the log keeps everything: carry on where the queue overflowed
-                    log.close()
-                    log = await self.session.subscribe(SOURCE, start=exc.next_offset)
-                    continue
-                if not isinstance(event, AudioFrame):  # never echo the microphone back
-                    await outbox.put(event_message(event))
-                if isinstance(event, SessionEnded):
-                    return
-        finally:
-            log.close()
+        async for event in self.session.follow(SOURCE, start=Start.BEGINNING):
+            if not isinstance(event, AudioFrame):  # never echo the microphone back
+                await outbox.put(event_message(event))
 
 
 class VoiceConversation:
