@@ -11,12 +11,13 @@ from typing import cast
 import msgspec
 import pytest
 
-from microturn import AgentSpeechStarted, AgentWord, ModelRequest, SystemClock, VirtualClock, decode_log
+from microturn import Agent, AgentSpeechStarted, AgentWord, ModelRequest, SystemClock, VirtualClock, decode_log
 from microturn._eval import Scenario, run_scenario
 from microturn._models._embedded import PREAMBLE, EmbeddedModel, build_prompt, conversation_prompt
 from microturn._models._end_of_turn import EndOfTurnModel
 from microturn._models._weights import gemma_weights
 from microturn.errors import ModelError
+from microturn.testing import run_agent, typed
 
 TIMELINE = "[00:00.0] session started (Thu 2026-01-01 09:00 UTC)\n[00:01.0] user: what is the capital of italy"
 
@@ -161,3 +162,15 @@ async def test_end_of_turn_decodes_only_the_new_words_on_the_prefilled_cache_and
     assert isinstance(model, EndOfTurnModel)
     await model.aclose()
     await cold.aclose()
+
+
+def test_an_agent_with_every_default_answers_with_the_embedded_model(
+    weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Agent(): the embedded model, the full-duplex policy, the built-in tools; its instructions reach the prompt.
+    monkeypatch.setenv("MICROTURN_CACHE", str(weights.parent.parent))
+    agent = Agent("You are a geography teacher.")
+    assert (agent.config.model, agent.config.policy) == ("embedded", "full-duplex")
+    run = run_agent(agent, typed("what is the capital of italy", at=1.0, submit_at=2.0), settle=120.0)
+    assert run.replies
+    assert "rome" in run.replies[0].lower()
