@@ -9,6 +9,7 @@ import pytest
 
 from microturn import (
     AgentSpeechEnded,
+    AgentSpeechHeld,
     AgentSpeechStarted,
     AgentWord,
     EndReason,
@@ -327,7 +328,7 @@ def test_stop_latency_passes_for_a_barge_in_cut_in_the_same_pass() -> None:
     passed = one(BARGE_IN, {"check": "stop_latency", "max": 0.0})
 
     assert passed.passed
-    assert passed.detail == "1 interruption(s), worst stop latency 0 ms"
+    assert passed.detail == "1 interruption(s), worst stop latency 0 ms from onset"
 
 
 def test_stop_latency_cannot_pass_without_an_interruption() -> None:
@@ -472,7 +473,38 @@ def test_stop_latency_measures_from_the_cause_to_the_cut() -> None:
     failed = evaluate(check(check="stop_latency", max=0.1), record(slow))
 
     assert not failed.passed
-    assert failed.detail == "1 interruption(s), worst stop latency 300 ms"
+    assert failed.detail == "1 interruption(s), worst stop latency 300 ms from onset"
+
+
+def test_stop_latency_counts_from_the_onset_of_the_speech_not_from_the_word_that_stopped_it() -> None:
+    """ "okay, but wait": the agent stops at "wait", but the user began talking over it at "okay"."""
+    events: list[Event] = [
+        AgentSpeechStarted(utterance=1, t=0.2, seq=1, source="agent"),
+        AgentWord(utterance=1, word="Once", duration=0.4, t=0.2, seq=2, source="agent"),
+        UserInput(text="okay", modality=Modality.SPOKEN, duration=0.4, t=0.6, seq=3, source="scenario"),
+        UserInput(text="but", modality=Modality.SPOKEN, duration=0.4, t=1.0, seq=4, source="scenario"),
+        AgentSpeechEnded(utterance=1, reason=EndReason.INTERRUPTED, delivered="Once", t=1.0, seq=5, cause=4),
+    ]
+    failed = evaluate(check(check="stop_latency", max=0.2), record(events))
+
+    assert not failed.passed
+    assert failed.detail == "1 interruption(s), worst stop latency 400 ms from onset"
+
+
+def test_stop_latency_of_a_held_agent_counts_from_the_hold_and_takes_the_holds_cause() -> None:
+    """Held at the user's first word, stopped once their words read as a barge-in (a decision with no input of
+    its own): it went quiet at the hold."""
+    events: list[Event] = [
+        AgentSpeechStarted(utterance=1, t=0.2, seq=1, source="agent"),
+        AgentWord(utterance=1, word="Once", duration=0.4, t=0.2, seq=2, source="agent"),
+        UserInput(text="er", modality=Modality.SPOKEN, duration=0.4, t=0.6, seq=3, source="scenario"),
+        AgentSpeechHeld(utterance=1, t=0.6, seq=4, source="agent", cause=3),
+        UserInput(text="what", modality=Modality.SPOKEN, duration=0.4, t=1.0, seq=5, source="scenario"),
+        AgentSpeechEnded(utterance=1, reason=EndReason.INTERRUPTED, delivered="Once", t=1.55, seq=6),
+    ]
+    passed = evaluate(check(check="stop_latency", max=0.0), record(events))
+
+    assert passed.passed, passed.detail
 
 
 def test_stop_latency_fails_when_a_word_follows_the_cut_in() -> None:
@@ -517,7 +549,8 @@ def test_an_unknown_policy_gives_a_result_with_an_error() -> None:
     result, log = run_scenario(scenario(config={"policy": "turn-taking"}))
 
     assert result.error is not None
-    assert result.error.startswith("unknown policy 'turn-taking'; choose one of: full-duplex, turn-based")
+    choices = "full-duplex, full-duplex-learned, turn-based"
+    assert result.error.startswith(f"unknown policy 'turn-taking'; choose one of: {choices}")
     assert not result.passed
     assert log == b""
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from microturn._core._events import AgentSpeechEnded, AgentWord, EndReason, Event
+from microturn._core._events import AgentSpeechEnded, AgentSpeechHeld, AgentSpeechStarted, AgentWord, EndReason, Event
 from microturn._core._floor import FloorTracker
 from microturn._core._timeline import Timeline
 from microturn._eval._format import Check, Ref
+from microturn._eval._metrics._log import speech_onset, stopped_at
 from microturn._eval._script import Mark
 
 __all__ = ["CheckResult", "RunRecord", "evaluate"]
@@ -101,6 +102,8 @@ def _says(check: Check, run: RunRecord, *, negate: bool = False) -> tuple[bool, 
 
 
 def _stop_latency(check: Check, run: RunRecord) -> tuple[bool, str]:
+    """Each cut-off utterance went quiet within ``max`` of the onset of the user's speech that cut it (held
+    and never released counts from the hold), and said no word after the input that stopped it."""
     by_seq = {event.seq: event for event in run.events}
     cuts = [e for e in run.events if isinstance(e, AgentSpeechEnded) and e.reason is EndReason.INTERRUPTED]
     need = int(check.min) if check.min is not None else 1
@@ -108,15 +111,24 @@ def _stop_latency(check: Check, run: RunRecord) -> tuple[bool, str]:
         return False, f"{len(cuts)} interruption(s), expected at least {need}"
     worst = 0.0
     for cut in cuts:
-        cause = by_seq.get(cut.cause if cut.cause is not None else -1)
+        cause = by_seq.get(cut.cause if cut.cause is not None else _hold_cause(run.events, cut.utterance))
         if cause is None:
             return False, f"interruption at {cut.t:.2f} s has no cause event"
         late_words = [w for w in _words(run) if w.utterance == cut.utterance and w.seq > cause.seq]
         if late_words:
             return False, f"agent said {late_words[0].word!r} after the user cut in at {cause.t:.2f} s"
-        worst = max(worst, cut.t - cause.t)
+        quiet = stopped_at(run.events, cut.utterance)
+        started = next(e.t for e in run.events if isinstance(e, AgentSpeechStarted) and e.utterance == cut.utterance)
+        worst = max(worst, (cut.t if quiet is None else quiet) - speech_onset(run.events, cause, since=started))
     limit = check.max or 0.0
-    return worst <= limit + 1e-9, f"{len(cuts)} interruption(s), worst stop latency {worst * 1000:.0f} ms"
+    return worst <= limit + 1e-9, f"{len(cuts)} interruption(s), worst stop latency {worst * 1000:.0f} ms from onset"
+
+
+def _hold_cause(events: Sequence[Event], utterance: int) -> int:
+    """The input that held ``utterance`` (a stop decided once the held user's words were all in has no cause of
+    its own: the hold's is the user's cut-in); -1 when it was not held."""
+    held = next((e for e in events if isinstance(e, AgentSpeechHeld) and e.utterance == utterance), None)
+    return held.cause if held is not None and held.cause is not None else -1
 
 
 def _floor(check: Check, run: RunRecord) -> tuple[bool, str]:

@@ -11,16 +11,13 @@ from collections.abc import Sequence
 
 from microturn._core._events import (
     AgentSpeechEnded,
-    AgentSpeechHeld,
-    AgentSpeechReleased,
     AgentSpeechStarted,
     AgentWord,
-    EndReason,
-    EndSession,
     Event,
     SpeechPurpose,
     UserInput,
 )
+from microturn._eval._metrics._log import stopped_at
 
 __all__ = ["EPSILON", "first_reply_word", "speech_in", "stopped_at", "utterance_at"]
 
@@ -66,24 +63,6 @@ def utterance_at(events: Sequence[Event], onset: float) -> int | None:
         elif isinstance(event, AgentSpeechEnded) and event.utterance == speaking:
             speaking = None
     return speaking
-
-
-def stopped_at(events: Sequence[Event], utterance: int) -> float | None:
-    """When ``utterance`` went quiet for good before the session ended: held and never released, or ended
-    cut off (interrupted or stopped) — whichever came first. None: it went on to its end."""
-    held: float | None = None
-    for event in events:
-        if isinstance(event, EndSession):
-            break  # what the end of the session cut off was not stopped by the user
-        if isinstance(event, AgentSpeechHeld) and event.utterance == utterance:
-            held = event.t if held is None else held
-        elif isinstance(event, AgentSpeechReleased) and event.utterance == utterance:
-            held = None
-        elif isinstance(event, AgentSpeechEnded) and event.utterance == utterance:
-            if held is not None:
-                return held
-            return None if event.reason is EndReason.COMPLETED else event.t
-    return held
 
 
 def _purposes(events: Sequence[Event]) -> dict[int, SpeechPurpose]:

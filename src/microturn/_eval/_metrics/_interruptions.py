@@ -1,9 +1,9 @@
 """Barge-in: how fast the agent stops when the user talks over it, and whether it then answers them.
 
 ==================  =========================================================================================
-stop latency        per ``interruptions`` step whose onset found the agent speaking: the AgentSpeechEnded
-                    (interrupted/stopped) of the utterance active then, minus the onset; median, p90, max.
-                    If that utterance completed anyway it counts as *not stopped*
+stop latency        per ``interruptions`` step whose onset found the agent speaking: when the utterance active
+                    then went quiet for good (cut off, or held and never released), minus the onset; median,
+                    p90, max. If that utterance completed anyway it counts as *not stopped*
 interruption TOR    take-over in [step end, next input): the agent answered the interruption; mean
 ==================  =========================================================================================
 """
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from microturn._core._events import EndReason, Event, UserInput
+from microturn._core._events import Event, UserInput
 from microturn._eval._format import Scenario
-from microturn._eval._metrics._log import EPSILON, Marks, Utterance, takeover_after, utterances
+from microturn._eval._metrics._log import EPSILON, Marks, Utterance, stopped_at, takeover_after, utterances
 from microturn._eval._script import Mark
 
 __all__ = ["InterruptionMetrics", "interruptions"]
@@ -42,9 +42,10 @@ def interruptions(events: Sequence[Event], marks: Marks, scenario: Scenario) -> 
             missing.append(step)
             continue
         active = next((u for u in spoken if _active(u, onset.seq)), None)
-        if active is not None:
-            if active.ended is not None and active.ended.reason is not EndReason.COMPLETED:
-                stop_latencies.append(round(active.ended.t - onset.t, 6))
+        if active is not None and active.started is not None:
+            quiet = stopped_at(events, active.started.utterance)
+            if quiet is not None:
+                stop_latencies.append(round(quiet - onset.t, 6))
             else:
                 not_stopped += 1
         takeovers.append(takeover_after(events, mark.end))

@@ -18,13 +18,17 @@ from dataclasses import dataclass, field
 
 from microturn._core._events import (
     AgentSpeechEnded,
+    AgentSpeechHeld,
+    AgentSpeechReleased,
     AgentSpeechStarted,
     AgentWord,
     EndReason,
+    EndSession,
     Event,
     SessionEnded,
     SpeechPurpose,
     UserInput,
+    UserSpeechStarted,
 )
 from microturn._eval._script import Mark
 
@@ -37,6 +41,8 @@ __all__ = [
     "overlap",
     "speaks_after",
     "speech_after",
+    "speech_onset",
+    "stopped_at",
     "takeover_after",
     "takes_over",
     "user_activity",
@@ -154,3 +160,44 @@ def speech_after(trigger: Event, starts: Sequence[AgentSpeechStarted], claimed: 
     if chosen is not None:
         claimed.add(chosen.utterance)
     return chosen
+
+
+def stopped_at(events: Sequence[Event], utterance: int) -> float | None:
+    """When ``utterance`` went quiet for good before the session ended: held and never released, or ended
+    cut off (interrupted or stopped) — whichever came first. None: it went on to its end."""
+    held: float | None = None
+    for event in events:
+        if isinstance(event, EndSession):
+            break  # what the end of the session cut off was not stopped by the user
+        if isinstance(event, AgentSpeechHeld) and event.utterance == utterance:
+            held = event.t if held is None else held
+        elif isinstance(event, AgentSpeechReleased) and event.utterance == utterance:
+            held = None
+        elif isinstance(event, AgentSpeechEnded) and event.utterance == utterance:
+            if held is not None:
+                return held
+            return None if event.reason is EndReason.COMPLETED else event.t
+    return held
+
+
+ONSET_GAP = 0.5
+"""Input that follows the end of the previous input within this many seconds is the same stretch of speech."""
+
+
+def speech_onset(events: Sequence[Event], cause: Event, *, since: float) -> float:
+    """When the stretch of the user's input that ``cause`` belongs to began, counting only what came at
+    ``since`` or later (when the agent began the utterance it cut): a stop is timed from there, not from the
+    word that triggered it. Words or keys are one stretch while each follows the end of the one before within
+    ``ONSET_GAP``; by voice, the stretch began at the latest voice activity onset before ``cause``."""
+    before = [event for event in events if event.seq < cause.seq and event.t >= since - EPSILON]
+    if not isinstance(cause, UserInput):
+        started = [event.t for event in before if isinstance(event, UserSpeechStarted)]
+        return started[-1] if started else cause.t
+    onset = cause.t
+    for event in reversed(before):
+        if not isinstance(event, UserInput):
+            continue
+        if event.t + event.duration < onset - ONSET_GAP - EPSILON:
+            break
+        onset = min(onset, event.t)
+    return onset
