@@ -11,10 +11,20 @@ from typing import cast
 import msgspec
 import pytest
 
-from microturn import Agent, AgentSpeechStarted, AgentWord, ModelRequest, SystemClock, VirtualClock, decode_log
+from microturn import (
+    Agent,
+    AgentSpeechStarted,
+    AgentWord,
+    ModelAsked,
+    ModelChunk,
+    ModelRequest,
+    SystemClock,
+    VirtualClock,
+    decode_log,
+)
 from microturn._eval import Scenario, run_scenario
+from microturn._models import EndOfTurnReading
 from microturn._models._embedded import PREAMBLE, EmbeddedModel, build_prompt, conversation_prompt
-from microturn._models._end_of_turn import EndOfTurnModel
 from microturn._models._weights import gemma_weights
 from microturn.errors import ModelError
 from microturn.testing import run_agent, typed
@@ -111,8 +121,12 @@ def test_a_scenario_with_the_embedded_model_charges_its_compute_to_virtual_time(
     events = list(decode_log(log))
     (started,) = [event for event in events if isinstance(event, AgentSpeechStarted)]
     first_word = next(event for event in events if isinstance(event, AgentWord))
-    # The reply began at the turn end; its first word came as much later as the model took to compute.
-    assert 0 < first_word.t - started.t < 60.0
+    asked = next(event for event in events if isinstance(event, ModelAsked))
+    chunk = next(event for event in events if isinstance(event, ModelChunk))
+    # The model's first words came as much later than it was asked as it took to compute (asked in the user's
+    # pause: the speculative reply, which the reply took at the turn end, its first word already decoded).
+    assert 0 < chunk.t - asked.t < 60.0
+    assert asked.t <= started.t <= first_word.t < started.t + 60.0
 
 
 def test_a_llama_cpp_built_with_its_amx_kernels_is_refused_with_how_to_rebuild_it() -> None:
@@ -159,7 +173,7 @@ async def test_end_of_turn_decodes_only_the_new_words_on_the_prefilled_cache_and
     assert decoded[0] <= 12  # the reply starts from the user's words: only the agent's cue is new
     cold = EmbeddedModel(clock=clock, model_path=weights)  # another context, not following this conversation
     assert await cold.end_of_turn(request(TIMELINE)) == pytest.approx(finished, abs=0.02)
-    assert isinstance(model, EndOfTurnModel)
+    assert isinstance(model, EndOfTurnReading)
     await model.aclose()
     await cold.aclose()
 

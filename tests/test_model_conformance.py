@@ -10,10 +10,7 @@ import asyncio
 import contextlib
 import json
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import AsyncGenerator, Coroutine, Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +18,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
+from _llama_server import free_port, llama_server
 from microturn import ModelRequest, SystemClock
 from microturn._core._tools import ToolSpec
 from microturn._models import ChatModel, ToolCall, ToolStep, make_model
@@ -78,54 +76,16 @@ def run(model: ChatModel, work: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(main())
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return gemma_weights(tmp_path_factory.mktemp("models"), progress=None)
 
 
-def tail(log: Path) -> str:
-    return log.read_text(errors="replace")[-2000:]
-
-
 @pytest.fixture(scope="module")
 def server(weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real llama_cpp.server with the Gemma weights; yields its base URL."""
-    port = free_port()
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(weights), "--chat_format", "gemma"]
-    command += ["--logits_all", "False", "--n_ctx", "2048", "--host", "127.0.0.1", "--port", str(port)]
-    log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        base_url = f"http://127.0.0.1:{port}/v1"
-        give_up = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base_url}/models", timeout=5):
-                    break
-            except OSError:
-                pass
-            try:
-                process.wait(timeout=0.1)  # paces the polling, and notices a server that died
-            except subprocess.TimeoutExpired:
-                if time.monotonic() > give_up:
-                    pytest.fail(f"llama_cpp.server did not answer within 60 s:\n{tail(log)}")
-            else:
-                pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{tail(log)}")
+    with llama_server(weights, tmp_path_factory.mktemp("server") / "server.log") as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module", params=["embedded", "openai"])

@@ -69,22 +69,22 @@ def test_unfinished_words_wait_longer() -> None:
 
 def test_a_speaker_who_pauses_long_is_waited_for_longer_within_the_cap() -> None:
     end = rule()
-    end.paused(2.0)
+    end.paused(2.0, at=4)
     assert end.deadline(said("and then"), typed=False) == pytest.approx(2.0 + 1.3 * 2.0)
-    end.paused(5.0)
+    end.paused(5.0, at=4)
     assert end.deadline(said("and then"), typed=False) == pytest.approx(6.0)  # at most max_incomplete_silence
     assert end.deadline(said("and then we left."), typed=False) == pytest.approx(2.1)  # complete words are not affected
 
 
 def test_gaps_between_words_are_not_pauses_to_learn_from() -> None:
     end = rule()
-    end.paused(0.29)
+    end.paused(0.29, at=4)
     assert end.deadline(said("and then"), typed=False) == pytest.approx(3.8)
 
 
 def test_the_cap_is_never_below_the_plain_wait() -> None:
     end = rule(max_incomplete_silence=1.0)
-    end.paused(3.0)
+    end.paused(3.0, at=4)
     assert end.deadline(said("and then"), typed=False) == pytest.approx(3.8)
 
 

@@ -17,7 +17,16 @@ Errors live in :mod:`microturn.errors`; test helpers in :mod:`microturn.testing`
 """
 
 from microturn._agent import Agent, AgentSession, DescribedToolbox, MCPServer, ToolSource, Voice
-from microturn._background import AgentModel, AgentStep, Finish, JobContext, Observation, UseTool
+from microturn._background import (
+    AgentModel,
+    AgentStep,
+    ClaimChecker,
+    ClaimContext,
+    Finish,
+    JobContext,
+    Observation,
+    UseTool,
+)
 from microturn._bus import EventBus, LogConfig, Start, StartAt, Subscription, SubscriptionStats, Sync, open_bus
 from microturn._core._actions import (
     Action,
@@ -47,6 +56,7 @@ from microturn._core._events import (
     ApprovalRequested,
     AudioFrame,
     CancelJob,
+    ClaimFlagged,
     ComponentFailed,
     CueFired,
     CueSet,
@@ -131,6 +141,9 @@ __all__ = [
     "CancelJob",
     "CancelTool",
     "ChatModel",
+    "ClaimChecker",
+    "ClaimContext",
+    "ClaimFlagged",
     "ClearTurn",
     "Clock",
     "ComponentFailed",

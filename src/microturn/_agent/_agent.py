@@ -12,7 +12,7 @@ from typing import Any, Literal
 import msgspec
 
 from microturn._agent._hooks import Hook, Hooks
-from microturn._agent._models import open_models
+from microturn._agent._models import MonitorChoice, monitor_choice, open_checker, open_models
 from microturn._agent._session import AgentSession
 from microturn._agent._toolset import ToolSource, open_toolset
 from microturn._background import AgentModel
@@ -54,6 +54,12 @@ class Agent:
 
     ``instructions`` (and ``background_instructions``) say who the agent is and how it behaves; they reach
     every model request and are recorded in the log. ``config`` holds the timing knobs (tick, speaking rate).
+
+    ``monitor`` checks what the user says while they talk (wrong facts, false premises, plans that contradict
+    what they said before), so the agent can correct them at their next pause: by default it runs only when
+    the background model is an OpenAI-compatible server (the embedded 270M model cannot judge facts) other
+    than the model object the agent talks with; ``True`` runs it on the background model anyway, ``False``
+    never; or give it the model (a name or a ChatModel) to check with. docs/monitor.md says what it costs.
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class Agent:
         policy: str | Policy = "full-duplex",
         voice: Voice = "off",
         config: SessionConfig | None = None,
+        monitor: MonitorChoice = None,
     ) -> None:
         if isinstance(policy, str) and policy not in POLICIES:
             raise ConfigError(f"unknown policy {policy!r}; choose one of: {', '.join(sorted(POLICIES))}")
@@ -81,6 +88,8 @@ class Agent:
         self.instructions = instructions
         self.model = model
         self.background_model = background_model if background_model is not None else model
+        monitor_choice(monitor, self.background_model, model)  # a choice that cannot work fails here, not later
+        self.monitor = monitor
         self.tools = list(tools)
         self.builtin_tools = builtin_tools
         self.workspace = workspace
@@ -226,6 +235,7 @@ async def open_agent_session(
             )
         )
         model, worker = await stack.enter_async_context(open_models(agent, clock=clock))
+        checker = await stack.enter_async_context(open_checker(agent, clock=clock))
         yield AgentSession(
             agent,
             bus=bus,
@@ -235,4 +245,5 @@ async def open_agent_session(
             worker=worker,
             toolbox=toolbox,
             output=output,
+            checker=checker,
         )

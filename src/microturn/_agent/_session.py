@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from microturn._agent._hooks import Hooks
 from microturn._agent._toolset import DescribedToolbox
-from microturn._background import AgentModel, BackgroundLane
+from microturn._background import AgentModel, BackgroundLane, ClaimChecker, ClaimMonitor
 from microturn._bus import EventBus, Start, StartAt
 from microturn._core._clock import Clock
 from microturn._core._events import (
@@ -61,9 +61,10 @@ class AgentSession:
         toolbox: DescribedToolbox,
         output: SpeechOutput | None = None,
         source: str = SOURCE,
+        checker: ClaimChecker | None = None,
     ) -> None:
         """Built by :meth:`Agent.session`; ``output`` is what the agent speaks through (a voice channel's),
-        words paced at the speaking rate by default."""
+        words paced at the speaking rate by default; ``checker``, if any, is the claim monitor's."""
         self._bus = bus
         self._clock = clock
         self._hooks: Hooks = agent.hooks
@@ -87,6 +88,7 @@ class AgentSession:
             tool_specs=toolbox.specs,
             scopes=agent.config.scopes,
         )
+        self._monitor = None if checker is None else ClaimMonitor(self.session, clock=clock, checker=checker)
         self._replies_read = 0  # log offset after the last utterance next_reply returned
         self._ended = asyncio.Event()
 
@@ -197,10 +199,12 @@ class AgentSession:
                     await self.session.inject(EndSession(reason="the app's session block ended"), source=self.source)
 
     async def run_beside(self) -> None:
-        """Run what goes beside the session (its background lane, the hooks) until it ends; a transport that
-        runs the session itself runs this with it."""
+        """Run what goes beside the session (its background lane, the claim monitor, the hooks) until it ends; a
+        transport that runs the session itself runs this with it."""
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._lane.run())
+            if self._monitor is not None:
+                tasks.create_task(self._monitor.run())
             if self._hooks:
                 tasks.create_task(self._call_hooks())
 

@@ -20,6 +20,7 @@ from microturn._bus import LogConfig, Sync
 from microturn._core._config import SessionConfig
 from microturn._models import MODELS
 from microturn._policies import POLICIES
+from microturn._policies._full_duplex._decisions import DECISIONS, RULES
 from microturn.errors import MicroturnError
 
 __all__ = ["main"]
@@ -198,6 +199,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     devset.add_argument(
         "--policy", choices=sorted(POLICIES), default=SessionConfig().policy, help="the policy to measure"
+    )
+    devset.add_argument(
+        "--decisions",
+        choices=sorted(DECISIONS),
+        default=RULES,
+        help="the full-duplex policy's decisions (default: %(default)s; learned: heads over sentence embeddings)",
     )
     devset.add_argument(
         "--cases",

@@ -145,15 +145,19 @@ def eval_command(args: argparse.Namespace) -> int:
 
 
 def devset_command(args: argparse.Namespace) -> int:
-    from microturn._eval._devset import READERS, format_report, load_devset, run_devset
+    from microturn._eval._devset import READERS, decision_readers, format_report, load_devset, run_devset
     from microturn._policies import make_policy
+    from microturn._policies._full_duplex._decisions import RULES
 
     name: str = args.policy
+    decisions: str = args.decisions
+    options = {} if decisions == RULES else {"decisions": decisions}
+    make_policy(name, options)  # a policy without decisions, or decisions it does not know: an error before any case
     report = run_devset(
         load_devset(args.cases, args.split),
-        policy=lambda: make_policy(name),
-        name=name,
-        readers=READERS.get(name),
+        policy=lambda: make_policy(name, options),
+        name=name if decisions == RULES else f"{name} ({decisions} decisions)",
+        readers=READERS.get(name) if decisions == RULES else decision_readers(decisions),
         split=args.split,
     )
     print(format_report(report))

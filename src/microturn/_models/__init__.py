@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from microturn._core._clock import Clock, SystemClock
-from microturn._models._base import ChatModel, ModelRequest, Prefilling, ToolCall, ToolStep
+from microturn._models._base import ChatModel, EndOfTurnReading, ModelRequest, Prefilling, ToolCall, ToolStep
 from microturn._models._scripted import ScriptedModel
 from microturn.errors import UnknownComponent
 
 __all__ = [
     "MODELS",
     "ChatModel",
+    "EndOfTurnReading",
     "ModelRequest",
     "Prefilling",
     "ScriptedModel",

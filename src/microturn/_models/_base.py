@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from microturn._core._tools import ToolSpec
 
-__all__ = ["ChatModel", "ModelRequest", "Prefilling", "ToolCall", "ToolStep"]
+__all__ = ["ChatModel", "EndOfTurnReading", "ModelRequest", "Prefilling", "ToolCall", "ToolStep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +66,10 @@ class ChatModel(Protocol):
     Implement ``stream`` (and a ``name``, which the session log records) to bring a model of your own,
     then pass it as ``Agent(model=...)``, or give it a name with :func:`register_model` and pass the name.
     Optional: ``async def prefill(request)``, called while the user is still talking, to take in the
-    transcript ahead of the reply; ``async def aclose()``, to let go of what it holds (a model made from
-    its name is closed with its session; an object you passed stays yours). A replay calls no model: it
-    plays the recorded reply back.
+    transcript ahead of the reply (:class:`Prefilling`); ``async def end_of_turn(request)``, how likely
+    the user's turn is over after their words so far (:class:`EndOfTurnReading`); ``async def aclose()``,
+    to let go of what it holds (a model made from its name is closed with its session; an object you
+    passed stays yours). A replay calls no model: it plays the recorded reply back.
     """
 
     name: ClassVar[str]
@@ -86,3 +87,18 @@ class Prefilling(Protocol):
     """A model that can take in the transcript ahead of a reply (so the reply computes only what is new)."""
 
     async def prefill(self, request: ModelRequest) -> None: ...
+
+
+@runtime_checkable
+class EndOfTurnReading(Protocol):
+    """A model that can say how likely the user's turn is over, read from the transcript ending in their words.
+
+    The session asks whenever the user's words change while the transcript ends in them (off the loop's
+    path, one request at a time; ``request.user_text`` is their words so far) and records the answer as a
+    ``TurnEndSignal`` for the policy; a replay reads the recorded signals and never asks. Answer a
+    probability from 0 to 1, or None when the model cannot tell this time (a server that returned no
+    log-probabilities): nothing is recorded then. Raising is recorded as a failure of ``end-of-turn``,
+    and the session does not ask again in that user turn.
+    """
+
+    async def end_of_turn(self, request: ModelRequest) -> float | None: ...

@@ -6,27 +6,20 @@ finished (the idea of LiveKit's text turn detector, read from our own transcript
 model reads it on the same llama.cpp context and KV cache that ``prefill`` keeps: only the tokens the
 cache lacks are decoded, and llama.cpp computes logits for the last of them, the user's latest word. A
 prefill or reply after it reuses everything up to that word. Measured on the development set's pauses
-in docs/models.md (``bench/end_of_turn.py``); nothing decides with it yet.
+in docs/models.md (``bench/end_of_turn.py``). The session reads it whenever the user's words change and
+records it for the policy (``_session/_anticipation.py``; the protocol is ``EndOfTurnReading``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-from microturn._models._base import ModelRequest
 from microturn.errors import ModelError
 
-__all__ = ["EndOfTurnModel", "line_end_probability", "newline_ids"]
+__all__ = ["line_end_probability", "newline_ids"]
 
 _RUNS = 32
 """The longest run of line breaks Gemma's vocabulary has as one token ("\\n" is 107, "\\n\\n" 108, ...)."""
-
-
-@runtime_checkable
-class EndOfTurnModel(Protocol):
-    """A model that can say how likely the user's turn is over, from the transcript ending in their words."""
-
-    async def end_of_turn(self, request: ModelRequest) -> float: ...
 
 
 def newline_ids(llama: Any) -> tuple[int, ...]:

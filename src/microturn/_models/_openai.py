@@ -3,26 +3,36 @@
 The request carries the whole session, never an isolated query (its messages are built in
 ``_openai_messages``). A reply is one line of the transcript: it ends at the model's first line break,
 and the HTTP stream is closed there, as it is when the caller stops iterating (barge-in), so the server
-stops decoding.
+stops decoding. Where the server returns log-probabilities, the model also reads how likely the user's
+turn is over (``_openai_logprobs``); and it completes chat messages of a caller's own (the claim monitor's).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from microturn._core._clock import Clock
 from microturn._models._base import ModelRequest, ToolCall
 from microturn._models._budget import MIN_KEEP_TOKENS, MIN_STEP_TOKENS, TAIL_TOKENS, Budget
+from microturn._models._embedded import conversation_prompt
+from microturn._models._openai_logprobs import (
+    BUSY,
+    END_OF_TURN_TIMEOUT,
+    TOO_SLOW,
+    TOP_LOGPROBS,
+    line_end_probability,
+)
 from microturn._models._openai_messages import FIXED, SYSTEM, WORKER_FIXED, WORKER_SYSTEM, build_messages
 from microturn._models._tool_text import WorkerLine
 from microturn.errors import ModelError
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
+    from openai.types.chat import ChatCompletionMessageParam
 
 # The prompt's names are re-exported: the conformance suite and bench/ttfr.py show what this model is sent.
 __all__ = ["SYSTEM", "WORKER_SYSTEM", "OpenAICompatibleModel", "build_messages"]
@@ -88,6 +98,8 @@ class OpenAICompatibleModel:
         self._timeout = timeout
         self._temperature = temperature
         self._state: _LoopState | None = None
+        self._logprobs: bool | None = None  # whether the server returns log-probabilities (None: not asked yet)
+        self._late = 0  # end-of-turn readings in a row that came too late
 
     def __repr__(self) -> str:
         return f"OpenAICompatibleModel(base_url={self._base_url!r}, model={self._model!r})"  # never the key
@@ -157,6 +169,72 @@ class OpenAICompatibleModel:
             finally:
                 await chunks.close()  # cancelled, cut or done: the server stops decoding at once
 
+    async def end_of_turn(self, request: ModelRequest) -> float | None:
+        """The probability that the user's line is over after their words so far, or None when the server cannot
+        tell: P(the next token ends the line), from its log-probabilities (``_openai_logprobs``).
+
+        ``request.timeline`` should end in the user's words, as it does while they talk. The first call finds
+        out whether the server returns log-probabilities; if it does not, no call asks it again, nor once
+        ``TOO_SLOW`` calls in a row took longer than ``END_OF_TURN_TIMEOUT`` (waiting for a reply under way
+        included): a reading that late is of no use, and it holds up the reply. Never raises: a failure is
+        None, and the policy's rules decide.
+        """
+        if self._logprobs is False:
+            return None
+        try:
+            import openai
+
+            state = self._loop_state()
+            async with self._clock.timeout_at(self._clock.now() + END_OF_TURN_TIMEOUT), state.turn:
+                completion = await state.client.completions.create(
+                    model=self._model,
+                    prompt=conversation_prompt(request, self._budget),
+                    max_tokens=1,
+                    temperature=0.0,
+                    logprobs=TOP_LOGPROBS,
+                )
+        except ImportError:
+            self._logprobs = False  # no SDK: never
+            return None
+        except openai.APIStatusError as exc:
+            if self._logprobs is None and exc.status_code not in BUSY:
+                self._logprobs = False  # the server answered that it cannot (no /completions, no logprobs)
+            return None
+        except TimeoutError:
+            self._late += 1
+            if self._late >= TOO_SLOW:
+                self._logprobs = False
+            return None
+        except (openai.OpenAIError, ModelError):
+            return None  # unreachable now: perhaps next time
+        self._late = 0
+        probability = line_end_probability(completion)
+        if self._logprobs is None:
+            self._logprobs = probability is not None
+        return probability
+
+    async def complete(self, messages: Sequence[tuple[str, str]], *, max_tokens: int, stop: Sequence[str] = ()) -> str:
+        """One chat completion of the caller's own ``messages`` (role, content), whole, ending before any of
+        ``stop``: for a judgement that brings its own instructions, such as the claim monitor's. Failures are
+        ModelErrors, as a reply's are."""
+        state = self._loop_state()
+        async with state.turn:
+            deadline = self._clock.now() + self._timeout
+            completion = await self._within(
+                deadline,
+                state.client.chat.completions.create(
+                    model=self._model,
+                    messages=[
+                        cast("ChatCompletionMessageParam", {"role": role, "content": content})
+                        for role, content in messages
+                    ],
+                    max_tokens=max_tokens,
+                    temperature=self._temperature,
+                    **_stopping(stop),
+                ),
+            )
+        return (completion.choices[0].message.content or "") if completion.choices else ""
+
     async def aclose(self) -> None:
         """Close the kept-alive HTTP connections; call it before the event loop that used the model ends."""
         state, self._state = self._state, None
@@ -214,9 +292,7 @@ class OpenAICompatibleModel:
 
 def _options(request: ModelRequest) -> dict[str, Any]:
     """Stop strings and tools, sent only when the request has them (some servers reject empty lists)."""
-    options: dict[str, Any] = {}
-    if request.stop:
-        options["stop"] = list(request.stop)
+    options = _stopping(request.stop)
     if request.tools:
         options["tools"] = [
             {
@@ -230,6 +306,11 @@ def _options(request: ModelRequest) -> dict[str, Any]:
             for spec in request.tools
         ]
     return options
+
+
+def _stopping(stop: Sequence[str]) -> dict[str, Any]:
+    """Stop strings, sent only when there are some (some servers reject empty lists)."""
+    return {"stop": list(stop)} if stop else {}
 
 
 def _native_call(native: dict[int, list[str]], request: ModelRequest) -> ToolCall | None:

@@ -8,6 +8,7 @@ the full-duplex policy's judges of the user's words (``FullDuplexPolicy(decision
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -29,8 +30,13 @@ __all__ = [
     "register_policy",
 ]
 
+LEARNED = "full-duplex-learned"
+"""The full-duplex policy with the learned decisions (``FullDuplexPolicy(decisions="learned")``): a name for the
+command line and ``microturn eval --compare``; its sessions record the policy as full-duplex with that option."""
+
 POLICIES: dict[str, Callable[..., Policy]] = {
     FullDuplexPolicy.name: FullDuplexPolicy,
+    LEARNED: functools.partial(FullDuplexPolicy, decisions="learned"),
     TurnBasedPolicy.name: TurnBasedPolicy,
 }
 

@@ -62,6 +62,7 @@ class Dispatch:
                 await self._utterances.say(action.text, action.purpose, cause, append=action.append)
             case ClearTurn():
                 self._floor.take_user_text()
+                self._anticipation.drop()  # the words are taken up without a reply: nobody hears one
             case Resume():
                 await self._utterances.resume(cause)
             case Stop():
@@ -82,15 +83,14 @@ class Dispatch:
                 await self._tool_calls.cancel(action.call, cause)
 
     async def _reply(self, action: Reply, cause: Event | None) -> None:
-        """Answer the user's words (taking them up) or ``action.text``: from the speculation on exactly these
-        words if there is a usable one and the reply is a plain answer, else by asking the model."""
+        """Answer the user's words (taking them up) or ``action.text``: from the speculation on the same words
+        (``_speculation.py``) if there is a usable one and the reply is a plain answer, else by asking the model."""
         speculation = self._anticipation.take()
-        last_input = self._floor.state.last_user_input
         taken = self._floor.take_user_text()
         text = taken if action.text is None else action.text
         utterance = await self._utterances.open(SpeechPurpose.REPLY, cause, append=action.append, reply_to=text)
         plain = action.text is None and not action.instruction and not action.facts
-        if speculation is not None and plain and speculation.matches(taken, last_input) and not speculation.failed:
+        if speculation is not None and plain and speculation.matches(taken) and not speculation.failed:
             self._utterances.produce(utterance, speculation.reply())
             return
         if speculation is not None:

@@ -21,6 +21,7 @@ from microturn._core._events import (
     ApprovalRequested,
     AudioFrame,
     CancelJob,
+    ClaimFlagged,
     ComponentFailed,
     EndSession,
     Event,
@@ -36,6 +37,7 @@ from microturn._core._events import (
     ToolCalled,
     ToolProgress,
     ToolResult,
+    TurnEndSignal,
     UserErase,
     UserInput,
     UserSpeechEnded,
@@ -67,9 +69,11 @@ class Channel(enum.Enum):
     TOOLS = "tools"
     """The interaction loop's own tool calls: their progress and results."""
     MODEL = "model"
-    """The interaction loop's model calls: what the model streamed, how each stream ended, a failed prefill."""
+    """The interaction loop's model calls: what the model streamed, how each stream ended, a failed prefill,
+    the model's reading of the end of the user's turn."""
     BACKGROUND = "background"
-    """The background lane: its jobs' progress, results and failures, their tool calls and approval requests."""
+    """The background lane: its jobs' progress, results and failures, their tool calls and approval requests; the
+    claim monitor's findings."""
     SCRIPT = "script"
     """A scenario script: the user, plus an outside world that runs jobs of its own and reports on them."""
     REPLAY = "replay"
@@ -85,6 +89,7 @@ _USER_KINDS: frozenset[type[Event]] = frozenset(
         UserSpeechStarted,
         UserSpeechEnded,
         UserTranscript,
+        TurnEndSignal,  # a transport's own detector over the user's audio: it can only change when the agent answers
         StopOutput,
         CancelJob,  # cancelling only ever takes power away
         EndSession,
@@ -99,8 +104,8 @@ _JOB_REPORTS: frozenset[type[Event]] = frozenset({JobProgress, JobResult, JobFai
 _ADMITS: dict[Channel, frozenset[type[Event]]] = {
     Channel.USER: _USER_KINDS,
     Channel.TOOLS: _TOOL_KINDS,
-    Channel.MODEL: frozenset({ModelChunk, ModelEnded, ComponentFailed}),
-    Channel.BACKGROUND: _JOB_REPORTS | _TOOL_KINDS | {ToolCalled, ApprovalRequested},
+    Channel.MODEL: frozenset({ModelChunk, ModelEnded, ComponentFailed, TurnEndSignal}),
+    Channel.BACKGROUND: _JOB_REPORTS | _TOOL_KINDS | {ToolCalled, ApprovalRequested, ClaimFlagged},
     # A scripted JobRequested stands for a job an outside system runs: the lane starts only the agent's.
     Channel.SCRIPT: _USER_KINDS | _JOB_REPORTS | {JobRequested},
 }

@@ -11,7 +11,8 @@ One loop pass, always in this order:
     2. run the micro-turn if a tick is due
     3. poll scheduled sources (scenario scripts, replays) into the ingress
     4. handle queued input (bounded per pass; control events first), reacting to each at once
-    5. sleep until the earliest deadline, or until new input or model output wakes the loop
+    5. start a speculative reply if the user's input has paused (``_anticipation.py``)
+    6. sleep until the earliest deadline, or until new input or model output wakes the loop
 
 Time-driven work for ``now`` comes before input stamped ``now``. Each pass runs at one *moment* and
 stamps everything it records with it: a deadline's own time (however late the clock woke the loop),
@@ -142,9 +143,7 @@ class Session:
             apology=lambda delivered: apologies.for_model(self.state.user_turns, delivered=delivered),
         )
         self._utterances.output.set_listener(wake)
-        self._anticipation = Anticipation(
-            self._models, self._utterances, self._floor, self.timeline, hooks, tick=self.config.tick
-        )
+        self._anticipation = Anticipation(self._models, self._utterances, self._floor, self.timeline, hooks)
         self._dispatch = Dispatch(
             self._floor, self._utterances, self._anticipation, self._models, self._tool_calls, hooks
         )
@@ -273,9 +272,11 @@ class Session:
             if self._ended is not None:
                 break
             self._floor.set_time(now)  # sources look at the state as of the end of this pass
+            await self._anticipation.paused(now)  # after the input: a word at this very moment is no pause
             deadlines = [
                 self._utterances.output.next_awake(),
                 self._policy_wake(),
+                self._anticipation.next_awake(),
                 *self._intake.next_awake(self.state),
             ]
             deadline = min([self._ticks.next_due, *(t for t in deadlines if t is not None)])
@@ -350,7 +351,7 @@ class Session:
         )
         self._last_decision = now
         self._turn_events.clear()
-        await self._anticipation.think_ahead()
+        self._anticipation.think_ahead()
         for action in self._policy.decide(self.state, turn):
             await self._dispatch.act(action, None)
 
@@ -382,7 +383,7 @@ class Session:
         return self._task_group.create_task(coroutine)
 
     async def _shutdown(self, reason: str) -> None:
-        self._anticipation.drop()
+        self._anticipation.end()
         await self._utterances.end(EndReason.STOPPED, None)
         self._tool_calls.cancel_all()
         self._models.cancel_all()

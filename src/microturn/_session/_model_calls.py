@@ -8,6 +8,9 @@ model streams to the ingress as ModelChunk events and its end as ModelEnded, and
 to the stream waiting for it in the pass that records it. The chunks' event times are when the model
 delivered them, compute time included. A replay plays the same events back from the log instead,
 through a :class:`Playback` that stands in for the model and is never called.
+
+The model's work ahead of a reply (a prefill, a reading of the end of the user's turn) streams nothing:
+what it has to record (a failure, a TurnEndSignal) goes through the same channel, as outside input.
 """
 
 from __future__ import annotations
@@ -17,9 +20,17 @@ import functools
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
-from microturn._core._events import ComponentFailed, Event, ModelAsked, ModelChunk, ModelEnded, SessionStarted
+from microturn._core._events import (
+    ComponentFailed,
+    Event,
+    ModelAsked,
+    ModelChunk,
+    ModelEnded,
+    SessionStarted,
+    TurnEndSignal,
+)
 from microturn._core._failures import plain
-from microturn._models import ChatModel, ModelRequest, Prefilling, ToolCall
+from microturn._models import ChatModel, EndOfTurnReading, ModelRequest, Prefilling, ToolCall
 from microturn._session._wiring import Spawn
 from microturn.errors import AdapterError, ModelError, ReplayDiverged
 
@@ -57,6 +68,8 @@ class ModelCalls:
 
         Settled once: the loop asks at every decision, and checking a model against a Protocol walks its
         class's attributes each time (some 8 µs on CPython 3.11, a tenth of an idle session-tick)."""
+        self.reads_end_of_turn = not isinstance(model, Playback) and isinstance(model, EndOfTurnReading)
+        """Can the model say how likely the user's turn is over (never a playback: the log has what it said)?"""
         self._inject = inject
         self._spawn = spawn
         self._asked = 0
@@ -106,9 +119,19 @@ class ModelCalls:
         if isinstance(self.model, Prefilling):
             await self.model.prefill(request)
 
-    async def report(self, failure: ComponentFailed) -> None:
-        """Record a failure of the model outside any stream (a prefill) as outside input: a replay never prefills."""
-        await self._inject(failure)
+    async def end_of_turn(self, request: ModelRequest) -> float | None:
+        """How likely the user's turn is over after ``request``'s transcript, if the model can tell (see
+        ``reads_end_of_turn``): a probability from 0 to 1, or None. Anything else is the model's error."""
+        assert isinstance(self.model, EndOfTurnReading), "only a model that reads the end of turn is asked"
+        probability = await self.model.end_of_turn(request)
+        if probability is not None and not 0.0 <= probability <= 1.0:  # NaN too
+            raise ModelError(f"end_of_turn returned {probability!r}, not a probability", transient=False)
+        return probability
+
+    async def report(self, event: ComponentFailed | TurnEndSignal) -> None:
+        """Record what the model's work ahead of a reply found (a failure, a TurnEndSignal) as outside input: a
+        replay never prefills or reads, the log has it."""
+        await self._inject(event)
 
     async def _pump(self, number: int, stream: AsyncIterator[str | ToolCall]) -> None:
         ended = ModelEnded(request=number)

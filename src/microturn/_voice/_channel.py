@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator
 
 from microturn._bus import Start, Subscription
 from microturn._core._clock import Clock
-from microturn._core._events import UserTranscript
+from microturn._core._events import Event, TurnEndSignal, UserTranscript
 from microturn._session import Session
 from microturn._voice._hearing import Hearing
 from microturn._voice._outbox import Outbox, SessionEvent, Transcript, VoiceOut
@@ -37,6 +37,7 @@ from microturn._voice._output import AgentAudioChunk, FlushAudio, VoiceOutput
 from microturn._voice._protocols import VoiceEngines
 from microturn._voice._stats import VoiceStats
 from microturn._voice._tuning import VoiceTuning
+from microturn._voice._turn_signals import SOURCE as DETECTOR
 from microturn.errors import ConfigError
 
 __all__ = [
@@ -129,7 +130,7 @@ class VoiceChannel:
             log = await session.subscribe(f"{SOURCE}-out", start=Start.BEGINNING)
             async with asyncio.TaskGroup() as tasks:
                 workers = [
-                    tasks.create_task(self._hearing.run(functools.partial(session.inject, source=SOURCE))),
+                    tasks.create_task(self._hearing.run(functools.partial(_report, session), lambda: session.state)),
                     tasks.create_task(self._output.run()),
                 ]
                 await self._forward(session, log)  # everything up to SessionEnded reaches the client
@@ -141,5 +142,13 @@ class VoiceChannel:
     async def _forward(self, session: Session, log: Subscription) -> None:
         async for event in session.follow(f"{SOURCE}-out", subscription=log):
             if isinstance(event, UserTranscript):
+                if event.final and event.source == SOURCE:
+                    await self._hearing.folded(event)  # its stretch's audio end of turn may go now
                 await self._outbox.put(Transcript(event.text, event.final))
             await self._outbox.put(SessionEvent(event))
+
+
+async def _report(session: Session, event: Event) -> Event:
+    """What the channel heard, into the session's ingress under the channel's name; an audio end-of-turn signal
+    under its detector's (``TurnEndSignal.source`` is the event's source: "audio", beside the model's "model")."""
+    return await session.inject(event, source=DETECTOR if isinstance(event, TurnEndSignal) else SOURCE)

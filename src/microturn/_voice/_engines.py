@@ -1,9 +1,10 @@
 """Build a set of speech engines: the embedded offline stack, or deterministic fakes.
 
 The embedded stack is Silero VAD (WebRTC VAD if Silero cannot load), PocketSphinx partials, Whisper
-tiny.en final text and the Piper voice (espeak-ng if Piper cannot load), every model from a PyPI
-wheel. The engine modules are imported only here, so the fakes and the rest of microturn work
-without the voice extra.
+tiny.en final text, Smart Turn v3.2 for the audio end of turn (when ``pipecat-ai`` is installed: it is
+not part of the voice extra, see ``_smart_turn``) and the Piper voice (espeak-ng if Piper cannot
+load), every model from a PyPI wheel. The engine modules are imported only here, so the fakes and
+the rest of microturn work without the voice extra.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Callable
+from importlib import metadata
 from typing import TypeVar
 
 from microturn._voice._fakes import FakeSynthesizer, FakeTranscriber, FakeVad
-from microturn._voice._pins import verify_models
-from microturn._voice._protocols import Synthesizer, VoiceActivity, VoiceEngines
+from microturn._voice._pins import MODEL_PINS, SMART_TURN, verify_models
+from microturn._voice._protocols import AudioTurnEnd, Synthesizer, VoiceActivity, VoiceEngines
 from microturn.errors import AdapterError, ConfigError
 
 __all__ = ["PREFERENCES", "fake_engines", "load_engines", "missing_voice_packages"]
 
 PREFERENCES = ("best", "light")
-"""``best``: Silero and Piper (falling back to WebRTC and espeak-ng); ``light``: WebRTC and espeak-ng,
-instant to load and nearly free to run, for tests and very small machines."""
+"""``best``: Silero, Smart Turn (if installed) and Piper (falling back to WebRTC and espeak-ng); ``light``:
+WebRTC and espeak-ng and no audio end of turn, instant to load and nearly free to run, for tests and very
+small machines."""
 
 _logger = logging.getLogger("microturn.voice")
 _T = TypeVar("_T")
@@ -50,7 +53,7 @@ def load_engines(*, prefer: str = "best") -> VoiceEngines:
     """The embedded engines for one conversation, every model loaded and checked now, not on first use.
 
     Slow the first time in a process (about two seconds: Whisper dominates); the models that hold no
-    per-conversation state (Whisper, Piper, espeak-ng) are then shared, so later calls cost only the
+    per-conversation state (Whisper, Smart Turn, Piper, espeak-ng) are then shared, so later calls cost only the
     per-conversation VAD and PocketSphinx decoder. The weights are checked against the pinned sha256
     (see ``_pins``) before use; a mismatch raises rather than falls back.
     """
@@ -73,13 +76,27 @@ def load_engines(*, prefer: str = "best") -> VoiceEngines:
     best = prefer == "best"
     vad: VoiceActivity = _first("VAD", [("Silero", SileroVad, best), ("WebRTC", WebRtcVad, True)], missing)
     tts: Synthesizer = _first("TTS", [("Piper", PiperVoice, best), ("espeak-ng", EspeakVoice, True)], missing)
-    return VoiceEngines(vad=vad, partials=SphinxPartials(), final=final, tts=tts)
+    return VoiceEngines(vad=vad, partials=SphinxPartials(), final=final, tts=tts, turn_end=_turn_end(best))
 
 
 def fake_engines(words: list[str]) -> VoiceEngines:
     """Deterministic fakes (see ``fakes``): the user "says" ``words`` in order, as tones are fed."""
     transcriber = FakeTranscriber(words)
     return VoiceEngines(vad=FakeVad(), partials=transcriber, final=transcriber, tts=FakeSynthesizer())
+
+
+def _turn_end(wanted: bool) -> AudioTurnEnd | None:
+    """Smart Turn if wanted and its wheel is installed (checked: a tampered model raises); else None."""
+    if not wanted:
+        return None
+    try:
+        metadata.distribution(SMART_TURN)
+    except metadata.PackageNotFoundError:
+        _logger.info("audio end of turn is off: Smart Turn is not installed (%s)", MODEL_PINS[SMART_TURN].install)
+        return None
+    from microturn._voice._smart_turn import shared_smart_turn
+
+    return shared_smart_turn()
 
 
 def _no_voice(missing: set[str]) -> bool:

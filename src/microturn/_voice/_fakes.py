@@ -3,8 +3,9 @@
 They speak one made-up language: a word is ``WORD_SECONDS`` of a loud tone. ``FakeSynthesizer``
 turns text into such tones, ``FakeVad`` hears any loud frame as speech, and ``FakeTranscriber``
 reveals the next word of its script for each ``WORD_SECONDS`` of loud audio it is fed, so the agent's
-own fake speech, fed back, is transcribed word for word. Standard library only: the fakes work
-without the voice extra.
+own fake speech, fed back, is transcribed word for word. ``FakeTurnEnd`` answers end-of-turn
+probabilities from a script and keeps what it heard. Standard library only: the fakes work without
+the voice extra.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from functools import cache
 from microturn._voice._audio import rms
 from microturn._voice._protocols import INPUT_RATE
 from microturn._voice._tts import split_clauses
+from microturn.errors import ConfigError
 
 __all__ = [
     "SPEECH_LEVEL",
     "WORD_SECONDS",
     "FakeSynthesizer",
     "FakeTranscriber",
+    "FakeTurnEnd",
     "FakeVad",
     "silence",
     "tone",
@@ -148,3 +151,20 @@ class FakeSynthesizer:
     def synthesize(self, text: str) -> Iterator[bytes]:
         for clause in split_clauses(text):
             yield tone(self._word_seconds * len(clause.split()))
+
+
+class FakeTurnEnd:
+    """Audio end of turn from a script: the next of ``probabilities`` at each call (the last one repeats).
+
+    ``heard`` keeps the seconds of audio each call was given, so a test sees which window was judged.
+    """
+
+    def __init__(self, probabilities: Sequence[float] = (0.9,)) -> None:
+        if not probabilities:
+            raise ConfigError("FakeTurnEnd needs at least one probability")
+        self._probabilities = list(probabilities)
+        self.heard: list[float] = []
+
+    def probability(self, pcm: bytes) -> float:
+        self.heard.append(round(len(pcm) / 2 / INPUT_RATE, 6))
+        return self._probabilities[min(len(self.heard), len(self._probabilities)) - 1]

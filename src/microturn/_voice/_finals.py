@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from microturn._voice._listening import SpeechEnd
 from microturn._voice._stats import VoiceStats
+from microturn._voice._turn_signals import Slot
 
 __all__ = ["EarlyRun", "Finals", "Stretch"]
 
@@ -58,6 +59,8 @@ class Stretch:
     """Its audio; None once given up (too many waiting): the rough text stands in, unless the early text came."""
     rough: str
     early: EarlyRun | None
+    turn_end: Slot | None = None
+    """Its audio end-of-turn signal, if there is a model for it: it goes out after the final text."""
 
     def early_text(self) -> str | None:
         """The final text if an early run covering the whole stretch has it."""

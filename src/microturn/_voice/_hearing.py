@@ -7,12 +7,16 @@
                                         │     (drop-oldest)   ─▶ spoken UserInput words, UserTranscript,
                                         │                        UserSpeechEnded ──────────────────▶
                                         │                     └─▶ finals ─▶ finalise: Whisper
-                                        └─ pause: early run ──────▶       ─▶ UserTranscript(final) ▶
+                                        ├─ pause: early run ──────▶       ─▶ UserTranscript(final) ▶
+                                        └─ end: the turn's audio ─▶ detect: Smart Turn ─┐
+                    the session has folded the final transcript (``folded``) ───────────┴─▶ TurnEndSignal ▶
 
 Each stage is its own task with its own engine (engines are used one call at a time), so a slow
 recogniser never delays voice activity, and voice activity is what stops the agent: speech onset
 is reported the moment the VAD sees it. An engine that raises never ends the conversation: the
-session hears of it (``ComponentFailed``) and listening goes on with what it has.
+session hears of it (``ComponentFailed``) and listening goes on with what it has. The audio end of
+turn (when the engines have one) is signalled once the session holds the stretch's final text: see
+``_turn_signals``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from microturn._core._events import (
     UserTranscript,
 )
 from microturn._core._failures import failed
+from microturn._core._floor import FloorState
 from microturn._core._language import Shape, shape
 from microturn._voice._finals import EarlyRun, Finals, Stretch
 from microturn._voice._inbound import EndedStretch, MicrophoneBuffer, SpeechQueue
@@ -44,9 +49,10 @@ from microturn._voice._listening import (
     SpeechStart,
     whole_samples,
 )
-from microturn._voice._protocols import INPUT_RATE, VoiceActivity, VoiceEngines
+from microturn._voice._protocols import INPUT_RATE, AudioTurnEnd, VoiceActivity, VoiceEngines
 from microturn._voice._stats import VoiceStats
 from microturn._voice._tuning import VoiceTuning
+from microturn._voice._turn_signals import Slot, TurnAudio, TurnEndSignals
 
 __all__ = ["Hearing", "Report"]
 
@@ -55,7 +61,7 @@ Report = Callable[[Event], Awaitable[object]]
 
 _BYTES_PER_SECOND = 2 * INPUT_RATE
 _REPORT_EVERY = 50  # bad chunks, engine failures of one kind: the first is reported, then one in this many
-_ONCE_A_STRETCH = frozenset({"early", "final"})  # accurate runs are few: each failure is reported
+_ONCE_A_STRETCH = frozenset({"early", "final", "audio"})  # runs a stretch are few: each failure is reported
 
 
 class Hearing:
@@ -84,6 +90,11 @@ class Hearing:
         self._unreported: str | None = None  # a problem with the microphone audio, to report to the session
         self._engine_failures: dict[str, int] = {}  # by engine role
         self._report: Report | None = None
+        self._state: Callable[[], FloorState] | None = None
+        self._turn_audio = None if engines.turn_end is None else TurnAudio()
+        self._signals = TurnEndSignals()
+        self._detection: tuple[Slot, bytes] | None = None  # the latest ended stretch's audio, for the model
+        self._detect_ready = asyncio.Event()
 
     def hear(self, pcm: bytes) -> None:
         """Microphone audio, 16 kHz ``s16le`` mono, any length. Lossy: if listening falls behind, the oldest goes."""
@@ -96,13 +107,22 @@ class Hearing:
         self._stats.heard += len(pcm) / _BYTES_PER_SECOND
         self._stats.dropped += self._microphone.put(pcm) / _BYTES_PER_SECOND
 
-    async def run(self, report: Report) -> None:
-        """Listen, telling ``report`` what was heard, until cancelled."""
-        self._report = report
+    async def run(self, report: Report, state: Callable[[], FloorState]) -> None:
+        """Listen, telling ``report`` what was heard, until cancelled; ``state`` is the session's floor state."""
+        self._report, self._state = report, state
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._listen())
             tasks.create_task(self._transcribe())
             tasks.create_task(self._finalise())
+            if self._engines.turn_end is not None:
+                tasks.create_task(self._detect(self._engines.turn_end))
+
+    async def folded(self, final: UserTranscript) -> None:
+        """The session has folded ``final``, a final transcript of ours: its stretch's end-of-turn signal may go."""
+        assert self._state is not None, "the listening tasks run only inside run()"
+        signal = self._signals.folded(final.text, self._state())
+        if signal is not None:
+            await self._tell(signal)
 
     async def _tell(self, event: Event) -> None:
         assert self._report is not None, "the listening tasks run only inside run()"
@@ -130,8 +150,11 @@ class Hearing:
                 await self._failed("vad", "vad", error)
                 probabilities = [0.0] * len(frames)
             for frame, probability in zip(frames, probabilities, strict=True):
+                if self._turn_audio is not None:
+                    self._turn_audio.add(frame)
                 for segment in self._segmenter.push(frame, probability):
                     if isinstance(segment, SpeechStart):
+                        self._turn_begins(segment.pcm)
                         await self._tell(UserSpeechStarted())
                         speech = bytearray(segment.pcm)
                         self._speech.put(segment)
@@ -143,9 +166,32 @@ class Hearing:
                     elif isinstance(segment, SpeechResumed):
                         self._finals.resumed()
                     else:
-                        self._speech.put(EndedStretch(segment, bytes(speech), self._finals.ended(segment)))
+                        slot = self._detect_end(segment.silence)
+                        ended = EndedStretch(segment, bytes(speech), self._finals.ended(segment), slot)
+                        self._speech.put(ended)
                         speech = bytearray()
             self._stats.speech_dropped = self._speech.dropped / _BYTES_PER_SECOND
+
+    def _turn_begins(self, onset: bytes) -> None:
+        """A stretch begins: a new turn unless the user's words so far still await an answer."""
+        assert self._state is not None
+        if self._turn_audio is None:
+            return
+        state = self._state()
+        if not (state.user_text.strip() or state.transcripts_pending):
+            self._turn_audio.restart(onset)
+
+    def _detect_end(self, silence: float) -> Slot | None:
+        """A stretch ended ``silence`` s after its last speech: its turn's audio goes to the end-of-turn model
+        (replacing one still waiting)."""
+        if self._turn_audio is None:
+            return None
+        if self._detection is not None:
+            self._signals.computed(self._detection[0], None)  # the user went on: that one is moot
+        slot = Slot()
+        self._detection = (slot, self._turn_audio.take(silence))
+        self._detect_ready.set()
+        return slot
 
     async def _report_problem(self) -> None:
         if self._unreported is None:
@@ -178,7 +224,7 @@ class Hearing:
             last = await self._attempt(partials.finish, otherwise=hypothesis)
             await self._words(settled.finish(last), last if last != hypothesis else None)
             await self._tell(UserSpeechEnded(duration=item.end.duration, silence=item.end.silence))
-            self._finals.put(Stretch(item.pcm, last, item.early))
+            self._finals.put(Stretch(item.pcm, last, item.early, item.turn_end))
 
     async def _attempt(self, call: Callable[[], str | None], otherwise: str = "") -> str:
         """Run a call of the rough recogniser; if it fails, the conversation goes on with ``otherwise``."""
@@ -216,7 +262,10 @@ class Hearing:
             if text is None:
                 self._stats.rough_finals += 1
                 text = job.rough
-            await self._tell(UserTranscript(text=" ".join(text.split()), final=True))
+            final = " ".join(text.split())
+            if job.turn_end is not None:
+                self._signals.finalised(job.turn_end, final)  # first: the session may fold it at once
+            await self._tell(UserTranscript(text=final, final=True))
 
     async def _accurate(self, pcm: bytes, *, role: str) -> str | None:
         """The accurate recogniser's text of ``pcm``; None if it failed (the conversation goes on)."""
@@ -226,9 +275,30 @@ class Hearing:
             await self._failed("stt", role, error)
             return None
 
+    # --- the audio end of turn ----------------------------------------------------------------------------
+
+    async def _detect(self, model: AudioTurnEnd) -> None:
+        """The end-of-turn model on the turn's audio as each stretch ends (only the latest, if several wait); a
+        failure costs that signal."""
+        while True:
+            await self._detect_ready.wait()
+            self._detect_ready.clear()
+            if self._detection is None:
+                continue
+            (slot, pcm), self._detection = self._detection, None
+            try:
+                probability: float | None = await self._clock.run_blocking(functools.partial(model.probability, pcm))
+            except Exception as error:  # an engine failure must not end the conversation: no signal this time
+                await self._failed("end-of-turn", "audio", error)
+                probability = None
+            signal = self._signals.computed(slot, probability)
+            if signal is not None:
+                await self._tell(signal)
+
     async def _failed(self, component: str, role: str, error: Exception) -> None:
         """An engine raised: the session hears of it (of engines run on every chunk: the first failure, then one
-        in ``_REPORT_EVERY``). ``role`` is which engine: "vad", "partials", or an "early" or "final" accurate run.
+        in ``_REPORT_EVERY``). ``role`` is which engine: "vad", "partials", an "early" or "final" accurate run, or
+        the "audio" end of turn.
         """
         self._stats.engine_failures += 1
         count = self._engine_failures[role] = self._engine_failures.get(role, 0) + 1

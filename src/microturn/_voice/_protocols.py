@@ -1,4 +1,4 @@
-"""The speech engines behind small protocols: voice activity, streaming and final transcription, synthesis.
+"""The speech engines behind small protocols: voice activity, transcription, audio end of turn, synthesis.
 
 All audio is 16-bit signed little-endian mono PCM (``s16le``). Input is 16 kHz; a synthesizer says
 its own rate. Engines are blocking and CPU-bound: callers run them through ``Clock.run_blocking``, one
@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["INPUT_RATE", "FinalTranscriber", "StreamingTranscriber", "Synthesizer", "VoiceActivity", "VoiceEngines"]
+__all__ = [
+    "INPUT_RATE",
+    "AudioTurnEnd",
+    "FinalTranscriber",
+    "StreamingTranscriber",
+    "Synthesizer",
+    "VoiceActivity",
+    "VoiceEngines",
+]
 
 INPUT_RATE = 16_000
 """Sample rate of all input audio (microphone, test WAVs), in Hz."""
@@ -57,6 +65,14 @@ class FinalTranscriber(Protocol):
         ...
 
 
+class AudioTurnEnd(Protocol):
+    """Audio end of turn: how likely the user has finished their turn, from how it sounded."""
+
+    def probability(self, pcm: bytes) -> float:
+        """P(the turn is over) after ``pcm``, the turn's audio so far (it may hear only the end), 0..1."""
+        ...
+
+
 class Synthesizer(Protocol):
     """Text to speech."""
 
@@ -75,3 +91,5 @@ class VoiceEngines:
     partials: StreamingTranscriber
     final: FinalTranscriber
     tts: Synthesizer
+    turn_end: AudioTurnEnd | None = None
+    """Run when a stretch of speech ends; None: no audio end-of-turn signal (the words alone decide)."""

@@ -9,6 +9,7 @@ in families, a module each:
 * ``_agent_speech.py``: the agent's utterances, word by word
 * ``_floor_facts.py``: silences and overlaps the loop derives
 * ``_jobs.py``, ``_tool_calls.py``, ``_approvals.py``: background work, tool calls, the user's yes to them
+* ``_claims.py``: what the claim monitor found wrong in the user's words
 * ``_model_calls.py``: the session's model requests and what the model streamed back
 * ``_timers_and_cues.py``: what the policy set up at the user's request, and what fired
 """
@@ -24,6 +25,7 @@ from microturn._core._events._agent_speech import (
     SpeechPurpose,
 )
 from microturn._core._events._approvals import ApprovalDecided, ApprovalRequested
+from microturn._core._events._claims import ClaimFlagged
 from microturn._core._events._event import Event, Lane, Overflow, event_kinds
 from microturn._core._events._floor_facts import Overlap, Silence, TurnEndSignal
 from microturn._core._events._jobs import (
@@ -63,6 +65,7 @@ __all__ = [
     "ApprovalRequested",
     "AudioFrame",
     "CancelJob",
+    "ClaimFlagged",
     "ComponentFailed",
     "CueFired",
     "CueSet",

@@ -24,13 +24,13 @@ class Overlap(Event, frozen=True):
 class TurnEndSignal(Event, frozen=True):
     """A detector's probability that the user's turn is over, computed by the session outside the policy.
 
-    ``source`` says which detector: ``"model"`` (the conversation model's probability that the user's line
-    ends after their words so far, read from its logits) or ``"audio"`` (an audio end-of-turn model over the
-    sound of the turn). ``upto`` is the length of the user's turn text (``FloorState.user_text``) the signal
-    was computed for: once the user has said or typed more, it is stale and the policy ignores it. Recorded,
-    so a replay decides with the same numbers without running the detector again.
+    The event's ``source`` (stamped by the session, as for every event) says which detector: ``"model"`` (the
+    conversation model's probability that the user's line ends after their words so far, read from its logits)
+    or ``"audio"`` (an audio end-of-turn model over the sound of the turn, from the voice channel). ``upto`` is
+    the length of the user's turn text (``FloorState.user_text``) the signal was computed for: once the user has
+    said or typed more, it is stale and the policy ignores it. Recorded, so a replay decides with the same
+    numbers without running the detector again.
     """
 
-    source: str
     probability: float
     upto: int

@@ -46,8 +46,9 @@ class InputRejected(Event, frozen=True):
 class ComponentFailed(Event, frozen=True):
     """A part of the runtime raised an exception where it should have answered; the session goes on.
 
-    ``component`` is which part: "model", "prefill", "speculation", "tool", "mcp", "stt", "tts", "vad"
-    or "background"; ``name`` the tool or server when there is one. ``error`` is the exception's type
+    ``component`` is which part: "model", "prefill", "speculation", "tool", "mcp", "stt", "tts", "vad",
+    "end-of-turn" (an end-of-turn detector: ``name`` "audio" or "model"), "monitor" (the claim monitor) or
+    "background"; ``name`` the tool or server when there is one. ``error`` is the exception's type
     and message, shortened and with secrets redacted; ``transient`` says whether trying again may help.
     What the user hears about it, if anything, is said in plain words (docs/failures.md).
     """

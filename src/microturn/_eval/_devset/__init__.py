@@ -21,7 +21,15 @@ from microturn._eval._devset._intent import IntentResult, measure_intents, summa
 from microturn._eval._devset._narrative import NarrativeResult, measure_narratives, summarise_narratives
 from microturn._eval._devset._overlap import OverlapResult, measure_overlaps, summarise_overlaps
 from microturn._eval._devset._pause import PauseResult, measure_pauses, summarise_pauses
-from microturn._eval._devset._readers import READERS, Readers, TurnReading, readers, rules_approval, rules_intent
+from microturn._eval._devset._readers import (
+    READERS,
+    Readers,
+    TurnReading,
+    decision_readers,
+    readers,
+    rules_approval,
+    rules_intent,
+)
 from microturn._eval._devset._run import TARGETS, DevsetReport, run_devset
 from microturn._eval._devset._sessions import PolicyFactory
 from microturn._eval._devset._tables import format_report
@@ -46,6 +54,7 @@ __all__ = [
     "Readers",
     "Split",
     "TurnReading",
+    "decision_readers",
     "format_report",
     "load_devset",
     "measure_approvals",

@@ -4,8 +4,9 @@ Both are read through the full-duplex policy's :class:`Intent` interface, so eve
 measured the same way: :func:`readers` makes the harness's two readers from one. These readings are measured
 straight on the text, not through a session: what a session shows of them (a timer set, a job cancelled, the
 words of an acknowledgement) depends on what is running and on the policy's phrasing. A policy is measured on
-the intent and approval families if it has readers here, under its registered name; the full-duplex rules
-are the baseline.
+the intent and approval families if it has readers here, under its registered name, and the full-duplex
+policy with other decisions than its rules through them (``decision_readers``: ``microturn devset
+--decisions learned``); the full-duplex rules are the baseline.
 
 Every intent case is read as the policy reads a turn at its end with a background job running: the state in
 which "cancel the search" and "how's it going with the flights" mean something, and in which a stray
@@ -20,9 +21,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from microturn._policies import FullDuplexPolicy
-from microturn._policies._full_duplex._decisions import Intent, IntentContext, IntentReading, RulesIntent
+from microturn._policies._full_duplex._decisions import (
+    Intent,
+    IntentContext,
+    IntentReading,
+    RulesIntent,
+    Waits,
+    make_decisions,
+)
 
-__all__ = ["READERS", "Readers", "TurnReading", "readers", "rules_approval", "rules_intent"]
+__all__ = ["READERS", "Readers", "TurnReading", "decision_readers", "readers", "rules_approval", "rules_intent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +87,12 @@ rules_approval = _RULES.approval
 
 READERS: dict[str, Readers] = {FullDuplexPolicy.name: _RULES}
 """The readers of each policy, by its registered name: a learned policy adds its own here to be measured."""
+
+_NO_WAITS = Waits(complete=0.0, incomplete=0.0, max_incomplete=0.0, typed=0.0)
+"""A turn's reading depends on no wait: any will do to build the decisions that read it."""
+
+
+def decision_readers(decisions: str) -> Readers:
+    """The readers of the full-duplex policy with the ``decisions`` registered under that name
+    (``FullDuplexPolicy(decisions=...)``): ``"learned"`` is measured so."""
+    return readers(make_decisions(decisions, _NO_WAITS).intent)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["yes_or_no"]
+__all__ = ["only_filler", "yes_or_no"]
 
 _YES = {
     "yes", "yeah", "yea", "yep", "yup", "yes please", "sure", "sure thing", "absolutely", "definitely",
@@ -50,6 +50,22 @@ _MAX_TOKENS = 12
 
 def yes_or_no(text: str) -> bool | None:
     """True for a clear yes, False for a clear no, None when the answer is unclear (ask again)."""
+    said = _meanings(text)
+    if said == {"yes"}:
+        return True
+    if said == {"no"}:
+        return False
+    return None  # unreadable, only filler ("okay"), or both ("yes no", "no problem... no")
+
+
+def only_filler(text: str) -> bool:
+    """The answer is nothing but filler ("okay", "alright then"): no yes or no in words, unclear by these
+    rules; a learned reader may know more (``_decisions/_learned/_approval.py``)."""
+    return _meanings(text) == set()
+
+
+def _meanings(text: str) -> set[str] | None:
+    """What the answer's phrases say: ``yes``, ``no``, both or neither; None when it cannot be read so."""
     if len(text) > _MAX_CHARS or "?" in text:
         return None  # a question back is never a yes
     lowered = text.lower().replace("\u2019", "'")
@@ -68,8 +84,4 @@ def yes_or_no(text: str) -> bool | None:
         else:
             return None  # a word that is part of no answer: "hold on", "what", "but", "actually"
     said.discard("")
-    if said == {"yes"}:
-        return True
-    if said == {"no"}:
-        return False
-    return None  # only filler ("okay"), or both ("yes no", "no problem... no")
+    return said

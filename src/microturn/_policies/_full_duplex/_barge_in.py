@@ -7,22 +7,44 @@ its first keystroke, unasked (nobody types "mm-hm" at an agent). The agent's own
 interjections are never stopped by the user. If the user did stop the agent and their whole turn then
 turns out to be no barge-in after all, that was a false interruption: the agent resumes where it was cut off.
 
+Spoken words with no voice activity to go by (a transcript arriving word by word) can be held too, when the
+:class:`Overlap` can tell that words still coming may yet take the turn (:class:`Tentative`; the learned one
+can, the rules cannot): at the first such word the agent holds (goes quiet, its utterance open) unless the
+words are clearly a backchannel, a reaction or noise; the words that read as a barge-in stop it, and when the
+user has stopped talking ``_holding.py`` stops it or lets it go on, as the whole reads. A barge-in is then
+silenced at its first word, however long its words take to give it away ("okay so how long does it take").
+
 The judgments of speech over the agent are the functions below (``interrupts`` on the words as they
 come, ``substantive`` on a final transcript); ``_holding.py`` adds the voice side, where the first
 *sound* already makes the agent go quiet until the words decide.
+
+A whole turn that is no barge-in is not answered (``no_turn``): said over the agent, a backchannel, a reaction,
+side talk or noise; said to the silent agent, only noise or what the rules list as a backchannel ("mm-hm",
+"okay"): a learned overlap judges speech over the agent, and to a silent agent "thanks" or "hi" is a turn.
 """
 
 from __future__ import annotations
 
-from microturn._core._actions import Action, ClearTurn, Resume, Stop
+from typing import Protocol, runtime_checkable
+
+from microturn._core._actions import Action, ClearTurn, Hold, Resume, Stop
 from microturn._core._events import AgentSpeechEnded, AgentSpeechStarted, EndReason, Modality, SpeechPurpose, UserInput
 from microturn._core._floor import FloorState
-from microturn._core._language import LONGEST_BACKCHANNEL, words
+from microturn._core._language import LONGEST_BACKCHANNEL, is_backchannel, words
 from microturn._policies._full_duplex._decisions import Overlap, OverlapContext, OverlapKind
 
-__all__ = ["BargeIn", "interrupts", "substantive"]
+__all__ = ["BargeIn", "Tentative", "interrupts", "substantive"]
 
 _NOT_STOPPED_BY_USER = frozenset({SpeechPurpose.BACKCHANNEL, SpeechPurpose.INTERJECTION})
+
+
+@runtime_checkable
+class Tentative(Protocol):
+    """An :class:`Overlap` that can tell when words still coming may yet take the turn, so the agent holds."""
+
+    def may_take_turn(self, text: str, context: OverlapContext) -> bool:
+        """``text``, the user's words over the agent so far, may turn out to be a barge-in."""
+        ...
 
 
 def interrupts(overlap: Overlap, heard: str, modality: Modality, state: FloorState) -> bool:
@@ -46,6 +68,7 @@ class BargeIn:
 
     def __init__(self, overlap: Overlap) -> None:
         self._overlap = overlap
+        self._tentative = overlap if isinstance(overlap, Tentative) else None
         self._purpose: SpeechPurpose | None = None
         self._heard = ""  # what the user said since the agent started this utterance
         self._cut_by_user = False  # the last utterance was cut off by the user and not resumed
@@ -66,12 +89,23 @@ class BargeIn:
             self._cut_by_user = event.reason is EndReason.INTERRUPTED
 
     def heard(self, state: FloorState, event: UserInput) -> list[Action]:
-        """The user's input: if it takes the turn from the talking agent, stop it in this very pass."""
+        """The user's input: if it takes the turn from the talking agent, stop it in this very pass; if it may
+        yet, hold it (spoken words with no voice activity reported, and an overlap that can tell)."""
         if not state.agent_speaking or not self.stoppable:
             return []
         if len(self._heard) <= LONGEST_BACKCHANNEL:  # longer is no backchannel: stop adding
             self._heard += " " + event.text
-        return [Stop(EndReason.INTERRUPTED)] if interrupts(self._overlap, self._heard, event.modality, state) else []
+        if interrupts(self._overlap, self._heard, event.modality, state):
+            return [Stop(EndReason.INTERRUPTED)]
+        return [Hold()] if self._may_take_turn(state, event) else []
+
+    def _may_take_turn(self, state: FloorState, event: UserInput) -> bool:
+        """Hold for these words? Not in voice (its sound holds: ``_holding.py``), nor when already held."""
+        if self._tentative is None or event.modality is not Modality.SPOKEN or state.agent_held:
+            return False
+        if state.user_speaking or state.transcripts_pending:
+            return False
+        return self._tentative.may_take_turn(self._heard, OverlapContext(agent_words=state.agent_delivered))
 
     def no_turn(self, state: FloorState, text: str) -> list[Action] | None:
         """At the end of the user's turn: nothing to answer in a turn that is no barge-in (a backchannel, a
@@ -80,6 +114,10 @@ class BargeIn:
         If it cut the agent off, that was a false interruption: go on where it was.
         """
         context = OverlapContext(agent_words=state.agent_delivered, complete=True, typed=state.user_typing)
-        if self._overlap.classify(text, context) is OverlapKind.BARGE_IN:
+        kind = self._overlap.classify(text, context)
+        over_the_agent, self._heard = bool(self._heard), ""
+        if kind is OverlapKind.BARGE_IN:
             return None
+        if not over_the_agent and kind is not OverlapKind.NOISE and not is_backchannel(text):
+            return None  # said to the silent agent (the rules' own kinds always pass this)
         return [ClearTurn(), Resume()] if self._cut_by_user else [ClearTurn()]

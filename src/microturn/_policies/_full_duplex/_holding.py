@@ -12,6 +12,11 @@ its audio stops at once and the utterance stays open. Then:
   agent goes on from its next word, the utterance never ended,
 * a final transcript showing real words in speech heard over the agent stops it after all (the fast
   recogniser missed them, the accurate one did not).
+
+Spoken words with no voice activity reported may hold the agent too (``_barge_in.py``, with an overlap that
+can tell when words may yet take the turn). Such a hold ends once the user has been silent for
+``words_settle`` after their last word: the agent stops if their words read as a barge-in, whole, and goes on
+otherwise.
 """
 
 from __future__ import annotations
@@ -27,16 +32,24 @@ from microturn._policies._full_duplex._decisions import Overlap
 __all__ = ["Holding"]
 
 
+WORDS_SETTLE = 0.15
+"""Seconds of silence after the last word held over the agent before the whole decides: longer than the gap
+between words in a phrase, and short enough that the reply to a barge-in is not kept waiting."""
+
+
 class Holding:
-    def __init__(self, overlap: Overlap, *, longest_backchannel: float) -> None:
+    def __init__(self, overlap: Overlap, *, longest_backchannel: float, words_settle: float = WORDS_SETTLE) -> None:
         self._overlap = overlap
         self.longest_backchannel = longest_backchannel
+        self._words_settle = words_settle
+        self._voice = False  # voice activity is reported: a hold is the sound's, released when it ends
         self._onset: float | None = None  # when the latest stretch of speech started
         self._over: deque[int | None] = deque()
         """For each stretch of speech awaiting its final transcript: the utterance it was heard over."""
 
     def speech_started(self, state: FloorState, event: UserSpeechStarted, *, stoppable: bool) -> list[Action]:
         """The user makes a sound: hold the agent if it is saying something the user may cut off."""
+        self._voice = True
         self._onset = event.t
         over = state.agent_utterance if stoppable else None
         self._over.append(over)
@@ -54,10 +67,20 @@ class Holding:
 
     def decide(self, state: FloorState) -> list[Action]:
         moment = self.moment(state)
-        return [Stop(EndReason.INTERRUPTED)] if moment is not None and state.now + 1e-9 >= moment else []
+        if moment is None or state.now + 1e-9 < moment:
+            return []
+        if self._held_by_words(state) and not substantive(self._overlap, state.user_text, state):
+            return [Release()]  # the words held for were no barge-in after all
+        return [Stop(EndReason.INTERRUPTED)]
 
     def moment(self, state: FloorState) -> float | None:
-        """While held and the user still speaks: when the speech has become too long for a backchannel."""
+        """While held and the user still speaks: when the speech has become too long for a backchannel. Held
+        for words: when the user has been silent long enough for them to decide."""
         if state.agent_held and state.user_speaking and self._onset is not None:
             return self._onset + self.longest_backchannel
+        if self._held_by_words(state):
+            return state.user_active_until + self._words_settle
         return None
+
+    def _held_by_words(self, state: FloorState) -> bool:
+        return state.agent_held and not self._voice and not state.user_speaking

@@ -4,7 +4,8 @@ These change how the agent behaves over time, so the policy handles them rather 
 turn asks for is read by the policy's :class:`Intent` (``_decisions``) as plain labels and slots; this
 module turns such a reading into the request a feature carries out, with the policy's own wording (a
 timer's acknowledgement, what it says when it fires). A reading of nothing, or of the opposite ("don't stop
-the timer"), is no request: the model answers the turn.
+the timer"), is no request: the model answers the turn. Nor is a reading without the slots its feature needs
+(a timer with no time, a translation into no language, a cue for nothing): the model answers, and can ask.
 """
 
 from __future__ import annotations
@@ -95,19 +96,26 @@ _BARE: dict[str, Request] = {
 """The requests that have no slots."""
 
 
+_NEEDS = {"timer": "seconds", "cue": "cue", "delegate": "task"}
+"""The slot without which a label's request cannot be carried out."""
+
+
 def request(reading: IntentReading) -> Request | None:
-    """The request a feature carries out for ``reading``; None for a reading of nothing, negated, or of a
-    label no feature takes (a job cancelled or revised is the job watcher's, an approval's answer its own)."""
-    if reading.negated:
-        return None
+    """The request a feature carries out for ``reading``; None for a reading of nothing, negated, missing a
+    slot its feature needs, or of a label no feature takes (a job cancelled or revised is the job watcher's,
+    an approval's answer its own)."""
     slots = reading.slots
     label = reading.label
+    if reading.negated or (label in _NEEDS and _NEEDS[label] not in slots):
+        return None
     if label == "timer":
         return _timer(slots)
     if label == "cue":
         return _cue(slots)
     if label == "live_start":
         language = slots.get("language")
+        if language is None and slots.get("mode") == "translate":
+            return None  # translate, but into what?
         return StartLive(language=str(language) if language is not None else None)
     if label == "delegate":
         return DelegateTask(task=str(slots["task"]))
@@ -125,7 +133,8 @@ def _timer(slots: Mapping[str, Slot]) -> TimerRequest:
     say = str(slots.get("say", ""))
     if "every" in slots:
         every = float(slots["every"])
-        return TimerRequest(seconds=seconds, every=every, text=say, ack=f"Okay, every {_say_span(every)}.")
+        text = f"Reminder: {slots['remind']}." if "remind" in slots else say
+        return TimerRequest(seconds=seconds, every=every, text=text, ack=f"Okay, every {_say_span(every)}.")
     if "remind" in slots:
         return TimerRequest(seconds=seconds, text=f"Reminder: {slots['remind']}.", ack=f"Okay, in {span}.")
     if say:

@@ -69,7 +69,8 @@ class LiveMode(Feature):
         chunk = " ".join(self._words)
         self._words = []
         heard, self._tail = f"{self._tail} {chunk}", " ".join(chunk.split()[-2:])
-        if self._intent.read(heard, _NOTHING_GOING_ON).label == "live_stop":
+        reading = self._intent.read(heard, _NOTHING_GOING_ON)
+        if reading.label == "live_stop" and not reading.negated:  # "please don't stop translating" goes on
             self._mode = None
             return [ClearTurn(), Say("Okay, I've stopped.")]
         if not words(chunk):

@@ -7,7 +7,8 @@ the events it was shown, so a replay rebuilds it exactly.
 It is a turn-taking core composed with features. The core:
 
 * **End of turn** (``_turn.py``, ``_end_of_turn.py``): the user's turn ends after a silence whose length
-  depends on how likely it is over, decided at the exact moment (``wake_at``), not on the tick grid.
+  depends on how likely it is over, decided at the exact moment (``wake_at``), not on the tick grid; a
+  detector's ``TurnEndSignal`` (the model's, the audio's), sent in by the session, is judged with the words.
 * **Barge-in** (``_barge_in.py``, ``_holding.py``): the user's first words that take the turn while the agent
   talks stop it in the same pass; in voice, their first sound already holds it until the words decide.
 * **Backchannels** (``_backchannels.py``) at pauses inside long user turns.
@@ -28,11 +29,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from microturn._core._actions import Action, ClearTurn, Reply
+from microturn._core._actions import Action, ClearTurn
 from microturn._core._events import (
     AgentSpeechEnded,
     AgentSpeechStarted,
     Event,
+    TurnEndSignal,
     UserErase,
     UserInput,
     UserSpeechEnded,
@@ -52,6 +54,7 @@ from microturn._policies._full_duplex._feature import Features, Names
 from microturn._policies._full_duplex._holding import Holding
 from microturn._policies._full_duplex._intents import DelegateTask, request
 from microturn._policies._full_duplex._live import LiveMode
+from microturn._policies._full_duplex._monitor import Corrections
 from microturn._policies._full_duplex._timers import Timers
 from microturn._policies._full_duplex._tool_speculation import Speculator
 from microturn._policies._full_duplex._turn import Turn
@@ -137,7 +140,9 @@ class FullDuplexPolicy:
         self._turn = Turn(EndOfTurn(judges.turn_end), transcript_wait=transcript_wait)
         self._barge_in = BargeIn(judges.overlap)
         self._holding = Holding(judges.overlap, longest_backchannel=longest_backchannel)
-        self._backchannels = Backchannels(after=backchannel_after, pause=backchannel_pause, gap=backchannel_gap)
+        self._backchannels = Backchannels(
+            self._turn, after=backchannel_after, pause=backchannel_pause, gap=backchannel_gap
+        )
         # The features
         names = Names()
         self._timers = Timers(names)
@@ -146,6 +151,7 @@ class FullDuplexPolicy:
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
         self._approvals = Approvals(judges.intent, timeout=approval_timeout, pause=weave_pause)
         self._speculator = Speculator(holding=holding_phrase)
+        self._corrections = Corrections()
         self._features = Features(
             self._timers,
             self._cues,
@@ -153,6 +159,7 @@ class FullDuplexPolicy:
             self._weaver,
             self._approvals,
             self._speculator,
+            self._corrections,
         )
 
     # --- the policy interface ----------------------------------------------------------------------
@@ -177,6 +184,9 @@ class FullDuplexPolicy:
                 return ()
             self._turn.transcribed(state, event)
             return self._holding.transcribed(state, event)
+        if isinstance(event, TurnEndSignal):
+            self._turn.signal(state, event)  # a detector's judgement of the words so far
+            return ()
         if isinstance(event, AgentSpeechStarted | AgentSpeechEnded):
             self._barge_in.follow(event)
         return self._features.react(state, event)
@@ -197,7 +207,7 @@ class FullDuplexPolicy:
         if state.user_text.strip() and not state.agent_speaking and over:
             actions += self._end_of_turn(state)
         else:
-            actions += self._backchannels.decide(state, speech=self._turn.speech, turn_over=over)
+            actions += self._corrections.interject(state) or self._backchannels.decide(state, turn_over=over)
         if not actions and not state.user_text.strip():
             actions += self._approvals.ask(state) or self._weaver.deliver(state)
         return actions
@@ -208,7 +218,7 @@ class FullDuplexPolicy:
         for moment in (
             self._turn.moment(state),
             self._holding.moment(state),
-            None if self._live.active else self._backchannels.moment(state, speech=self._turn.speech),
+            None if self._live.active else self._backchannels.moment(state),
         ):
             if moment is not None:
                 moments.append(moment)
@@ -251,4 +261,4 @@ class FullDuplexPolicy:
         if self._live.active:
             return [*actions, *self._live.flush(), ClearTurn()]
         answer = self._speculator.answer(state)  # with a tool's result, or holding the floor for it
-        return [*actions, *(answer if answer is not None else [Reply()])]
+        return [*actions, *(answer if answer is not None else self._corrections.reply(state))]

@@ -3,13 +3,15 @@
 Typed and spoken input both count. In voice, activity (``UserSpeechStarted`` / ``UserSpeechEnded``)
 rather than the words' durations says when the user speaks and pauses, and the end of a turn waits for
 the final transcript of their speech: the reply answers the accurate text, not the rough words. How
-long a silence ends the turn is :class:`EndOfTurn`'s to judge; this class says when that silence began.
+long a silence ends the turn is :class:`EndOfTurn`'s to judge (a detector's ``TurnEndSignal`` may change its
+mind); this class says when that silence began.
 """
 
 from __future__ import annotations
 
 from microturn._core._events import (
     Modality,
+    TurnEndSignal,
     UserErase,
     UserInput,
     UserSpeechEnded,
@@ -53,8 +55,9 @@ class Turn:
         if self._started is None:
             self._started = event.t
             self._speech = 0.0
-        elif not self._voice:
-            self._end_of_turn.paused(event.t - self._previous_end)  # the turn went on: was that a pause?
+            self._end_of_turn.begin(state)
+        elif not self._voice:  # the turn went on: was that a pause?
+            self._end_of_turn.paused(event.t - self._previous_end, at=len(state.user_text) - len(event.text))
         if not self._voice:
             self._previous_end = event.t + event.duration
         self._speech += event.duration
@@ -74,8 +77,8 @@ class Turn:
 
     def speech_started(self, state: FloorState, event: UserSpeechStarted) -> None:
         self._voice = True
-        if self._started is not None and state.user_text.strip():
-            self._end_of_turn.paused(event.t - self._previous_end)  # the turn goes on: was that a pause?
+        if self._started is not None and state.user_text.strip():  # the turn goes on: was that a pause?
+            self._end_of_turn.paused(event.t - self._previous_end, at=len(state.user_text))
 
     def speech_ended(self, state: FloorState, event: UserSpeechEnded) -> None:
         self._previous_end = event.t - event.silence
@@ -91,6 +94,16 @@ class Turn:
             self._deadline = self._end_of_turn.deadline(state, typed=self._typed)  # "what is 2 plus 3?" asks
         else:
             self._started = self._deadline = None  # it was noise after all: no turn
+
+    def signal(self, state: FloorState, event: TurnEndSignal) -> None:
+        """A detector's probability that the turn is over after the words so far: judge its end again with it (it
+        may come sooner or later). Stale signals are ignored, and Enter has ended the turn whatever they say."""
+        if self._end_of_turn.signal(state, event) and self._deadline is not None and not state.user_submitted:
+            self._deadline = self._end_of_turn.deadline(state, typed=self._typed)
+
+    def listening(self, state: FloorState) -> bool:
+        """A backchannel fits a pause after the words so far (the policy's judge says)."""
+        return self._end_of_turn.listening(state, typed=self._typed)
 
     def _finished_words(self, event: UserInput) -> str:
         if event.modality is Modality.SPOKEN:

@@ -1,6 +1,7 @@
 """The full-duplex policy's judgements of what the user says, behind interfaces: the end of their turn, speech
 over the agent, what a turn asks for. Each has the hand-written rules as its baseline implementation; others
-are registered by name (``register_decisions``) and chosen with ``FullDuplexPolicy(decisions=name)``."""
+are registered by name (``register_decisions``) and chosen with ``FullDuplexPolicy(decisions=name)``; ``"learned"``
+(``_learned/``) reads the words with heads fitted on labelled examples."""
 
 from microturn._policies._full_duplex._decisions._interfaces import (
     NOTHING,
@@ -18,8 +19,10 @@ from microturn._policies._full_duplex._decisions._interfaces import (
 )
 from microturn._policies._full_duplex._decisions._registry import (
     DECISIONS,
+    LEARNED,
     RULES,
     Decisions,
+    learned,
     make_decisions,
     register_decisions,
     rules,
@@ -30,6 +33,7 @@ from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTur
 
 __all__ = [
     "DECISIONS",
+    "LEARNED",
     "NOTHING",
     "RULES",
     "Decisions",
@@ -47,6 +51,7 @@ __all__ = [
     "TurnEndContext",
     "TurnEndEstimate",
     "Waits",
+    "learned",
     "make_decisions",
     "read_request",
     "register_decisions",

@@ -64,6 +64,12 @@ class TurnEndContext:
     """The conversation model's probability that the user's line ends here, if the session computed it."""
     audio_end_probability: float | None = None
     """An audio end-of-turn model's probability, if there is audio and the session computed it."""
+    agent_line: str = ""
+    """What the agent said last before this turn began (its latest utterance, as far as it got): a short answer
+    ("friday") to a question it asked is more likely the whole turn."""
+    stretch_start: int = 0
+    """Where in the text the words said since the user's latest pause in this turn begin; 0 while the turn has
+    had no pause. A turn that went on after a pause is a long one: a story, a list, an explanation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,9 @@ class TurnEndEstimate:
     """How likely the turn is over now (0 to 1)."""
     wait: float
     """The silence to allow after the user's last input before taking the turn (seconds)."""
+    backchannel: bool = False
+    """A listener's backchannel ("mm-hm") fits this pause, should it last: the user is not done and goes on. The
+    policy says one only in a long turn, rate-limited and never over the user (``_backchannels.py``)."""
 
 
 class TurnEnd(Protocol):

@@ -1,4 +1,4 @@
-"""The policy's decisions, chosen by name: ``FullDuplexPolicy(decisions="rules")``.
+"""The policy's decisions, chosen by name: ``FullDuplexPolicy(decisions="rules")`` or ``decisions="learned"``.
 
 A name, not an object, so that a session's log records which decisions it ran with and a replay rebuilds
 them: an implementation of your own gets a name with :func:`register_decisions`, in the recording process
@@ -14,9 +14,9 @@ from microturn._policies._full_duplex._decisions._interfaces import Intent, Over
 from microturn._policies._full_duplex._decisions._rules_intent import RulesIntent
 from microturn._policies._full_duplex._decisions._rules_overlap import RulesOverlap
 from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTurnEnd
-from microturn.errors import UnknownComponent
+from microturn.errors import ConfigError, UnknownComponent
 
-__all__ = ["DECISIONS", "RULES", "Decisions", "make_decisions", "register_decisions", "rules"]
+__all__ = ["DECISIONS", "LEARNED", "RULES", "Decisions", "learned", "make_decisions", "register_decisions", "rules"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +33,23 @@ def rules(waits: Waits) -> Decisions:
     return Decisions(turn_end=RulesTurnEnd(waits), overlap=RulesOverlap(), intent=RulesIntent())
 
 
+def learned(waits: Waits) -> Decisions:
+    """Heads fitted on labelled examples over sentence embeddings (``_learned/``); they need the ``embedded`` extra
+    (numpy, onnxruntime and the embedding model), loaded only when these decisions are built."""
+    from microturn._sentences._encoder import INSTALL
+
+    try:
+        from microturn._policies._full_duplex._decisions._learned import learned_decisions
+    except ImportError as error:
+        raise ConfigError(f"the learned decisions need {error.name or 'numpy'}: {INSTALL}") from None
+    return learned_decisions(waits)
+
+
 RULES = "rules"
 """The default decisions' name."""
+LEARNED = "learned"
 
-DECISIONS: dict[str, Callable[[Waits], Decisions]] = {RULES: rules}
+DECISIONS: dict[str, Callable[[Waits], Decisions]] = {RULES: rules, LEARNED: learned}
 
 
 def register_decisions(name: str, factory: Callable[[Waits], Decisions]) -> None:

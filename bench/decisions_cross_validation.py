@@ -1,0 +1,172 @@
+"""The learned decisions' thresholds, chosen on their training examples by 5-fold cross-validation.
+
+Each family's examples (``_learned/_examples.py``: ``eval/trainset`` and the development set's ``-train``
+cases, never a ``-dev`` one) are split into 5 folds (an example's fold is its index mod 5); each fold is read by
+heads fitted on the other four (``_learned/_fit.py``'s fitters), through the decisions' own code, and the
+tables below show what each threshold would give. ``-dev`` cases are measured by ``microturn devset
+--decisions learned``, once, after the choice.
+
+- intent: accuracy (the devset harness's reading: a turn read as doing two things is wrong), and jobs cancelled
+  and started by mistake, for ``SURE_CANCEL``, ``SURE_DELEGATE``, ``RULES_BELOW`` and ``JOB_GATE``;
+- approval: accuracy and answers read as a yes that were not one, for ``SURE``;
+- overlap: for ``BARGE_IN``, the share of barge-ins read as one and of backchannels and reactions read as one;
+  for ``HOLD``, the share of each held at their first word; for ``STOP``, the share stopped by their first
+  one to four words before they end.
+
+It fits 20 heads (several minutes on two cores).
+
+    python bench/decisions_cross_validation.py [intent] [approval] [overlap] [--json out/bench/cv.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from microturn._eval._devset import readers
+from microturn._policies._full_duplex._decisions._learned._approval import read_answer
+from microturn._policies._full_duplex._decisions._learned._examples import Example, examples
+from microturn._policies._full_duplex._decisions._learned._features import features, plain
+from microturn._policies._full_duplex._decisions._learned._fit import (
+    fit_approval,
+    fit_intent,
+    fit_overlap,
+    fit_overlap_so_far,
+    so_far,
+)
+from microturn._policies._full_duplex._decisions._learned._heads import APPROVAL, head
+from microturn._policies._full_duplex._decisions._learned._intent import LearnedIntent
+from microturn._sentences import Head
+
+FOLDS = 5
+ACKNOWLEDGING = ("backchannel", "reaction")
+
+
+def held_out(cases: list[Example], fit: Callable[[list[Example] | None], Head]) -> list[tuple[Head, list[Example]]]:
+    """For each fold: a head fitted without it, and its cases."""
+    return [
+        (fit([case for index, case in enumerate(cases) if index % FOLDS != fold]), cases[fold::FOLDS])
+        for fold in range(FOLDS)
+    ]
+
+
+def intent_table() -> list[dict[str, Any]]:
+    folds = held_out(examples("intent"), fit_intent)
+    rows = []
+    grid = itertools.product((0.4, 0.5, 0.6), (0.4, 0.7), (0.0, 0.7), (1.01, 0.1))
+    for sure_cancel, sure_delegate, rules_below, job_gate in grid:
+        right = cancelled = started = cases = 0
+        for requests, held in folds:
+            intent = LearnedIntent(
+                requests,
+                head(APPROVAL),
+                sure_cancel=sure_cancel,
+                sure_delegate=sure_delegate,
+                rules_below=rules_below,
+                job_gate=job_gate,
+            )
+            read = readers(intent).intent
+            for case in held:
+                label = read(case["text"]).label.split("+")
+                right += label == [case["label"]]
+                cancelled += "cancel_job" in label and case["label"] != "cancel_job"
+                started += "delegate" in label and case["label"] != "delegate"
+                cases += 1
+        rows.append(
+            {
+                "SURE_CANCEL": sure_cancel,
+                "SURE_DELEGATE": sure_delegate,
+                "RULES_BELOW": rules_below,
+                "JOB_GATE": job_gate,
+                "accuracy": round(right / cases, 3),
+                "jobs cancelled by mistake": cancelled,
+                "jobs started by mistake": started,
+            }
+        )
+    return rows
+
+
+def approval_table() -> list[dict[str, Any]]:
+    folds = held_out(examples("approval"), fit_approval)
+    rows = []
+    for sure in (0.8, 0.85, 0.9, 0.95, 0.97):
+        readings = [
+            (read_answer(case["answer"], answers, sure=sure), case["label"]) for answers, held in folds for case in held
+        ]
+        rows.append(
+            {
+                "SURE": sure,
+                "accuracy": round(sum(read == label for read, label in readings) / len(readings), 3),
+                "false yes": sum(read == "yes" and label != "yes" for read, label in readings),
+            }
+        )
+    return rows
+
+
+def overlap_table() -> list[dict[str, Any]]:
+    cases = examples("overlap")
+    whole = [
+        (case["label"], whole.probabilities(features(plain(case["user"])))["barge_in"])
+        for whole, held in held_out(cases, fit_overlap)
+        for case in held
+    ]
+    first_words = [
+        (case["label"], [so_far.probabilities(features(words))["barge_in"] for words in _so_far(case)])
+        for so_far, held in held_out(cases, fit_overlap_so_far)
+        for case in held
+    ]
+    rows: list[dict[str, Any]] = []
+    for threshold in (0.05, 0.07, 0.09, 0.11, 0.15):
+        rows.append({"BARGE_IN": threshold, **_shares([(label, p >= threshold) for label, p in whole])})
+    for threshold in (0.003, 0.005, 0.01, 0.02, 0.05):
+        rows.append({"HOLD": threshold, **_shares([(label, ps[0] >= threshold) for label, ps in first_words])})
+    for threshold in (0.8, 0.9, 0.95, 0.97):
+        rows.append({"STOP": threshold, **_shares([(label, max(ps) >= threshold) for label, ps in first_words])})
+    return rows
+
+
+def _so_far(case: Example) -> list[str]:
+    return so_far(case["user"])
+
+
+def _shares(verdicts: Sequence[tuple[str, bool]]) -> dict[str, float]:
+    barge_ins = [yes for label, yes in verdicts if label == "barge_in"]
+    acknowledgements = [yes for label, yes in verdicts if label in ACKNOWLEDGING]
+    return {
+        "barge-ins": round(sum(barge_ins) / len(barge_ins), 3),
+        "backchannels and reactions": round(sum(acknowledgements) / len(acknowledgements), 3),
+    }
+
+
+TABLES: dict[str, Callable[[], list[dict[str, Any]]]] = {
+    "intent": intent_table,
+    "approval": approval_table,
+    "overlap": overlap_table,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("families", nargs="*", metavar="FAMILY", help=f"of {', '.join(TABLES)} (default: all)")
+    parser.add_argument("--json", type=Path, help="also write the tables here")
+    args = parser.parse_args(argv)
+    unknown = [family for family in args.families if family not in TABLES]
+    if unknown:
+        parser.error(f"unknown family {unknown[0]!r}")
+    tables = {family: TABLES[family]() for family in (args.families or TABLES)}
+    for family, rows in tables.items():
+        print(f"\n{family}:")
+        for row in rows:
+            print("  ".join(f"{key} {value}" for key, value in row.items()))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(tables, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""Fit the learned heads on their examples and write them beside the code: the only way a head is made.
+
+    python -m microturn._policies._full_duplex._decisions._learned._fit            # refit and write every head
+    python -m microturn._policies._full_duplex._decisions._learned._fit intent     # only these
+
+Each fitter reads its family's examples (``_examples.py``: the training set and the development set's
+``-train`` cases, never a ``-dev`` one), computes every example's features and fits a head with
+``fit_head``, which is deterministic: the same examples give the same weights, and each head stores the
+sha256 of its examples, so a test catches a head that was not refitted after they changed. The turn end's
+head (``_turn_end_fit.py``) is refitted with them (``FITTERS``). ``bench/decisions_cross_validation.py`` fits
+these on folds of the examples: the numbers their thresholds were chosen by.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from microturn._policies._full_duplex._decisions._learned._examples import Example, examples, examples_sha256
+from microturn._policies._full_duplex._decisions._learned._features import features, plain
+from microturn._policies._full_duplex._decisions._learned._heads import APPROVAL, INTENT, OVERLAP, OVERLAP_SO_FAR, path
+from microturn._policies._full_duplex._decisions._learned._turn_end_fit import fit_turn_end
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from microturn._sentences import Head
+
+__all__ = [
+    "FITTERS",
+    "HEADS",
+    "SO_FAR_WORDS",
+    "fit",
+    "fit_approval",
+    "fit_intent",
+    "fit_overlap",
+    "fit_overlap_so_far",
+    "main",
+    "so_far",
+]
+
+
+def fit_intent(cases: list[Example] | None = None) -> Head:
+    """The intent head, on ``cases`` (default: the intent examples)."""
+    cases = examples("intent") if cases is None else cases
+    return _fit([case["text"] for case in cases], [case["label"] for case in cases], cases)
+
+
+def fit_approval(cases: list[Example] | None = None) -> Head:
+    cases = examples("approval") if cases is None else cases
+    return _fit([case["answer"] for case in cases], [case["label"] for case in cases], cases)
+
+
+def fit_overlap(cases: list[Example] | None = None) -> Head:
+    cases = examples("overlap") if cases is None else cases
+    return _fit([plain(case["user"]) for case in cases], [case["label"] for case in cases], cases)
+
+
+def fit_overlap_so_far(cases: list[Example] | None = None) -> Head:
+    """The first words of each example (``so_far``), labelled with what the whole was: P(the whole is a
+    barge-in | its first words)."""
+    cases = examples("overlap") if cases is None else cases
+    texts: list[str] = []
+    labels: list[str] = []
+    for case in cases:
+        prefixes = so_far(case["user"])
+        texts += prefixes
+        labels += [case["label"]] * len(prefixes)
+    return _fit(texts, labels, cases)
+
+
+SO_FAR_WORDS = 4
+"""How many first words the so-far head learns from: by then the whole is usually clear, and longer examples
+would otherwise outweigh the short ones."""
+
+
+def so_far(text: str) -> list[str]:
+    """``text`` as it comes, a word at a time, up to ``SO_FAR_WORDS``: "oh", "oh no", "oh no tomorrow's", ..."""
+    said = plain(text).split()
+    return [" ".join(said[:end]) for end in range(1, min(len(said), SO_FAR_WORDS) + 1)] or [text]
+
+
+HEADS: dict[str, Callable[[list[Example] | None], Head]] = {
+    INTENT: fit_intent,
+    APPROVAL: fit_approval,
+    OVERLAP: fit_overlap,
+    OVERLAP_SO_FAR: fit_overlap_so_far,
+}
+"""The intent's and the overlap's heads, by name, and the function that fits each (on given examples, too)."""
+
+
+def _write(name: str) -> None:
+    HEADS[name](None).save(path(name))
+    print(f"wrote {path(name)}")
+
+
+FITTERS: dict[str, Callable[[], None]] = {
+    **{name: functools.partial(_write, name) for name in HEADS},
+    "turn-end": fit_turn_end,
+}
+"""Everything the command refits and writes, by name: these heads, and the turn end's (``_turn_end_fit.py``)."""
+
+
+def fit(names: Sequence[str] = ()) -> None:
+    """Refit ``names`` (all when empty) and write them beside the code."""
+    for name in names or FITTERS:
+        FITTERS[name]()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    fit(list(sys.argv[1:] if argv is None else argv))
+    return 0
+
+
+def _fit(texts: list[str], labels: list[str], cases: list[Example]) -> Head:
+    import numpy as np
+
+    from microturn._sentences import fit_head
+
+    matrix: npt.NDArray[np.float32] = np.stack([features(text) for text in texts])
+    return fit_head(matrix, labels, examples_sha256=examples_sha256(cases))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""What a turn asks for, read by a head over its embedding and words, with its slots read by rules.
+
+The head (``intent.npz``) scores the intent family's labels on the turn's features (``_features.py``: the
+sentence embedding, and its words with negation scopes marked). Then:
+
+* **Confidence.** A request is taken only if the head gives it at least ``SURE``; a job is cancelled only at
+  ``SURE_CANCEL`` ("that's actually really kind of you" must not cost the user their search), and one started
+  only at ``SURE_DELEGATE`` (a question told "On it" goes unanswered). Below, the turn asks for nothing and the
+  model answers it. ``progress`` and ``cancel_job`` mean nothing with no job running.
+* **The rules where the head is unsure.** The rules (``_rules_intent.py``) are precise on the phrasings they
+  were written for and blind to others; the head is the reverse. Below ``RULES_BELOW`` the rules' reading of a
+  request is taken, and their reading of a job cancelled or left behind ("never mind the hotel", "something
+  else") only if the head gives ``cancel_job`` at least ``JOB_GATE`` (their stray "no need" and "actually"
+  cost no job).
+* **Negation** (``_negation.py``). The head reads negated words as such (``NOT_stop``) and has learned from its
+  examples what they mean ("don't need the timer anymore" cancels it). A turn whose whole request lies in a
+  negation scope, with nothing that ends something going on ("anymore", "no more", "don't keep"), is negated
+  whatever the head says: "don't cancel the search", "please don't stop translating", "let's not look into
+  that". Its reading is the request it negates, read without the negation (``negated=True``: nothing is done).
+* **Slots** (``_slots.py``): a timer's seconds and words, a cue's phrase, the language, the task. A request
+  whose required slot cannot be read (a timer with no time) keeps its label with the slots it has, and the
+  policy carries out nothing (``_intents.request``): the model answers, and can ask.
+
+Revising a job ("actually, make it Lisbon") is not read: no example teaches it, and the rules' words for it
+("actually") are what cost jobs. With a question pending, the turn is its answer (``_approval.py``). The
+thresholds were chosen by 5-fold cross-validation on the training examples (``bench/decisions_cross_validation.py``):
+``SURE`` and ``SURE_CANCEL`` change little, ``SURE_DELEGATE`` costs half a point for a third of the jobs
+started by mistake, the rules below ``RULES_BELOW`` gain a point, and ``JOB_GATE`` lets the rules'
+cancellations through with no more jobs cancelled by mistake.
+"""
+
+from __future__ import annotations
+
+from microturn._policies._full_duplex._decisions._interfaces import NOTHING, IntentContext, IntentReading, Slot
+from microturn._policies._full_duplex._decisions._learned._approval import read_answer
+from microturn._policies._full_duplex._decisions._learned._features import PUNCTUATION, features, tokens
+from microturn._policies._full_duplex._decisions._learned._heads import APPROVAL, INTENT, head
+from microturn._policies._full_duplex._decisions._learned._negation import is_cue, negates_all
+from microturn._policies._full_duplex._decisions._learned._slots import cue_slots, language, task, timer_slots
+from microturn._policies._full_duplex._decisions._rules_intent import RulesIntent
+from microturn._sentences import Head
+
+__all__ = ["JOB_GATE", "RULES_BELOW", "SURE", "SURE_CANCEL", "SURE_DELEGATE", "LearnedIntent"]
+
+SURE = 0.4
+"""The head's least probability of a request for it to be taken."""
+SURE_CANCEL = 0.5
+"""The least probability of ``cancel_job``: a job cancelled by mistake is lost work."""
+SURE_DELEGATE = 0.7
+"""The least probability of ``delegate``: a job started by mistake leaves the turn unanswered."""
+RULES_BELOW = 0.7
+"""The head's probability below which the rules' reading of a request is taken."""
+JOB_GATE = 0.1
+"""The least probability of ``cancel_job`` for the rules' reading of a job cancelled or left behind."""
+_RULES = RulesIntent()
+_NOT_TAKEN = frozenset({"none", "cancel_job"})
+"""The rules' readings not taken as such: nothing, and a job change (``_CHANGES`` says which are)."""
+_CHANGES = frozenset({"cancel", "topic"})
+"""The rules' job changes taken (a revision is not: see above)."""
+_JOBS = frozenset({"progress", "cancel_job"})
+_ALL = frozenset({"all", "everything", "both", "every"})
+_TRANSLATING = ("translat", "interpret")
+
+
+class LearnedIntent:
+    """The shipped heads and thresholds unless given others (``bench/decisions_cross_validation.py``: held-out)."""
+
+    def __init__(
+        self,
+        requests: Head | None = None,
+        answers: Head | None = None,
+        *,
+        sure_cancel: float = SURE_CANCEL,
+        sure_delegate: float = SURE_DELEGATE,
+        rules_below: float = RULES_BELOW,
+        job_gate: float = JOB_GATE,
+    ) -> None:
+        self._requests = requests or head(INTENT)
+        self._answers = answers or head(APPROVAL)
+        self._sure = {"cancel_job": sure_cancel, "delegate": sure_delegate}
+        self._rules_below = rules_below
+        self._job_gate = job_gate
+
+    def read(self, text: str, context: IntentContext) -> IntentReading:
+        if context.question is not None:
+            return IntentReading(read_answer(text, self._answers))
+        said = tokens(text)
+        if not any(token[0].isalnum() for token in said):
+            return NOTHING
+        if negates_all(said):
+            return self._negated(said, context)
+        chances = self._chances(text, context)
+        label = self._label(chances)
+        rules = _RULES.read(text, context)
+        job = {key: rules.slots[key] for key in ("job", "jobs") if key in rules.slots}
+        if not (job.get("job") in _CHANGES and chances.get("cancel_job", 0.0) >= self._job_gate):
+            job = {}
+        if max(chances.values()) < self._rules_below and rules.label in chances and rules.label not in _NOT_TAKEN:
+            slots = {key: value for key, value in rules.slots.items() if key not in {"job", "jobs"}}
+            return IntentReading(rules.label, {**slots, **job})
+        if label == "none":
+            return IntentReading("cancel_job", job) if job else NOTHING
+        return IntentReading(label, _slots(label, text, said))
+
+    def _chances(self, text: str, context: IntentContext) -> dict[str, float]:
+        chances = self._requests.probabilities(features(text))
+        if context.jobs_running:
+            return chances
+        return {label: chance for label, chance in chances.items() if label not in _JOBS}
+
+    def _label(self, chances: dict[str, float]) -> str:
+        label = max(chances, key=chances.__getitem__)
+        least = self._sure.get(label, SURE)
+        return label if chances[label] >= least else "none"
+
+    def _negated(self, said: list[str], context: IntentContext) -> IntentReading:
+        """The request a wholly negated turn negates, if any ("don't stop the timer": cancel_timer, negated)."""
+        affirmed = " ".join(token for token in said if not is_cue(token) and token not in PUNCTUATION)
+        label = self._label(self._chances(affirmed, context))
+        if label == "none":
+            return NOTHING
+        return IntentReading(label, _slots(label, affirmed, tokens(affirmed)), negated=True)
+
+
+def _slots(label: str, text: str, said: list[str]) -> dict[str, Slot]:
+    if label == "timer":
+        return timer_slots(said) or {}
+    if label == "cue":
+        return cue_slots(said) or {}
+    if label == "live_start":
+        spoken = language(said)
+        if spoken is not None:
+            return {"language": spoken}
+        return {"mode": "translate"} if any(token.startswith(_TRANSLATING) for token in said) else {}
+    if label == "delegate":
+        return {"task": task(text)}
+    if label == "cancel_job":
+        return {"job": "cancel", "jobs": "all" if _ALL & set(said) else "latest"}
+    return {}

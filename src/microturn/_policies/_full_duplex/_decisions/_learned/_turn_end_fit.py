@@ -1,0 +1,262 @@
+"""Fitting the learned turn end (``_turn_end.py``) on TRAIN only: its head, the evidence it weighs, the pauses, the
+cost of a delay. ``fit_turn_end()`` writes ``turn_end_head.npz`` and ``turn_end_wait.npz``; the same examples
+always give the same files (full-batch fits from zeros, folds by a hash of the case's id).
+
+The examples, none of them a development ``-dev`` case:
+
+* **pauses**: ``eval/trainset/pause.jsonl`` and the devset's ``-train`` pause cases: the words before a pause,
+  and whether the turn ended there;
+* **stories**: the devset's ``-train`` narratives, cut after each sentence: every cut but the last goes on,
+  and every cut after the first is in a turn that went on after a pause (a story, if the sentence before was
+  finished: ``turn_shape``).
+
+Then:
+
+1. the head is fitted on the examples that are a turn's first words (every pause, a story's first sentence);
+2. every example gets the head's log-odds from a head fitted without its case (five folds), so the weights that
+   combine them with the rest are fitted on log-odds like those of words never seen;
+3. the combinations (``TurnEndFit.text`` and ``.model``) are logistic regressions over ``evidence``; the model's
+   probabilities are the embedded model's P(line ends), read once by ``bench/end_of_turn_signals.py`` into
+   ``eval/signals/model_end_of_turn.json`` (the fit runs no model);
+4. mid-turn pauses are log-normal, fitted on the spoken ``continue`` pauses;
+5. ``delay_cost`` is the smallest on a grid for which ``FAST_SHARE`` of the spoken real ends (out of fold, words
+   only: the path the development set measures) are answered within ``FAST`` seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from microturn._policies._full_duplex._decisions._interfaces import Waits
+from microturn._policies._full_duplex._decisions._learned._examples import REPOSITORY, examples, examples_sha256
+from microturn._policies._full_duplex._decisions._learned._turn_end import (
+    END,
+    HEAD,
+    WAIT,
+    TurnEndFit,
+    Waiting,
+    evidence,
+    head_features,
+    head_log_odds,
+    linear,
+    turn_shape,
+)
+from microturn._policies._full_duplex._decisions._rules_turn_end import incomplete_wait
+from microturn._sentences import fit_head, sentence_encoder
+from microturn.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+__all__ = ["DEFAULT_WAITS", "TurnEndExample", "fit_turn_end", "turn_end_examples", "turn_end_sha256"]
+
+SIGNALS = Path("eval") / "signals" / "model_end_of_turn.json"
+"""In the checkout: the embedded model's P(line ends) for each example (``bench/end_of_turn_signals.py``)."""
+L2 = 0.01
+"""The head's regularisation: chosen by five-fold cross-validation on TRAIN (the AUC of spoken pauses, among
+0.0001, 0.003, 0.01, 0.03 and 0.1)."""
+FOLDS = 5
+FAST = 0.3
+"""Issue 13: the median reply after a real end within 300 ms."""
+FAST_SHARE = 0.75
+"""The share of spoken real ends to answer within ``FAST``. The median over all ends (typed ones wait
+``Waits.typed``) is within ``FAST`` when spoken ends are 79% of them (as in the devset) and 64% of those are
+fast; 0.75 leaves room for words the head reads less well than its training folds."""
+DELAY_COSTS = tuple(round(0.05 * step, 2) for step in range(1, 101))
+"""The grid ``delay_cost`` is chosen on."""
+DEFAULT_WAITS = Waits(complete=0.1, incomplete=1.8, max_incomplete=4.0, typed=2.5)
+"""``FullDuplexPolicy``'s default silences, which the waits are chosen for."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEndExample:
+    id: str
+    case: str
+    """The case it comes from: a story's cuts share theirs (and their fold)."""
+    text: str
+    typed: bool
+    agent_asked: bool
+    stretch_start: int
+    """Where the words since the turn's latest pause begin in ``text`` (0: no pause)."""
+    end: bool
+    pause: float | None
+    """The pause after the words (none after a story's last sentence)."""
+    model: float
+    """The embedded model's P(line ends) after the words."""
+
+
+def turn_end_examples(root: Path = REPOSITORY) -> list[TurnEndExample]:
+    """The training examples (see the module's docstring), each with the model's probability."""
+    model = _model_probabilities(root)
+    found: list[TurnEndExample] = []
+    for case in examples("pause", root):
+        agent = [turn["text"] for turn in case["context"] if turn["speaker"] == "agent"]
+        found.append(
+            TurnEndExample(
+                id=case["id"],
+                case=case["id"],
+                text=case["before"],
+                typed=case["modality"] == "typed",
+                agent_asked=bool(agent) and agent[-1].rstrip().endswith("?"),
+                stretch_start=0,
+                end=case["label"] == "end",
+                pause=case["pause"],
+                model=_probability(model, case["id"]),
+            )
+        )
+    for case in _stories(root):
+        sentences: list[str] = case["sentences"]
+        for cut in range(len(sentences)):
+            text = " ".join(sentences[: cut + 1])
+            last = cut == len(sentences) - 1
+            found.append(
+                TurnEndExample(
+                    id=f"{case['id']}#{cut}",
+                    case=case["id"],
+                    text=text,
+                    typed=False,
+                    agent_asked=False,
+                    stretch_start=len(text) - len(sentences[cut]) if cut else 0,
+                    end=last,
+                    pause=None if last else case["pauses"][cut],
+                    model=_probability(model, f"{case['id']}#{cut}"),
+                )
+            )
+    return found
+
+
+def turn_end_sha256(found: list[TurnEndExample]) -> str:
+    """The sha256 the head and the rest are stored with: a test compares it with the examples as they are."""
+    return examples_sha256([asdict(example) for example in found])
+
+
+def fit_turn_end(root: Path = REPOSITORY) -> None:
+    """Fit on the examples in the checkout at ``root`` and write the head and the rest beside ``_turn_end.py``."""
+    import numpy as np
+
+    found = turn_end_examples(root)
+    digest = turn_end_sha256(found)
+    encoder = sentence_encoder()
+    features = np.stack([head_features(encoder, e.text, typed=e.typed, agent_asked=e.agent_asked) for e in found])
+    ends = np.array([e.end for e in found])
+    first = [i for i, e in enumerate(found) if not e.stretch_start]
+    head = fit_head(features[first], _labels(ends[first]), examples_sha256=digest, l2=L2)
+    words = _out_of_fold(features, ends, found, digest)
+    text = np.array([_evidence(w, e, with_model=False) for w, e in zip(words, found, strict=True)])
+    both = np.array([_evidence(w, e, with_model=True) for w, e in zip(words, found, strict=True)])
+    spoken_pauses = [
+        math.log(e.pause)
+        for e in found
+        if e.case.startswith("pause") and e.pause is not None and not e.typed and not e.end
+    ]
+    fit = TurnEndFit(
+        text=_logistic(text, ends),
+        model=_logistic(both, ends),
+        pause_log_mean=float(np.mean(spoken_pauses)),
+        pause_log_sd=float(np.std(spoken_pauses)),
+        delay_cost=0.0,
+        examples_sha256=digest,
+    )
+    probabilities = [_probability_of(linear(fit.text, row)) for row in text.tolist()]
+    spoken_ends = [
+        p for p, e in zip(probabilities, found, strict=True) if e.end and not e.typed and not e.stretch_start
+    ]
+    fit = _with_delay_cost(fit, spoken_ends)
+    head.save(HEAD)
+    fit.save(WAIT)
+
+
+def _with_delay_cost(fit: TurnEndFit, spoken_ends: list[float]) -> TurnEndFit:
+    """``fit`` with the smallest delay cost that answers ``FAST_SHARE`` of ``spoken_ends`` within ``FAST``."""
+    longest = incomplete_wait(DEFAULT_WAITS, ())
+    for cost in DELAY_COSTS:
+        candidate = replace(fit, delay_cost=cost)
+        waiting = Waiting(DEFAULT_WAITS.complete, candidate)
+        fast = sum(waiting.wait(p, longest) <= FAST + 1e-9 for p in spoken_ends)
+        if fast >= FAST_SHARE * len(spoken_ends):
+            return candidate
+    raise ConfigError(f"no delay cost up to {DELAY_COSTS[-1]} answers {FAST_SHARE:.0%} of the real ends at once")
+
+
+def _out_of_fold(
+    features: npt.NDArray[np.float32], ends: npt.NDArray[np.bool_], found: list[TurnEndExample], digest: str
+) -> list[float]:
+    """Each example's head log-odds from a head fitted on the first words of the other folds' cases."""
+    folds = {case: rank % FOLDS for rank, case in enumerate(sorted({e.case for e in found}, key=_hashed))}
+    words = [0.0] * len(found)
+    for fold in range(FOLDS):
+        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and not e.stretch_start]
+        head = fit_head(features[fitted], _labels(ends[fitted]), examples_sha256=digest, l2=L2)
+        for i, e in enumerate(found):
+            if folds[e.case] == fold:
+                words[i] = head_log_odds(head, features[i])
+    return words
+
+
+def _evidence(words: float, example: TurnEndExample, *, with_model: bool) -> list[float]:
+    asks, story = turn_shape(example.text, example.stretch_start, typed=example.typed)
+    model = example.model if with_model else None
+    return evidence(words, asks=asks, story=story, model=model, typed=example.typed)
+
+
+def _logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], l2: float = 1e-3) -> tuple[float, ...]:
+    """Weights and a bias (last) of a logistic regression, by Newton's method from zeros (the bias unpenalised)."""
+    import numpy as np
+
+    design = np.hstack([x, np.ones((len(x), 1))])
+    target = y.astype(np.float64)
+    penalty = np.diag([l2 * len(x)] * x.shape[1] + [0.0])
+    weights = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(design @ weights)))
+        gradient = design.T @ (p - target) + penalty @ weights
+        hessian = (design * (p * (1.0 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian, gradient)
+        weights -= step
+        if float(np.abs(step).max()) < 1e-10:
+            break
+    return tuple(round(float(w), 6) for w in weights)
+
+
+def _labels(ends: npt.NDArray[np.bool_]) -> list[str]:
+    return [END if end else "continue" for end in ends.tolist()]
+
+
+def _probability_of(log_odds: float) -> float:
+    return 1.0 / (1.0 + math.exp(-log_odds))
+
+
+def _hashed(case: str) -> str:
+    return hashlib.sha256(case.encode()).hexdigest()
+
+
+def _stories(root: Path) -> list[dict[str, Any]]:
+    """The development set's ``-train`` narratives (the training set has none)."""
+    path = root / "eval" / "devset" / "narrative.jsonl"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"the turn end is fitted in a checkout with eval/ ({error})") from None
+    return [case for case in map(json.loads, filter(str.strip, lines)) if case["id"].endswith("-train")]
+
+
+def _model_probabilities(root: Path) -> dict[str, float]:
+    path = root / SIGNALS
+    try:
+        probabilities: dict[str, float] = json.loads(path.read_text(encoding="utf-8"))["probabilities"]
+    except (OSError, KeyError, ValueError) as error:
+        raise ConfigError(f"cannot read {path} ({error}): run bench/end_of_turn_signals.py") from None
+    return probabilities
+
+
+def _probability(model: dict[str, float], example: str) -> float:
+    try:
+        return model[example]
+    except KeyError:
+        raise ConfigError(f"no model probability for {example}: run bench/end_of_turn_signals.py again") from None

@@ -1,0 +1,183 @@
+"""The learned turn end: fitted on TRAIN only and not stale; its probability moves with the words and the detectors;
+its wait shrinks as an end grows likelier; a story told with pauses gets backchannels and its answer at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from microturn._core._clock import VirtualClock
+from microturn._core._events import AgentSpeechStarted, AgentWord, Event, SpeechPurpose, UserInput
+from microturn._models import ModelRequest
+from microturn._policies import FullDuplexPolicy
+from microturn._policies._full_duplex._decisions import (
+    DECISIONS,
+    Decisions,
+    RulesIntent,
+    RulesOverlap,
+    TurnEndContext,
+    Waits,
+    register_decisions,
+)
+from microturn._policies._full_duplex._decisions._learned._turn_end import (
+    HEAD,
+    WAIT,
+    LearnedTurnEnd,
+    Waiting,
+    load_fit,
+)
+from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
+    DEFAULT_WAITS,
+    turn_end_examples,
+    turn_end_sha256,
+)
+from microturn._sentences import load_head
+from microturn.testing import FakeModel, end, run_session, spoken
+
+WAITS = Waits(complete=0.1, incomplete=1.8, max_incomplete=4.0, typed=2.5)
+NAME = "test-learned-turn-end"
+SPOKEN = TurnEndContext()
+
+
+@pytest.fixture(scope="module")
+def learned() -> LearnedTurnEnd:
+    return LearnedTurnEnd(WAITS)
+
+
+@pytest.fixture
+def registered() -> Iterator[str]:
+    register_decisions(
+        NAME, lambda waits: Decisions(turn_end=LearnedTurnEnd(waits), overlap=RulesOverlap(), intent=RulesIntent())
+    )
+    yield NAME
+    DECISIONS.pop(NAME)
+
+
+# --- the fit -----------------------------------------------------------------------------------------------
+
+
+def test_the_head_and_the_waits_were_fitted_on_the_examples_as_they_are() -> None:
+    digest = turn_end_sha256(turn_end_examples())
+    assert load_head(HEAD).examples_sha256 == digest, "refit: fit_turn_end()"
+    assert load_fit(WAIT).examples_sha256 == digest, "refit: fit_turn_end()"
+
+
+def test_no_development_case_is_fitted_on() -> None:
+    found = turn_end_examples()
+    assert found
+    assert not [e.id for e in found if "-dev" in e.id]
+
+
+def test_the_default_waits_are_the_policys() -> None:
+    options = FullDuplexPolicy().options
+    assert (options["complete_silence"], options["incomplete_silence"]) == (DEFAULT_WAITS.complete, 1.8)
+    assert (options["max_incomplete_silence"], options["typed_silence"]) == (4.0, DEFAULT_WAITS.typed)
+
+
+# --- the probability and the wait --------------------------------------------------------------------------
+
+
+def test_the_wait_shrinks_as_an_end_grows_likelier() -> None:
+    waiting = Waiting(0.1, load_fit(WAIT))
+    waits = [waiting.wait(p / 100, 1.8) for p in range(101)]
+    assert waits == sorted(waits, reverse=True)
+    assert (waits[0], waits[-1]) == (1.8, 0.1)
+    assert waiting.wait(0.0, 2.6) == 2.6  # this speaker's long pauses allow a longer wait
+
+
+def test_a_question_is_answered_at_once_and_unfinished_words_wait(learned: LearnedTurnEnd) -> None:
+    asked = learned.estimate("what time does the pharmacy close", SPOKEN)
+    going_on = learned.estimate("so I was thinking that we could", SPOKEN)
+    assert asked.probability > 0.5 > going_on.probability
+    assert asked.wait == 0.1
+    assert going_on.wait >= 1.5
+
+
+def test_the_detectors_move_the_probability(learned: LearnedTurnEnd) -> None:
+    text = "the meeting went well"
+    alone = learned.estimate(text, SPOKEN)
+    said_over, said_not = (learned.estimate(text, TurnEndContext(model_end_probability=p)) for p in (0.95, 0.05))
+    assert said_over.probability > said_not.probability
+    assert said_over.wait <= said_not.wait
+    heard_over, heard_not = (learned.estimate(text, TurnEndContext(audio_end_probability=p)) for p in (0.9, 0.1))
+    assert heard_over.probability > alone.probability > heard_not.probability
+
+
+def test_typed_words_wait_as_the_rules_make_them(learned: LearnedTurnEnd) -> None:
+    typed = TurnEndContext(typed=True)
+    assert learned.estimate("what time is it", typed).wait == 2.5
+    assert learned.estimate("i need to", typed).wait == 7.5
+    assert not learned.estimate("and then we", TurnEndContext(typed=True, stretch_start=3)).backchannel
+
+
+def test_a_backchannel_fits_a_story_not_a_turns_first_finished_words(learned: LearnedTurnEnd) -> None:
+    first = "so last week i went to my cousin's wedding up in aberdeen"
+    story = f"{first} and the whole thing was outdoors"
+    assert not learned.estimate(first, SPOKEN).backchannel
+    went_on = learned.estimate(story, TurnEndContext(stretch_start=len(first) + 1))
+    assert went_on.probability < 0.5
+    assert went_on.backchannel
+    asked = learned.estimate(f"{story} how do i get mud out of silk", TurnEndContext(stretch_start=len(story) + 1))
+    assert asked.probability > 0.5
+    assert not asked.backchannel
+
+
+# --- in a session ------------------------------------------------------------------------------------------
+
+STORY = [
+    "so my daughter started at a new school in september",
+    "and she was really nervous about it because she didn't know anyone",
+    "the first week she came home crying every day",
+    "but now she's made two friends and she loves her teacher",
+    "how can i help her keep those friendships going over the summer",
+]
+
+
+def test_a_story_told_with_pauses_gets_backchannels_and_its_answer_at_the_end(registered: str) -> None:
+    steps = []
+    at = 0.5
+    for sentence in STORY:
+        steps += spoken(sentence, at)
+        at += 0.3 * len(sentence.split()) + 1.2
+    last = at - 1.2
+    clock = VirtualClock()
+    log = clock.run(run_session(clock, [*steps, *end(last + 5.0)], policy=FullDuplexPolicy(decisions=registered)))[1]
+    started = [e for e in log if isinstance(e, AgentSpeechStarted)]
+    before = [e.purpose for e in started if e.t < last]
+    assert before
+    assert set(before) == {SpeechPurpose.BACKCHANNEL}
+    answer = first_reply_word(log, last)
+    assert answer is not None
+    assert answer.t - last <= 0.3
+
+
+def test_the_agents_question_is_what_a_short_answer_answers(registered: str) -> None:
+    """The agent's last line reaches the judge: here it asked, and "friday" ends the turn sooner than without."""
+    waits: dict[bool, float] = {}
+    for asked in (True, False):
+        clock = VirtualClock()
+        line = "which day suits you?" if asked else "I can book that for you."
+        steps = [*spoken("hello there", 0.5), *spoken("friday", 7.0), *end(14.0)]
+        policy = FullDuplexPolicy(decisions=registered)
+        log = clock.run(run_session(clock, steps, policy=policy, model=scripted(line)))[1]
+        said = next(e for e in log if isinstance(e, UserInput) and e.text == "friday")
+        word = first_reply_word(log, said.t + said.duration)
+        waits[asked] = 99.0 if word is None else word.t - (said.t + said.duration)  # 99: no answer at all
+    assert waits[True] <= 0.3
+    assert waits[False] > waits[True]
+
+
+def scripted(line: str) -> FakeModel:
+    """A model that says ``line``, then "Okay." to anything."""
+    lines = [line]
+
+    async def answer(request: ModelRequest) -> str:
+        return lines.pop() if lines else "Okay."
+
+    return FakeModel(answer)
+
+
+def first_reply_word(log: list[Event], after: float) -> AgentWord | None:
+    replies = {e.utterance for e in log if isinstance(e, AgentSpeechStarted) and e.purpose is SpeechPurpose.REPLY}
+    return next((e for e in log if isinstance(e, AgentWord) and e.utterance in replies and e.t >= after - 1e-9), None)
