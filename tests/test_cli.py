@@ -294,3 +294,44 @@ def test_the_console_script_runs() -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("usage: microturn")
     assert "replay" in done.stdout
+
+
+def test_a_bad_flag_of_a_subcommand_shows_that_subcommands_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["chat", "--frobnicate"])
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("usage: microturn chat")
+    assert "microturn chat: error: unrecognized arguments: --frobnicate" in error
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--grant", "bogus:scope"], "--grant 'bogus:scope': no tool needs that scope; the scopes are: code:run"),
+        (["--record", "/nonexistent/folder/log.jsonl"], "the folder /nonexistent/folder does not exist"),
+    ],
+)
+def test_chat_refuses_bad_arguments_before_it_starts(
+    arguments: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["chat", "--model", "scripted", *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_chat_and_serve_refuse_a_log_dir_that_cannot_be_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for command in ("chat", "serve"):
+        assert main([command, "--log-dir", str(blocker / "logs")]) == 2
+        assert f"--log-dir {blocker / 'logs'}: cannot use it as a folder for session logs" in capsys.readouterr().err
+
+
+def test_the_builtin_scopes_are_every_scope_a_builtin_tool_needs(tmp_path: Path) -> None:
+    from microturn import SystemClock
+    from microturn._tools._builtins import BUILTIN_SCOPES, builtin_tools
+
+    specs = builtin_tools(clock=SystemClock(), workspace=tmp_path).specs
+    assert sorted({scope for spec in specs for scope in spec.scopes}) == sorted(BUILTIN_SCOPES)

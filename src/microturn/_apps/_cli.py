@@ -42,7 +42,9 @@ Run 'microturn COMMAND --help' for the options of a command."""
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # said by the subcommand's own parser: its usage, not the top level's
+        getattr(args, "usage", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if args.command is None:
         parser.print_help()
         return 2
@@ -109,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         "settings and unsubmitted typing come back, and it goes on in a new log that starts with the old one, "
         "beside LOG (or in --log-dir); see docs/durability.md",
     )
-    chat.set_defaults(run=chat_command)
+    chat.set_defaults(run=chat_command, usage=chat)
 
     serve = commands.add_parser(
         "serve",
@@ -155,7 +157,7 @@ def _parser() -> argparse.ArgumentParser:
         help="frames a second a page may send (default: %(default)g; the microphone sends 50): faster ones are "
         "refused with a message, and a page that goes on sending too fast is closed",
     )
-    serve.set_defaults(run=serve_command)
+    serve.set_defaults(run=serve_command, usage=serve)
 
     evaluate = commands.add_parser(
         "eval",
@@ -181,7 +183,7 @@ def _parser() -> argparse.ArgumentParser:
         "that check exact words expect the scripted model",
     )
     evaluate.add_argument("--out", type=Path, default=Path("out/eval"), metavar="DIR", help="default: out/eval")
-    evaluate.set_defaults(run=eval_command)
+    evaluate.set_defaults(run=eval_command, usage=evaluate)
 
     devset = commands.add_parser(
         "devset",
@@ -214,7 +216,7 @@ def _parser() -> argparse.ArgumentParser:
         help="the set's directory (default: %(default)s)",
     )
     devset.add_argument("--out", type=Path, default=Path("out/devset"), metavar="DIR", help="default: %(default)s")
-    devset.set_defaults(run=devset_command)
+    devset.set_defaults(run=devset_command, usage=devset)
 
     replay = commands.add_parser(
         "replay",
@@ -224,7 +226,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
     replay.add_argument("--out", type=Path, metavar="FILE", help="also write the replayed log here")
-    replay.set_defaults(run=replay_command)
+    replay.set_defaults(run=replay_command, usage=replay)
 
     timeline = commands.add_parser(
         "timeline",
@@ -234,7 +236,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     timeline.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
     timeline.add_argument("-o", "--out", type=Path, metavar="FILE", help="default: LOG with .html")
-    timeline.set_defaults(run=timeline_command)
+    timeline.set_defaults(run=timeline_command, usage=timeline)
 
     audit = commands.add_parser(
         "audit",
@@ -243,7 +245,7 @@ def _parser() -> argparse.ArgumentParser:
         "redacted), who asked for it, whether the user approved it, and what came back.",
     )
     audit.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
-    audit.set_defaults(run=audit_command)
+    audit.set_defaults(run=audit_command, usage=audit)
     return parser
 
 

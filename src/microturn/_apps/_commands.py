@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from microturn._bus import LogConfig, Sync
@@ -51,8 +53,49 @@ def _check_embedded() -> None:
     gemma_weights()
 
 
+def _check_grants(grants: Sequence[str]) -> None:
+    """A scope no tool needs grants nothing: most likely a typo, which would leave the tool it was for refused."""
+    from microturn._tools._builtins import BUILTIN_SCOPES
+
+    unknown = sorted(set(grants) - {*BUILTIN_SCOPES, "*"})
+    if unknown:
+        known = ", ".join((*BUILTIN_SCOPES, "*"))
+        raise ConfigError(f"--grant {unknown[0]!r}: no tool needs that scope; the scopes are: {known}")
+
+
+def _check_record(record: Path | None) -> None:
+    """Fail before the chat starts, not when it ends and the log would be lost, if ``record`` cannot be written."""
+    if record is None:
+        return
+    if record.is_dir():
+        raise ConfigError(f"--record {record}: that is a directory; give a file to write the session log to")
+    folder = record.parent
+    if not folder.is_dir():
+        raise ConfigError(f"--record {record}: the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"--record {record}: the folder {folder} is not writable")
+
+
+def _check_log_dir(log_dir: Path | None) -> None:
+    """The session journal's folder: created if missing, refused with the reason if that cannot be done."""
+    if log_dir is None:
+        return
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(
+            f"--log-dir {log_dir}: cannot use it as a folder for session logs ({error.strerror})"
+        ) from None
+    if not os.access(log_dir, os.W_OK):
+        raise ConfigError(f"--log-dir {log_dir}: the folder is not writable")
+
+
 def chat_command(args: argparse.Namespace) -> int:
     from microturn._apps._console import load_resumption, run_chat
+
+    _check_grants(args.grant)
+    _check_record(args.record)
+    _check_log_dir(args.log_dir)
 
     # A resumed chat keeps the settings its log recorded: check the log before anything starts.
     resume = None if args.resume is None else load_resumption(args.resume, log_dir=args.log_dir)
@@ -92,6 +135,7 @@ def chat_command(args: argparse.Namespace) -> int:
 def serve_command(args: argparse.Namespace) -> int:
     from microturn._apps._serving import load_voice, require_serve_extra
 
+    _check_log_dir(args.log_dir)
     require_serve_extra()
     from microturn._apps._serve import ConversationSpec, LinkLimits, is_loopback, serve
 

@@ -13,7 +13,10 @@ from microturn._tools._tool import Tool
 from microturn._tools._workspace import workspace_tools
 from microturn._tools._world_clock import clock_tools
 
-__all__ = ["builtin_tools"]
+__all__ = ["BUILTIN_SCOPES", "builtin_tools"]
+
+BUILTIN_SCOPES = ("code:run", "files:read")
+"""Every scope a built-in tool needs (run_python; search_files and read_file): what ``--grant`` can name."""
 
 
 def builtin_tools(*, clock: Clock, workspace: Path | None, sandbox: SandboxLimits | None = None) -> ToolRegistry:
