@@ -490,3 +490,25 @@ def test_an_agents_console_chat_refuses_a_record_into_a_missing_folder(tmp_path:
     agent = Agent(model="scripted", builtin_tools=False)
     with pytest.raises(ConfigError, match="does not exist"):
         run_agent_chat(agent, record=tmp_path / "missing" / "chat.jsonl")
+
+
+def test_the_chat_says_at_the_start_where_its_log_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from prompt_toolkit.output.plain_text import PlainTextOutput
+
+    monkeypatch.chdir(tmp_path)  # short paths: the screen is 80 columns wide
+    for log_dir, record, said in (
+        (Path("logs"), None, "The session log is kept in logs/chat-20260101-090000.jsonl as you go."),
+        (None, Path("chat.jsonl"), "The session log will be written to chat.jsonl when you quit."),
+    ):
+        screen = io.StringIO()
+        with create_pipe_input() as keys:
+            keys.send_text(CTRL_D)
+            run_chat(
+                config=SessionConfig(),
+                clock=VirtualClock(),
+                log_dir=log_dir,
+                record=record,
+                terminal_input=keys,
+                terminal_output=PlainTextOutput(screen),
+            )
+        assert said in screen.getvalue()

@@ -44,8 +44,10 @@ async def chat(
     tools: CombinedToolbox | ToolRegistry | None = None,
     roles: ModelRoles | None = None,
     resume: Resumption | None = None,
+    journal: Path | None = None,
 ) -> None:
     """Chat in the terminal until the user quits; then write the session log to ``record`` if given.
+    ``journal``: the folder the bus journals the log to as it goes, shown to the user with ``record``.
 
     ``terminal_input`` and ``terminal_output`` default to the terminal; tests pass a pipe and a dummy.
     ``session_id`` defaults to one named after the start time, so chats on a durable bus never share
@@ -80,7 +82,7 @@ async def chat(
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(session.run())
-                since, text, line = 0, banner(config), ""
+                since, text, line = 0, banner(config) + _log_note(record, journal, session.id), ""
                 if catch_up is not None:
                     # The console and the lane join once the session has caught up with the old log.
                     await catch_up.caught_up.wait()
@@ -160,6 +162,7 @@ def run_chat(
                     tools=CombinedToolbox(toolboxes),
                     roles=roles,
                     resume=resume,
+                    journal=None if log_dir is None or log_dir == spill else log_dir,
                 )
         finally:
             if bus is None:
@@ -176,6 +179,15 @@ def banner(config: SessionConfig) -> str:
         "The agent sees you type, as you type. Typing while it talks interrupts it.\n"
         "Enter ends your turn. Ctrl-D quits.\n"
     )
+
+
+def _log_note(record: Path | None, journal: Path | None, session_id: str) -> str:
+    """Where the user will find this chat's log: said at the start, not discovered after the fact."""
+    if journal is not None:
+        return f"The session log is kept in {journal / f'{session_id}.jsonl'} as you go.\n"
+    if record is not None:
+        return f"The session log will be written to {record} when you quit.\n"
+    return ""
 
 
 def _new_id(clock: Clock) -> str:
