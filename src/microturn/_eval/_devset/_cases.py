@@ -22,6 +22,7 @@ __all__ = [
     "ContextTurn",
     "Devset",
     "IntentCase",
+    "IntentLabel",
     "NarrativeCase",
     "OverlapCase",
     "PauseCase",
@@ -79,22 +80,26 @@ class NarrativeCase(Case, frozen=True):
     asks_at_end: bool
 
 
+IntentLabel = Literal[
+    "timer",
+    "cancel_timer",
+    "cue",
+    "cancel_cue",
+    "live_start",
+    "live_stop",
+    "delegate",
+    "progress",
+    "cancel_job",
+    "none",
+]
+"""What an intent case may ask for: the intent family's labels, in the order its report lists them."""
+
+
 class IntentCase(Case, frozen=True):
     """What a whole user turn asks for, and its slots (``seconds`` for a timer)."""
 
     text: str
-    label: Literal[
-        "timer",
-        "cancel_timer",
-        "cue",
-        "cancel_cue",
-        "live_start",
-        "live_stop",
-        "delegate",
-        "progress",
-        "cancel_job",
-        "none",
-    ]
+    label: IntentLabel
     slots: dict[str, object]
 
 

@@ -10,24 +10,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
-from microturn._eval._devset._cases import IntentCase
+from microturn._eval._devset._cases import IntentCase, IntentLabel
 from microturn._eval._devset._readers import TurnReading
 
 __all__ = ["LABELS", "IntentResult", "IntentRow", "IntentSummary", "measure_intents", "summarise_intents"]
 
-LABELS = (
-    "timer",
-    "cancel_timer",
-    "cue",
-    "cancel_cue",
-    "live_start",
-    "live_stop",
-    "delegate",
-    "progress",
-    "cancel_job",
-    "none",
-)
+LABELS: tuple[str, ...] = get_args(IntentLabel)
 
 
 @dataclass(frozen=True, slots=True)
