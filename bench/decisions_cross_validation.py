@@ -9,9 +9,9 @@ tables below show what each threshold would give. ``-dev`` cases are measured by
 - intent: accuracy (the devset harness's reading: a turn read as doing two things is wrong), and jobs cancelled
   and started by mistake, for ``SURE_CANCEL``, ``SURE_DELEGATE``, ``RULES_BELOW`` and ``JOB_GATE``;
 - approval: accuracy and answers read as a yes that were not one, for ``SURE``;
-- overlap: for ``BARGE_IN``, the share of barge-ins read as one and of backchannels and reactions read as one;
-  for ``HOLD``, the share of each held at their first word; for ``STOP``, the share stopped by their first
-  one to four words before they end.
+- overlap: for ``BARGE_IN``, the share of barge-ins read as one and of backchannels and reactions, and of side
+  talk, read as one; for ``HOLD``, the share of each held at their first word; for ``STOP``, the share stopped
+  by their first one to four words before they end.
 
 It fits 20 heads (several minutes on two cores).
 
@@ -44,6 +44,8 @@ from microturn._sentences import Head
 
 FOLDS = 5
 ACKNOWLEDGING = ("backchannel", "reaction")
+_AS_READ = {"change_topic": "cancel_job"}
+"""A training label as the devset harness's reading shows it: a change of topic drops the jobs, as a cancel."""
 
 
 def held_out(cases: list[Example], fit: Callable[[list[Example] | None], Head]) -> list[tuple[Head, list[Example]]]:
@@ -72,8 +74,9 @@ def intent_table() -> list[dict[str, Any]]:
             read = readers(intent).intent
             for case in held:
                 label = read(case["text"]).label.split("+")
-                right += label == [case["label"]]
-                cancelled += "cancel_job" in label and case["label"] != "cancel_job"
+                expected = _AS_READ.get(case["label"], case["label"])
+                right += label == [expected]
+                cancelled += "cancel_job" in label and expected != "cancel_job"
                 started += "delegate" in label and case["label"] != "delegate"
                 cases += 1
         rows.append(
@@ -120,7 +123,7 @@ def overlap_table() -> list[dict[str, Any]]:
         for case in held
     ]
     rows: list[dict[str, Any]] = []
-    for threshold in (0.05, 0.07, 0.09, 0.11, 0.15):
+    for threshold in (0.05, 0.07, 0.09, 0.11, 0.15, 0.2, 0.25):
         rows.append({"BARGE_IN": threshold, **_shares([(label, p >= threshold) for label, p in whole])})
     for threshold in (0.003, 0.005, 0.01, 0.02, 0.05):
         rows.append({"HOLD": threshold, **_shares([(label, ps[0] >= threshold) for label, ps in first_words])})
@@ -136,9 +139,11 @@ def _so_far(case: Example) -> list[str]:
 def _shares(verdicts: Sequence[tuple[str, bool]]) -> dict[str, float]:
     barge_ins = [yes for label, yes in verdicts if label == "barge_in"]
     acknowledgements = [yes for label, yes in verdicts if label in ACKNOWLEDGING]
+    side = [yes for label, yes in verdicts if label == "side"]
     return {
         "barge-ins": round(sum(barge_ins) / len(barge_ins), 3),
         "backchannels and reactions": round(sum(acknowledgements) / len(acknowledgements), 3),
+        "side talk": round(sum(side) / len(side), 3),
     }
 
 

@@ -48,7 +48,7 @@ def test_the_rules_dev_numbers_the_docs_give(rules: dict[str, float | int | None
     assert rules["kept_going"] == share(7, 22)
     assert rules["barge_in_prompt"] == share(10, 14)
     assert rules["narrative_listened"] == 0
-    assert rules["intent_accuracy"] == share(26, 56)
+    assert rules["intent_accuracy"] == share(29, 56)
     assert rules["approval_accuracy"] == share(17, 25)
     assert rules["approval_false_yes"] == 0
 
@@ -57,10 +57,10 @@ def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | 
     assert learned["pause_any_speech_spoken"] == share(13, 26)
     assert learned["pause_any_speech"] == share(13, 33)
     assert learned["end_latency_median"] == pytest.approx(0.1)
-    assert learned["kept_going"] == share(20, 22)
+    assert learned["kept_going"] == share(21, 22)
     assert learned["barge_in_prompt"] == share(13, 14)
     assert learned["narrative_listened"] == share(12, 21)
-    assert learned["intent_accuracy"] == share(48, 56)
+    assert learned["intent_accuracy"] == share(47, 56)
     assert learned["approval_accuracy"] == share(21, 25)
     assert learned["approval_false_yes"] == 0  # fail closed: never a yes that was not one
 
@@ -68,7 +68,7 @@ def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | 
 def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
     scenarios = ROOT / "scenarios"
     held_out = run_compare([scenarios / "generalise"], ["full-duplex-learned", "full-duplex"])
-    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [30, 16]
+    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [32, 16]
     assert all(len(run.results) == 43 for run in held_out.runs)
     original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned"])
-    assert sum(r.passed for r in original.runs[0].results) == 86
+    assert sum(r.passed for r in original.runs[0].results) == 97

@@ -190,3 +190,49 @@ def test_the_devset_command_measures_the_learned_decisions(tmp_path: Path, capsy
     assert report["headline"]["intent_accuracy"] == 1.0
     assert report["headline"]["approval_accuracy"] == 1.0
     assert report["headline"]["kept_going"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "actually could you make that the Sunday instead",
+        "sorry I meant Leeds not York",
+        "no wait, make it three nights not two",
+    ],
+)
+def test_a_running_job_is_revised_in_other_words(text: str) -> None:
+    reading = read(text, JOB)
+    assert reading.label == "revise_job"
+    assert reading.slots == {"job": "revise", "jobs": "latest"}
+
+
+@pytest.mark.parametrize(
+    "text", ["ok new topic, what's a good name for a cat", "forget that, let's talk about my garden instead"]
+)
+def test_a_change_of_topic_leaves_every_job_behind(text: str) -> None:
+    reading = read(text, JOB)
+    assert reading.slots == {"job": "topic", "jobs": "all"}
+
+
+def test_a_job_change_means_nothing_with_no_job_running() -> None:
+    assert "job" not in read("sorry I meant Leeds not York").slots
+
+
+@pytest.mark.parametrize(("text", "label"), [("keep going please", "resume"), ("hold on one second", "wait")])
+def test_asking_the_agent_to_go_on_or_to_hold_on(text: str, label: str) -> None:
+    assert read(text).label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [("shout whenever i mention a number", "number"), ("correct me if i get my facts wrong", "wrong-fact")],
+)
+def test_number_and_wrong_fact_cues_in_other_words(text: str, cue: str) -> None:
+    reading = read(text)
+    assert reading.label == "cue"
+    assert reading.slots["cue"] == cue
+
+
+@pytest.mark.parametrize("text", ["I need flour, sugar and some eggs", "sorry, I really have to go now"])
+def test_a_need_or_a_goodbye_is_no_request(text: str) -> None:
+    assert read(text, JOB).label == "none"

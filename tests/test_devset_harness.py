@@ -118,12 +118,12 @@ def test_end_latency_spoken_typed_and_after_a_context_the_agent_opened() -> None
         RULES,
     )
     assert spoken.latency == pytest.approx(0.1)
-    assert typed.latency == pytest.approx(2.5)  # typed without Enter: the rules wait 2.5 s
+    assert typed.latency == pytest.approx(5.0)  # typed without Enter: the rules wait 5 s (a typed pause is no turn end)
     assert answered.latency == pytest.approx(0.1)
     assert not answered.error
     rows = {row.group: row for row in summarise_pauses([spoken, typed, answered])}
     assert rows["all"].latency_median == pytest.approx(0.1)
-    assert rows["all"].slow == 0
+    assert rows["all"].slow == 1  # the typed end: answered only after 5 s without Enter
     assert rows["typed"].ends == 1
 
 

@@ -29,6 +29,7 @@ from microturn._policies._full_duplex._intents import (
     StopCues,
     StopLive,
     StopTimers,
+    TellStory,
     TimerRequest,
     parse_intent,
 )
@@ -162,6 +163,10 @@ from microturn._policies._full_duplex._weaving import Weaver
         ("stop watching", StopCues()),
         ("okay, you can stop listening for that", StopCues()),
         ("forget the cues", StopCues()),
+        ("cancel the cue", StopCues()),
+        ("no more cues please", StopCues()),
+        ("ok turn off the cue", StopCues()),
+        ("stop telling me when I say a number", StopCues()),
         # live modes
         ("translate into Spanish as I speak", StartLive(language="spanish")),
         ("translate what I say into French", StartLive(language="french")),
@@ -170,6 +175,17 @@ from microturn._policies._full_duplex._weaving import Weaver
         ("repeat everything I say", StartLive(language=None)),
         ("stop translating", StopLive()),
         ("okay stop repeating now", StopLive()),
+        ("I want bread please stop translating", StopLive()),
+        # a bare stop: the whole of the last clause
+        ("stop", StopLive()),
+        ("ok, stop", StopLive()),
+        ("that's enough for now", StopLive()),
+        ("wait, stop", StopLive()),
+        ("you can stop now", StopLive()),
+        ("good morning. stop!", StopLive()),
+        ("tell me a story", TellStory()),
+        ("could you tell us a bedtime story please", TellStory()),
+        ("I'd love a story about a dragon", TellStory()),
     ],
 )
 def test_parse_intent(text: str, intent: Request) -> None:
@@ -182,13 +198,11 @@ def test_parse_intent(text: str, intent: Request) -> None:
         "what is the weather in Paris",
         "what time is it",
         "how long have we been talking",
-        "tell me a story",
         "can you say that again",
         "what is two plus two",
         "remind me about the meeting",
         "set a timer",
         "every day I go running",
-        "stop",
         "translate this",
         "repeat that please",
         "tell me when you are ready",
@@ -198,6 +212,8 @@ def test_parse_intent(text: str, intent: Request) -> None:
         "how do I cancel my alarm on my phone",
         "what did you say",
         "I love Paris in the spring",
+        "what story did you like best",
+        "that's a long story",
         "",
     ],
 )
@@ -207,6 +223,24 @@ def test_ordinary_words_are_no_intent(text: str) -> None:
 
 def test_stopping_a_live_mode_wins_over_starting_one() -> None:
     assert parse_intent("stop translating into Spanish") == StopLive()
+
+
+@pytest.mark.parametrize(
+    "text", ["the bus stop is near", "stop the car", "good morning stop", "no no stop that's not what I meant"]
+)
+def test_stop_inside_a_sentence_is_content(text: str) -> None:
+    assert parse_intent(text) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["please don't stop translating", "do not stop repeating", "don't cancel the cue", "never stop translating"]
+)
+def test_a_negated_stop_of_a_mode_or_a_cue_is_no_request(text: str) -> None:
+    assert parse_intent(text) is None
+
+
+def test_a_stop_after_never_mind_is_still_a_stop() -> None:
+    assert parse_intent("never mind, stop translating") == StopLive()
 
 
 # --- cues ------------------------------------------------------------------------------------------
@@ -723,11 +757,7 @@ def test_a_running_call_holds_the_floor_and_the_answer_follows_its_result() -> N
 def test_a_trigger_first_matched_at_the_end_of_the_turn_is_called_and_held() -> None:
     s = Speculator(holding="One moment.")
     state = heard("weather in Oslo")
-    assert s.answer(state) == [
-        CallTool("weather", {"city": "oslo"}),
-        ClearTurn(),
-        Say("One moment.", SpeechPurpose.REPLY),
-    ]
+    assert s.answer(state) == [CallTool("weather", {"city": "oslo"}), ClearTurn()]  # the holding phrase waits
     s.called(called("call-7", "weather", city="oslo"))
     assert s.result(ToolResult(call="call-7", output="Snow.")) == [
         Reply(text="weather in Oslo", facts=("Snow.",), append=True)

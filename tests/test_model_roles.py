@@ -10,7 +10,8 @@ from typing import Any, ClassVar
 import pytest
 
 from microturn import JobProgress, JobRequested, JobResult, Note, ToolResult, VirtualClock, open_bus
-from microturn._background import BackgroundLane, ModelAgent
+from microturn._background import BackgroundLane, Finish, JobContext, ModelAgent, Observation, UseTool
+from microturn._background._model_agent import cannot
 from microturn._core._actions import Record
 from microturn._core._tools import FakeToolbox, ToolSpec
 from microturn._models import ModelRequest, ScriptedModel, ToolCall, ToolStep
@@ -69,6 +70,16 @@ def test_an_answer_streams_at_once_and_a_call_is_read_whole() -> None:
     assert call.end() == ToolCall("calculator", {"expression": "2+2"})
     plain = WorkerLine(TOOLS)  # a model that forgets the "answer:" label still answers
     assert plain.feed("It is 4.") == "It is 4."
+    named = WorkerLine(TOOLS)  # ... even when its answer starts with a tool's name
+    assert [named.feed(piece) for piece in ["calc", "ulator says", " 4."]] == ["", "calculator says", " 4."]
+
+
+def test_a_copied_tool_listing_is_no_answer_and_no_call() -> None:
+    """The embedded model went on with the prompt's tool list: that line was spoken as the job's result."""
+    copied = WorkerLine(TOOLS)
+    pieces = ["calcul", "ator", ' {"expression": "Arithmetic such as 2 + 3"}', " — Evaluate arithmetic exactly."]
+    assert [copied.feed(piece) for piece in pieces] == ["", "", "", ""]
+    assert copied.end() == ""
 
 
 # --- the background role played by a model -----------------------------------------------------------------
@@ -124,12 +135,68 @@ async def test_a_model_agent_calls_a_tool_through_the_lane_and_answers_from_its_
     assert second.steps == (ToolStep(ToolCall("calculator", {"expression": "12 * 7"}), "84"),)
 
 
+class InventingFake:
+    """A FAKE small model that answers every task from its own "knowledge", as the embedded one did."""
+
+    name: ClassVar[str] = "inventing-fake"
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
+        yield "The Grand Hotel has rooms for 80 euros."
+
+
+class EmbeddedFake(InventingFake):
+    """The same FAKE, named as the embedded model is."""
+
+    name: ClassVar[str] = "embedded"
+
+
+TRIGGERED = ToolSpec(
+    name="calculator", description="Evaluate arithmetic exactly.", trigger=r"(?P<expression>\d+ times \d+)"
+)
+
+
+async def test_a_grounded_agent_says_plainly_what_no_tool_can_do_instead_of_inventing_it() -> None:
+    agent = ModelAgent(InventingFake(), clock=VirtualClock(), grounded=True)
+    context = JobContext(job="j1", task="find me a hotel in porto", timeline="", tools=(TRIGGERED, CLOCK))
+    step = await agent.step(context, [])
+    assert step == Finish(cannot((TRIGGERED, CLOCK)))
+    assert step.answer.startswith("I can't do that from here: none of my tools can.")
+    assert "calculator, current time" in step.answer
+    assert "--mcp" in step.answer
+
+
+async def test_a_grounded_agent_uses_the_tool_a_trigger_names_and_reports_what_it_said() -> None:
+    agent = ModelAgent(InventingFake(), clock=VirtualClock(), grounded=True)
+    context = JobContext(job="j1", task="work out 17 times 23", timeline="", tools=(TRIGGERED,))
+    assert await agent.step(context, []) == UseTool(
+        "calculator", {"expression": "17 times 23"}, note="using calculator"
+    )
+    seen = [Observation("calculator", {"expression": "17 times 23"}, "17 times 23 is 391.")]
+    assert await agent.step(context, seen) == Finish("17 times 23 is 391.")
+    failed = [Observation("calculator", {}, "not permitted", error=True)]
+    assert await agent.step(context, failed) == Finish("I couldn't do that: not permitted")
+
+
+async def test_only_the_embedded_model_is_grounded_by_default() -> None:
+    context = JobContext(job="j1", task="find me a hotel in porto", timeline="", tools=(CLOCK,))
+    assert await ModelAgent(InventingFake(), clock=VirtualClock()).step(context, []) == Finish(
+        "The Grand Hotel has rooms for 80 euros."
+    )
+    assert await ModelAgent(EmbeddedFake(), clock=VirtualClock()).step(context, []) == Finish(cannot((CLOCK,)))
+
+
 # --- which model plays each role ---------------------------------------------------------------------------
 
 
-def test_by_default_the_embedded_model_talks_and_the_scripted_agent_works() -> None:
+def test_by_default_the_embedded_model_talks_and_works_and_the_background_follows_the_talking_model() -> None:
     roles = load_roles(environ={})
-    assert (roles.interaction.model, roles.background.model) == ("embedded", "scripted")
+    assert (roles.interaction.model, roles.background.model) == ("embedded", "embedded")
+    assert load_roles(environ={}, interaction="scripted").background.model == "scripted"  # the fake, by name
+    environ = {"MICROTURN_OPENAI_BASE_URL": "http://shared:1/v1", "MICROTURN_OPENAI_MODEL": "small"}
+    assert load_roles(environ=environ, interaction="openai").background == ModelChoice(
+        "openai", "http://shared:1/v1", "small", context_tokens=0
+    )
+    assert load_roles(environ={"MICROTURN_BACKGROUND_MODEL": "scripted"}).background.model == "scripted"
 
 
 def test_flags_win_over_the_environment_which_wins_over_the_file(tmp_path: Path) -> None:

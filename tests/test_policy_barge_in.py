@@ -17,7 +17,7 @@ from microturn._core._events import (
 )
 from microturn._core._floor import FloorState
 from microturn._policies._full_duplex._barge_in import BargeIn, interrupts, substantive
-from microturn._policies._full_duplex._decisions import RulesOverlap
+from microturn._policies._full_duplex._decisions import IntentReading, RulesOverlap
 from microturn._policies._full_duplex._holding import Holding
 
 RULES = RulesOverlap()
@@ -114,6 +114,18 @@ def test_once_resumed_a_cut_is_not_resumed_again() -> None:
     barge_in.follow(ended(EndReason.INTERRUPTED))
     barge_in.follow(AgentSpeechStarted(t=4.0, utterance=2, resumes=1))
     assert barge_in.no_turn(QUIET, "yeah") == [ClearTurn()]
+
+
+def test_a_wait_is_silence_and_a_go_on_resumes_only_what_the_user_cut_off() -> None:
+    barge_in = talking()
+    assert barge_in.wait_or_resume(IntentReading("resume")) is None  # nothing cut off: the model answers
+    barge_in.follow(ended(EndReason.INTERRUPTED))
+    assert barge_in.wait_or_resume(IntentReading("wait")) == [ClearTurn()]
+    assert barge_in.wait_or_resume(IntentReading("resume", negated=True)) is None
+    assert barge_in.wait_or_resume(IntentReading("none")) is None
+    assert barge_in.wait_or_resume(IntentReading("resume")) == [ClearTurn(), Resume()]
+    barge_in.follow(ended(EndReason.STOPPED))  # stopped by the agent itself (a bound, a timer): no cut of theirs
+    assert barge_in.wait_or_resume(IntentReading("resume")) is None
 
 
 # --- Holding (voice) ---------------------------------------------------------------------------------

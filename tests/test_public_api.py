@@ -90,6 +90,7 @@ PUBLIC = [
     "SessionStarted",
     "Silence",
     "Source",
+    "SpeechBound",
     "SpeechOutput",
     "SpeechPurpose",
     "Start",

@@ -31,13 +31,14 @@ from microturn._apps._serve import (
     create_app,
     serving,
 )
-from microturn._apps._serve._conversation import SOURCE, Conversation, open_conversation
+from microturn._apps._serve._conversation import SOURCE, Conversation, Stretches, open_conversation
 from microturn._apps._serve._limits import Admission, LinkLimits, TokenBucket
 from microturn._apps._serve._outbox import Outbox
 from microturn._apps._serve._protocol import (
     INPUT_RATE,
     MAX_FRAME,
     Hello,
+    MicOff,
     Pcm,
     Refused,
     Typed,
@@ -45,12 +46,21 @@ from microturn._apps._serve._protocol import (
     event_message,
     read_binary,
     read_text,
+    transcript_message,
 )
 from microturn._bus import Start
 from microturn._core._clock import VirtualClock
 from microturn._core._codec import decode_log
 from microturn._core._config import SessionConfig
-from microturn._core._events import EndSession, Event, Modality, SessionEnded, UserInput, UserSubmit
+from microturn._core._events import (
+    EndSession,
+    Event,
+    Modality,
+    SessionEnded,
+    UserInput,
+    UserSpeechEnded,
+    UserSubmit,
+)
 from microturn._models._roles import ModelChoice, ModelRoles
 from microturn._voice._fakes import WORD_SECONDS, silence, tone
 from microturn.errors import ConfigError
@@ -68,6 +78,7 @@ def test_client_messages_are_read() -> None:
     assert read_text('{"type": "hello", "sample_rate": 16000}') == Hello(16000)
     assert read_text('{"type": "text", "text": "what is 2 plus 3"}') == Typed("what is 2 plus 3")
     assert read_text('{"type": "text", "text": "hi", "client": "a newer page"}') == Typed("hi")
+    assert read_text('{"type": "mic_off"}') == MicOff()
     assert read_binary(b"\x01\x00\xff\xff") == Pcm(b"\x01\x00\xff\xff")
 
 
@@ -121,6 +132,26 @@ def test_server_messages_are_json_with_a_type() -> None:
         "text": "Hello.",
         "bytes": 4410,
     }
+    assert json.loads(transcript_message("what is", final=False, stretch=2)) == {
+        "type": "transcript",
+        "text": "what is",
+        "final": False,
+        "stretch": 2,
+    }
+
+
+def test_transcripts_are_numbered_with_their_stretch_even_when_a_final_trails_the_next_stretch() -> None:
+    """Rough text of stretch 2 may come before stretch 1's final (the accurate recogniser is slower)."""
+    stretches = Stretches()
+    numbers = [stretches.transcript(final=False), stretches.transcript(final=False)]
+    stretches.saw(UserSpeechEnded(duration=1.0, silence=0.3, source="voice"))
+    numbers += [stretches.transcript(final=False), stretches.transcript(final=True)]
+    stretches.saw(UserSpeechEnded(duration=1.0, silence=0.3, source="someone else"))  # not heard by this channel
+    numbers += [stretches.transcript(final=False)]
+    stretches.saw(UserSpeechEnded(duration=0.5, silence=0.3, source="voice"))
+    numbers += [stretches.transcript(final=True), stretches.transcript(final=False)]
+
+    assert numbers == [1, 1, 2, 1, 2, 2, 3]
 
 
 # --- the outbox ----------------------------------------------------------------------------------------
@@ -437,22 +468,50 @@ async def test_speech_in_gets_transcripts_and_the_agents_voice_and_talking_over_
 
     messages = socket.messages()
     assert messages[0]["voice"] == "fake"
-    transcripts = [(message["text"], message["final"]) for message in messages if message["type"] == "transcript"]
-    assert transcripts[0] == ("what", False)
-    assert next(text for text, final in transcripts if final).startswith("what is 2 plus 3")
+    transcripts = [
+        (message["text"], message["final"], message["stretch"])
+        for message in messages
+        if message["type"] == "transcript"
+    ]
+    assert transcripts[0] == ("what", False, 1)
+    assert next(text for text, final, _ in transcripts if final).startswith("what is 2 plus 3")
+    assert [stretch for _, final, stretch in transcripts if final] == [1, 2]  # the user's talking over is stretch 2
     pairs = audio_pairs(socket.sent)
-    first = [header for header, _ in pairs if header["utterance"] == 1]
+    answer = pairs[0][0]["utterance"]  # numbered after the calculator's call (calls and utterances share a count)
+    first = [header for header, _ in pairs if header["utterance"] == answer]
     assert first[0]["text"] == "2"  # word by word, each piece with the word it carries
     assert first[0]["sample_rate"] == INPUT_RATE
     assert all(header["bytes"] == len(pcm) > 0 for header, pcm in pairs)
     flushes = [message for message in socket.messages()[interrupted_at:] if message["type"] == "flush"]
-    assert flushes[0] == {"type": "flush", "utterance": 1}
+    assert flushes[0] == {"type": "flush", "utterance": answer}
     cut = next(event for event in socket.events() if event["kind"] == "AgentSpeechEnded")
     assert cut["reason"] == "interrupted"
     assert ANSWER.startswith(cut["delivered"])
     assert cut["delivered"] != ANSWER
     assert not [message for message in messages if message["type"] == "error"]
     assert not [event for event in socket.events() if event["kind"] == "AudioFrame"]
+
+
+async def test_stopping_the_microphone_mid_word_ends_that_stretch_of_speech(clock: VirtualClock) -> None:
+    """The page sends no quiet after Stop; ``mic_off`` ends the stretch it cut, so its words are answered."""
+    socket = FakeSocket()
+    spec = ConversationSpec(config=SessionConfig(model="scripted"), voice="fake")
+    async with (
+        open_conversation(spec, clock=clock, session_id="web-v") as conversation,
+        asyncio.TaskGroup() as tasks,
+    ):
+        tasks.create_task(converse(socket, conversation, clock=clock))
+        await speak(socket, clock, silence(0.3) + tone(5 * WORD_SECONDS))  # "what is 2 plus 3", then Stop
+        await clock.sleep_until(clock.now() + 2.0)
+        assert not [event for event in socket.events() if event["kind"] == "UserSpeechEnded"]  # still speaking
+        await socket.inbox.put(json.dumps({"type": "mic_off"}))
+        await socket.until(lambda: ANSWER in delivered(socket.events()), clock)
+        await socket.inbox.put(None)
+
+    finals = [message for message in socket.messages() if message["type"] == "transcript" and message["final"]]
+    assert [message["stretch"] for message in finals] == [1]
+    assert finals[0]["text"].startswith("what is 2 plus 3")
+    assert not [message for message in socket.messages() if message["type"] == "error"]
 
 
 # --- the real server ---------------------------------------------------------------------------------------

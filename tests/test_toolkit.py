@@ -387,7 +387,8 @@ async def test_calculator_expressions_are_bounded_in_length() -> None:
 
 def test_calculator_spec() -> None:
     (spec,) = CALCULATOR.specs
-    assert (spec.name, spec.trigger, spec.scopes, spec.risk) == ("calculator", None, (), Risk.LOW)
+    assert (spec.name, spec.scopes, spec.risk) == ("calculator", (), Risk.LOW)
+    assert spec.trigger is not None  # a calculation in the user's words: tests/test_talking_tools.py
     assert spec.parameters["properties"]["expression"]["maxLength"] == 500
     assert spec.description.startswith("Evaluate an arithmetic expression")
 
@@ -777,7 +778,7 @@ def test_builtin_tools(tmp_path: Path) -> None:
         "read_file": ("files:read",),
     }
     assert {spec.risk for spec in specs.values()} == {Risk.LOW}
-    assert [name for name, spec in specs.items() if spec.trigger] == ["current_time"]
+    assert [name for name, spec in specs.items() if spec.trigger] == ["calculator", "current_time"]
     assert all(spec.description and spec.parameters["type"] == "object" for spec in specs.values())
     toolbox: Toolbox = tools  # the loop takes it as it is
     assert toolbox is tools

@@ -499,7 +499,7 @@ async def test_the_session_ends_while_the_model_is_still_speaking_a_speculated_r
     # bench/voice.py with the embedded model hung here now and then: SessionEnded was logged, run() never returned.
     audio = microphone(3.0, [(0.5, said(4))])
     _, session, client = await converse(
-        clock, fake_engines(["tell", "me", "a", "story"]), audio, model=StoryTeller(clock)
+        clock, fake_engines(["talk", "to", "me", "please"]), audio, model=StoryTeller(clock)
     )
 
     [(_, ended)] = utterances(client)

@@ -262,8 +262,10 @@ def _session_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--background-model",
         choices=sorted(MODELS),
-        help="the model background jobs run on: scripted (the default: a deterministic fake agent), embedded, "
-        "openai (MICROTURN_BACKGROUND_OPENAI_* or MICROTURN_OPENAI_*); also MICROTURN_BACKGROUND_MODEL",
+        help="the model background jobs run on (a ReAct loop over the tools): by default the same as --model; "
+        "embedded (reports only what its tools found, and says so when none can do the job), openai "
+        "(MICROTURN_BACKGROUND_OPENAI_* or MICROTURN_OPENAI_*), scripted (a deterministic fake agent, for tests); "
+        "also MICROTURN_BACKGROUND_MODEL",
     )
     parser.add_argument(
         "--config",

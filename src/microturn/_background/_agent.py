@@ -19,6 +19,7 @@ __all__ = [
     "Observation",
     "ScriptedAgent",
     "UseTool",
+    "triggered",
 ]
 
 
@@ -109,13 +110,33 @@ class ScriptedAgent:
         return UseTool(tool[0], tool[1], note=f"checking {tool[0].replace('_', ' ')}")
 
 
+def triggered(task: str, tools: Sequence[ToolSpec]) -> tuple[str, dict[str, Any]] | None:
+    """The first tool whose trigger matches ``task`` (read as the user's words are), with the arguments it names."""
+    said = _said(task)
+    for spec in tools:
+        arguments = _trigger_arguments(spec, said)
+        if arguments is not None:
+            return spec.name, arguments
+    return None
+
+
+def _said(task: str) -> str:
+    """The task as a trigger reads the user's words: lower-case words, without punctuation."""
+    return " ".join(token for token in words(task) if token not in {",", ".", "?", "!"})
+
+
+def _trigger_arguments(spec: ToolSpec, said: str) -> dict[str, Any] | None:
+    found = re.search(spec.trigger, said) if spec.trigger else None
+    return None if found is None else {key: value for key, value in found.groupdict().items() if value}
+
+
 def _choose(task: str, tools: Sequence[ToolSpec]) -> tuple[str, dict[str, Any]] | None:
-    said = " ".join(token for token in words(task) if token not in {",", ".", "?", "!"})
+    said = _said(task)
     wanted = set(said.split())
     for spec in tools:
-        found = re.search(spec.trigger, said) if spec.trigger else None
-        if found:
-            return spec.name, {key: value for key, value in found.groupdict().items() if value}
+        arguments = _trigger_arguments(spec, said)
+        if arguments is not None:
+            return spec.name, arguments
         if len(wanted & set(words(spec.description))) >= 2:
             return spec.name, _fill(spec, said)
     return None

@@ -29,14 +29,15 @@ class Reply:
 
     The user's words so far are taken up (the floor starts afresh); the model answers ``text`` if
     given, else those words. ``instruction`` tells the model what to do with them ("Translate into
-    Spanish"); ``facts`` are results it may use. ``append`` continues the current utterance instead
-    of replacing it.
+    Spanish"); ``facts`` are results it may use; ``opening`` is how the answer begins ("Once upon a time,"),
+    for the model to go on from. ``append`` continues the current utterance instead of replacing it.
     """
 
     text: str | None = None
     instruction: str = ""
     facts: tuple[str, ...] = ()
     append: bool = False
+    opening: str = ""
 
 
 @dataclass(frozen=True, slots=True)

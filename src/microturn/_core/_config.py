@@ -13,6 +13,13 @@ __all__ = ["SessionConfig"]
 _RETIRED = frozenset({"seed"})
 """Settings older logs may record that no longer do anything."""
 
+MAX_UTTERANCE_WORDS = 150
+"""A minute of speech at the default speaking rate: replies here are a few sentences and a story a paragraph,
+while a model that runs away (the same apology for ninety seconds) is stopped within it."""
+_UNRECORDED_WHEN_NONE = ("max_utterance_words",)
+"""Settings added later whose None (the behaviour before them) is not recorded: an older log, which has no
+such key, replays to the same bytes."""
+
 
 class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """How a session runs: its timing, its policy and models by name, the agent's instructions and scopes.
@@ -43,6 +50,10 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The same for background work (each step of a delegated job)."""
     scopes: list[str] = []
     """What tools may touch in this session ("files:read", "code:run", "*" for everything)."""
+    max_utterance_words: int | None = MAX_UTTERANCE_WORDS
+    """The longest utterance, in words, the agent says of a model's output (a reply, a translation, a result);
+    with it, a model repeating itself is stopped before the repeat is said (``_session/_bounds.py``). None: no
+    bound, as in the logs recorded before there was one (which replay so)."""
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.tick <= 5.0:
@@ -53,15 +64,27 @@ class SessionConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ConfigError(f"silence_min must be positive, got {self.silence_min}")
         if self.max_events_per_pass < 1:
             raise ConfigError(f"max_events_per_pass must be at least 1, got {self.max_events_per_pass}")
+        if self.max_utterance_words is not None and self.max_utterance_words < 1:
+            raise ConfigError(
+                f"max_utterance_words must be at least 1 (or None: no bound), got {self.max_utterance_words}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = msgspec.to_builtins(self)
+        for key in _UNRECORDED_WHEN_NONE:
+            if data[key] is None:
+                del data[key]
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SessionConfig:
-        """The config a log recorded; settings retired since it was written are left out."""
+    def from_dict(cls, data: dict[str, Any], *, partial: bool = False) -> SessionConfig:
+        """The config a log recorded; settings retired since it was written are left out, and settings added
+        since it was written that it does not name are None (off: it ran without them). ``partial``: ``data``
+        names only the settings it changes (a scenario's): the others take their defaults."""
+        named = {key: value for key, value in data.items() if key not in _RETIRED}
+        if not partial:
+            named = {**dict.fromkeys(_UNRECORDED_WHEN_NONE), **named}
         try:
-            return msgspec.convert({key: value for key, value in data.items() if key not in _RETIRED}, cls)
+            return msgspec.convert(named, cls)
         except msgspec.ValidationError as exc:
             raise ConfigError(f"invalid session config: {exc}") from None

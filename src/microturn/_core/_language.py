@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"\[[a-z -]+\]|\d+(?:[.,]\d+)?|[a-z]+(?:['-][a-z]+)*|[-+*/?,.…=]")
+_WRITTEN_ARITHMETIC = re.compile(r"\[[a-z -]+\]|\d+(?:[.,]\d+)?|[a-z]+(?:['-][a-z]+)*|[-+*/?,.…=()^%×÷]")
+""":data:`_WORD` plus the brackets and signs arithmetic is typed with, which change what a calculation means."""
 
 _UNITS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -42,9 +44,12 @@ NUMBER_WORDS: dict[str, int] = {word: value for value, word in enumerate(_UNITS)
 }
 
 
-def words(text: str) -> list[str]:
-    """Lower-case tokens: words (with inner apostrophes/hyphens), numbers, ``[noise]`` tags, punctuation."""
-    return _WORD.findall(text.lower())
+def words(text: str, *, arithmetic: bool = False) -> list[str]:
+    """Lower-case tokens: words (with inner apostrophes/hyphens), numbers, ``[noise]`` tags, punctuation.
+
+    With ``arithmetic``, brackets, ``^``, ``%``, ``×`` and ``÷`` are tokens too: "(3+4)*2" is not "3+4*2".
+    """
+    return (_WRITTEN_ARITHMETIC if arithmetic else _WORD).findall(text.lower())
 
 
 def number_value(token: str) -> float | None:

@@ -26,6 +26,7 @@ from collections import deque
 
 from microturn._core._events import (
     AgentSpeechEnded,
+    AgentSpeechStarted,
     AgentWord,
     ApprovalDecided,
     ApprovalRequested,
@@ -46,6 +47,7 @@ from microturn._core._events import (
     SessionEnded,
     SessionStarted,
     Silence,
+    SpeechPurpose,
     StopOutput,
     TimerCancelled,
     TimerFired,
@@ -103,6 +105,7 @@ class Timeline:
         self._speaker: str | None = None  # whose line is open: "user", "agent" or None
         self._text_cache: str | None = ""
         self._heard: deque[list[str]] = deque()  # words heard of each stretch of speech awaiting its final text
+        self._agent = "agent"  # how the agent's current utterance is labelled
 
     @property
     def text(self) -> str:
@@ -127,8 +130,12 @@ class Timeline:
         elif isinstance(event, UserTranscript):
             if event.final and self._heard:
                 self._corrected(event, self._heard.popleft())
+        elif isinstance(event, AgentSpeechStarted):
+            # A cue's interjection is the runtime's, not a line of conversation: labelled, so a model reading
+            # the transcript does not take "Number: two." for a way to answer.
+            self._agent = "agent (cue)" if event.purpose is SpeechPurpose.INTERJECTION else "agent"
         elif isinstance(event, AgentWord):
-            self._speech("agent", event.t, event.word, spoken=True)
+            self._speech(self._agent, event.t, event.word, spoken=True)
         elif isinstance(event, UserErase):
             self._speech("user", event.t, "⌫" * event.count, spoken=False)
         elif isinstance(event, UserSubmit):
@@ -167,7 +174,7 @@ class Timeline:
             mark = f'[cut off by user after "{inline(event.delivered)}"]'
         else:
             mark = "[cut off by user before a word]"
-        if self._speaker == "agent":
+        if self._speaker == self._agent:
             self._append(" — " + mark)
             self._speaker = None
         else:

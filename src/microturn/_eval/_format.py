@@ -181,7 +181,7 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             data["policy"] = policy
         if model is not None:
             data["model"] = model
-        return SessionConfig.from_dict(data)
+        return SessionConfig.from_dict(data, partial=True)
 
 
 REQUIRED: dict[str, tuple[str, ...]] = {

@@ -49,6 +49,10 @@ class ModelRequest:
     """What to do with ``user_text``, when it is not simply to answer it ("Translate into Spanish")."""
     facts: tuple[str, ...] = ()
     """Results (tools, background jobs) the answer may use."""
+    opening: str = ""
+    """How the answer begins ("Once upon a time,"), when the policy knows what kind of answer is wanted: a model
+    that uses it says these words first and goes on from them (the embedded one, which keeps to a story once its
+    line begins one); a model that does not may ignore it."""
     tools: tuple[ToolSpec, ...] = ()
     """Tools the model may call instead of answering; none for the interaction role."""
     steps: tuple[ToolStep, ...] = ()

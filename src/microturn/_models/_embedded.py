@@ -88,11 +88,15 @@ answer: I have no tool for that, but hello to the team!
 
 """
 
-_STOP = ["\n"]
+_STOP = ["\n", "[enter]"]
+"""A line break ends the reply; so does "[enter]", copied from the user's lines (the agent presses no key)."""
 
 
 def build_prompt(request: ModelRequest, budget: Budget | None = None) -> str:
     """The preamble, the session's transcript (its recent part), and the start of the agent's next line.
+
+    Each fact found names the words it answers (``(found for "what time is it in tokyo": ...)``): a small
+    model otherwise copies its own last answer, which followed the same ``user: [enter]`` line.
 
     With tools offered (the background role), the worker preamble instead, the task, the tools and
     the calls made so far; the model goes on with a ``call:`` or an ``answer:`` line. Either fits
@@ -102,12 +106,15 @@ def build_prompt(request: ModelRequest, budget: Budget | None = None) -> str:
     if request.tools:
         return _worker_prompt(request, budget)
     at = f"[{format_clock(request.elapsed)}]"
-    tail = [f"{at} (found: {inline(fact)})" for fact in request.facts]
+    asked = " ".join(request.user_text.split())
+    found = f'found for "{inline(asked)}"' if asked else "found"
+    tail = [f"{at} ({found}: {inline(fact)})" for fact in request.facts]
     if request.instruction:
         tail.append(f"{at} (the agent must now: {inline(request.instruction)})")
     share = TAIL_TOKENS // (len(tail) + 1)
     tail = [clip(line, share, budget.count) for line in tail]
-    return "\n".join([conversation_prompt(request, budget), *tail, f"{at} agent:"])
+    opening = f" {inline(request.opening)}" if request.opening.strip() else ""  # a few words: the policy's
+    return "\n".join([conversation_prompt(request, budget), *tail, f"{at} agent:{opening}"])
 
 
 def conversation_prompt(request: ModelRequest, budget: Budget | None = None) -> str:
@@ -185,6 +192,8 @@ class EmbeddedModel:
             async for item in self._worker_line(request):
                 yield item
             return
+        if request.opening.strip():
+            yield inline(request.opening)  # the line begins with it (``build_prompt``); the model goes on from there
         async for text in self._complete(request):
             yield text
 

@@ -9,12 +9,17 @@ context of its own on first use and gives it back when it is closed; a context g
 The weights are memory-mapped, so every context on the same file shares one copy of them; what each
 extra context costs is its KV cache and compute buffers (measured in docs/models.md). How many are in
 use at once is bounded by what holds the models: ``microturn serve --max-conversations`` (two each).
+
+llama.cpp's own log goes to the ``llama_cpp`` logger (``_quiet_native_log``), not to the terminal, where it
+would print over the chat.
 """
 
 from __future__ import annotations
 
 import atexit
+import ctypes
 import functools
+import logging
 import weakref
 from pathlib import Path
 from typing import Any
@@ -29,6 +34,9 @@ LlamaKey = tuple[Path | None, int, int]
 
 IDLE_KEPT = 2
 """Contexts given back that are kept for reuse, per setting; more are closed (their memory freed)."""
+
+_ERROR = 4
+"""ggml's level for errors (GGML_LOG_LEVEL_ERROR); its warnings and notes are about its own settings."""
 
 _IDLE: dict[LlamaKey, list[Any]] = {}
 _OPEN: weakref.WeakSet[Any] = weakref.WeakSet()  # every context still alive, closed at exit
@@ -67,6 +75,7 @@ def _load(key: LlamaKey) -> Any:
     _check_build(llama_cpp.llama_print_system_info().decode(errors="replace"), llama_cpp.__version__)
     path, context_tokens, threads = key
     _close_at_exit()
+    _quiet_native_log()
     llama = llama_cpp.Llama(
         model_path=str(path or gemma_weights()),
         n_ctx=context_tokens,
@@ -92,6 +101,26 @@ def _check_build(system_info: str, version: str) -> None:
             "(./dev builds it that way)",
             transient=False,
         )
+
+
+@functools.cache
+def _quiet_native_log() -> Any:
+    """Send llama.cpp's log to Python's ``llama_cpp`` logger: errors as errors, the rest as debug.
+
+    llama-cpp-python's own callback prints warnings to stderr even with ``verbose=False`` (its level table
+    predates ggml's current one), so "llama_kv_cache_iswa: using full-size SWA cache" appeared in the
+    middle of the chat. The callback is kept (returned, cached) for as long as llama.cpp may call it.
+    """
+    import llama_cpp
+
+    logger = logging.getLogger("llama_cpp")
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def forward(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
+        logger.log(logging.ERROR if level == _ERROR else logging.DEBUG, text.decode(errors="replace").rstrip())
+
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+    return forward
 
 
 @functools.cache

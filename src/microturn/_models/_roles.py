@@ -1,7 +1,9 @@
 """Which model plays each role: the interaction model (fast, always on) and the background model (deep work).
 
-Each role is chosen independently, from (first wins) a command-line flag, the environment, a TOML
-config file, and the default. The config file names a model and, for an OpenAI-compatible server,
+Each role is chosen independently, from (first wins) a command-line flag, the environment, and a TOML
+config file; by default the interaction model is the embedded one, and the background role is played by
+the same model as the interaction role (its own instance), so a job is real work unless a fake is asked
+for by name (``scripted``). The config file names a model and, for an OpenAI-compatible server,
 where it is; an API key never sits in the file, only the name of the environment variable holding it::
 
     [interaction]
@@ -35,7 +37,8 @@ from microturn.errors import ConfigError
 
 __all__ = ["ModelChoice", "ModelRoles", "build_model", "load_roles"]
 
-_DEFAULTS = {"interaction": "embedded", "background": "scripted"}
+_DEFAULT = "embedded"
+"""The interaction model when none is named; the background model follows the interaction model."""
 _KINDS = ("scripted", "embedded", "openai")
 
 
@@ -68,10 +71,9 @@ def load_roles(
     env = os.environ if environ is None else environ
     path = config_file or (Path(env["MICROTURN_CONFIG"]) if env.get("MICROTURN_CONFIG") else None)
     found = _read(path) if path is not None else ModelRoles()
-    return ModelRoles(
-        interaction=_resolve("interaction", found.interaction, interaction, env),
-        background=_resolve("background", found.background, background, env),
-    )
+    talks = _resolve("interaction", found.interaction, interaction, env, default=_DEFAULT)
+    works = _resolve("background", found.background, background, env, default="")
+    return ModelRoles(interaction=talks, background=works if works.model else talks)
 
 
 def _read(path: Path) -> ModelRoles:
@@ -91,7 +93,8 @@ def _prefix(role: str) -> str:
     return "MICROTURN_" if role == "interaction" else "MICROTURN_BACKGROUND_"
 
 
-def _resolve(role: str, found: ModelChoice, flag: str | None, env: Mapping[str, str]) -> ModelChoice:
+def _resolve(role: str, found: ModelChoice, flag: str | None, env: Mapping[str, str], *, default: str) -> ModelChoice:
+    """The role's choice; an empty one if no model is named anywhere and ``default`` is empty."""
     prefix = _prefix(role)
 
     def setting(name: str, from_file: str) -> str:
@@ -100,7 +103,9 @@ def _resolve(role: str, found: ModelChoice, flag: str | None, env: Mapping[str, 
                 return env[key].strip()
         return from_file
 
-    model = flag or env.get(f"{prefix}MODEL", "").strip() or found.model or _DEFAULTS[role]
+    model = flag or env.get(f"{prefix}MODEL", "").strip() or found.model or default
+    if not model:
+        return ModelChoice()
     if model not in _KINDS:
         raise ConfigError(f"unknown {role} model {model!r}; choose one of: {', '.join(_KINDS)}")
     choice = ModelChoice(

@@ -74,11 +74,17 @@ def parse_call(line: str, tools: Sequence[ToolSpec]) -> ToolCall | None:
 
 
 class WorkerLine:
-    """Reads a tool-using reply as it streams: a ``call:`` line is read whole, an answer passes straight on."""
+    """Reads a tool-using reply as it streams: a ``call:`` line is read whole, an answer passes straight on.
+
+    A line that starts with an offered tool's name and its arguments (``run_python {"code": ...}``) is no
+    answer: a small model copying the tool list. It is dropped, so raw tool syntax is never taken for words.
+    """
 
     def __init__(self, tools: Sequence[ToolSpec]) -> None:
         self._tools = tools
         self._head: str | None = ""  # the line so far, until it shows whether it is a call or an answer
+        names = "|".join(re.escape(spec.name) for spec in tools) or "(?!)"  # no tools: nothing is a listing
+        self._listing = re.compile(rf"^(?:{names})\s*[{{(]")
 
     def feed(self, text: str) -> str:
         """The answer text to pass on now ("" while the line is still a call, or undecided)."""
@@ -86,10 +92,19 @@ class WorkerLine:
             return text
         self._head += text
         line = self._head.lstrip()
-        if line.startswith(CALL) or CALL.startswith(line) or ANSWER.startswith(line):
+        if line.startswith(CALL) or self._listing.match(line) or self._undecided(line):
             return ""
         self._head = None
         return line.removeprefix(ANSWER).lstrip()
+
+    def _undecided(self, line: str) -> bool:
+        """The line so far could still become ``call:``, ``answer:`` or a tool's name with its arguments."""
+        if CALL.startswith(line) or ANSWER.startswith(line):
+            return True
+        return any(
+            spec.name.startswith(line) or (line.startswith(spec.name) and not line[len(spec.name) :].strip())
+            for spec in self._tools
+        )
 
     def end(self) -> ToolCall | str:
         """At the end of the reply: the call it made, or the rest of its answer ("" for none)."""
@@ -99,4 +114,6 @@ class WorkerLine:
         call = parse_call(line, self._tools)
         if call is not None:
             return call
-        return "" if line.startswith(CALL) else line.removeprefix(ANSWER).strip()
+        if line.startswith(CALL) or self._listing.match(line):
+            return ""
+        return line.removeprefix(ANSWER).strip()

@@ -89,12 +89,13 @@ class Dispatch:
         taken = self._floor.take_user_text()
         text = taken if action.text is None else action.text
         utterance = await self._utterances.open(SpeechPurpose.REPLY, cause, append=action.append, reply_to=text)
-        plain = action.text is None and not action.instruction and not action.facts
+        plain = action.text is None and not action.instruction and not action.facts and not action.opening
         if speculation is not None and plain and speculation.matches(taken) and not speculation.failed:
             self._utterances.produce(utterance, speculation.reply())
             return
         if speculation is not None:
             speculation.cancel()
-        asked, chunks = self._models.ask(self._hooks.request(text, instruction=action.instruction, facts=action.facts))
+        request = self._hooks.request(text, instruction=action.instruction, facts=action.facts, opening=action.opening)
+        asked, chunks = self._models.ask(request)
         await self._hooks.emit(asked, cause)
         self._utterances.produce(utterance, chunks)

@@ -141,6 +141,7 @@ class Session:
             output if output is not None else OutputStream(rate=self.config.speaking_rate),
             hooks,
             apology=lambda delivered: apologies.for_model(self.state.user_turns, delivered=delivered),
+            max_words=self.config.max_utterance_words,
         )
         self._utterances.output.set_listener(wake)
         self._anticipation = Anticipation(self._models, self._utterances, self._floor, self.timeline, hooks)
@@ -355,7 +356,9 @@ class Session:
         for action in self._policy.decide(self.state, turn):
             await self._dispatch.act(action, None)
 
-    def _request(self, user_text: str, *, instruction: str = "", facts: tuple[str, ...] = ()) -> ModelRequest:
+    def _request(
+        self, user_text: str, *, instruction: str = "", facts: tuple[str, ...] = (), opening: str = ""
+    ) -> ModelRequest:
         """A request to the model as of this moment: the transcript so far, to answer ``user_text``. Every request
         (reply, speculation, prefill) carries the developer's instructions alike, so a prompt cache keeps them."""
         return ModelRequest(
@@ -365,6 +368,7 @@ class Session:
             wall=self._clock.wall(),
             instruction=instruction,
             facts=facts,
+            opening=opening,
             persona=self.config.instructions,
         )
 

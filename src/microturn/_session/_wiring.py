@@ -28,7 +28,9 @@ Report = Callable[[str, Exception], None]
 
 
 class RequestFor(Protocol):
-    def __call__(self, user_text: str, *, instruction: str = "", facts: tuple[str, ...] = ()) -> ModelRequest:
+    def __call__(
+        self, user_text: str, *, instruction: str = "", facts: tuple[str, ...] = (), opening: str = ""
+    ) -> ModelRequest:
         """A request to the model as of this moment: the transcript so far, to answer ``user_text``."""
         ...
 

@@ -1,5 +1,9 @@
 """Safe arithmetic: the expression is parsed with ``ast`` and only a whitelist is evaluated.
 
+An expression may also be said in words ("what's seventeen times twenty-three"): it is read by
+``_spoken_arithmetic`` into the same symbols, and the answer is a sentence a voice can read out as it is
+("17 times 23 is 391."). The trigger finds such a calculation in the user's words while they talk.
+
 Nothing is ever handed to ``eval``: names, attributes, subscripts, comprehensions and any call but a
 few math functions are refused. Sizes are bounded so that no expression can eat the CPU or memory:
 the source length, every integer's size, and a power's result estimated before it is computed.
@@ -10,12 +14,14 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import re
 from collections.abc import Callable
 from typing import Annotated
 
 import msgspec
 
 from microturn._core._tools import ToolError
+from microturn._tools._spoken_arithmetic import TRIGGER, read_spoken
 from microturn._tools._tool import Tool, tool
 
 __all__ = ["calculate", "calculator_tools"]
@@ -55,23 +61,42 @@ _FUNCTIONS: dict[str, Callable[..., object]] = {
     "ceil": math.ceil,
 }
 _CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
+_NAMES = frozenset({*_FUNCTIONS, *_CONSTANTS})
+_WORDED = re.compile(r"[a-z]+", re.IGNORECASE)
 
 
-@tool(name="calculator")
+@tool(name="calculator", trigger=TRIGGER)
 def calculate(
     expression: Annotated[
         str,
         msgspec.Meta(
             max_length=MAX_EXPRESSION,
-            description="Arithmetic such as '(2 + 3) * 4 / 7' or 'sqrt(2) ** 3'.",
+            description="Arithmetic such as '(2 + 3) * 4 / 7', 'sqrt(2) ** 3' or 'seventeen times twenty-three'.",
         ),
     ],
 ) -> str:
     """Evaluate an arithmetic expression exactly and return the number.
 
     Supports numbers, + - * / // % ** and parentheses, the constants pi and e, and the functions
-    abs, round, min, max, sqrt, exp, log, log10, sin, cos, tan, floor and ceil.
+    abs, round, min, max, sqrt, exp, log, log10, sin, cos, tan, floor and ceil. In words ("12 divided
+    by 4", "the square root of 144", "15 percent of 80") the answer is a sentence: "12 divided by 4 is 3."
     """
+    spoken = read_spoken(expression) if any(w.lower() not in _NAMES for w in _WORDED.findall(expression)) else None
+    if spoken is not None:  # else the evaluator says what is wrong with it
+        answer = f"{spoken.said} is {_say(_value(spoken.expression))}."
+        return answer[0].upper() + answer[1:]
+    return _format(_value(expression))
+
+
+def calculator_tools() -> list[Tool[..., str]]:
+    """The ``calculator`` tool: exact, safe arithmetic (an agent with ``builtin_tools`` has it already).
+
+    For an agent without the other built-ins: ``Agent(tools=calculator_tools(), builtin_tools=False)``.
+    """
+    return [calculate]
+
+
+def _value(expression: str) -> Number:
     try:
         tree = ast.parse(expression.strip(), mode="eval")
     except SyntaxError:
@@ -88,15 +113,7 @@ def calculate(
         raise ToolError("the result is too large to compute", transient=False) from None
     except (ValueError, TypeError) as exc:
         raise ToolError(f"cannot compute that: {exc}", transient=False) from None
-    return _format(value)
-
-
-def calculator_tools() -> list[Tool[..., str]]:
-    """The ``calculator`` tool: exact, safe arithmetic (an agent with ``builtin_tools`` has it already).
-
-    For an agent without the other built-ins: ``Agent(tools=calculator_tools(), builtin_tools=False)``.
-    """
-    return [calculate]
+    return value
 
 
 def _evaluate(node: ast.expr) -> Number:
@@ -177,6 +194,15 @@ def _format(value: Number) -> str:
     if isinstance(value, float):
         return f"{value:.12g}"  # enough digits, without 0.30000000000000004
     return str(value)
+
+
+def _say(value: Number) -> str:
+    """A result as a person says it: whole numbers without ".0", others to two decimals (three figures below
+    one), with "about" when that rounded them."""
+    if isinstance(value, int) or (value.is_integer() and abs(value) < 1e15):
+        return str(int(value))
+    said = f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.3g}"
+    return said if float(said) == value else f"about {said}"
 
 
 def _refuse(what: str) -> ToolError:

@@ -12,7 +12,8 @@ from typing import Any
 
 from prompt_toolkit import print_formatted_text
 from prompt_toolkit.input import Input
-from prompt_toolkit.output import Output
+from prompt_toolkit.output import Output, create_output
+from prompt_toolkit.output.vt100 import Vt100_Output
 
 from microturn._apps._console._resume import CatchUp, HeldModel, HeldTools, Resumption
 from microturn._apps._console._transcript import SHOWN
@@ -57,6 +58,7 @@ async def chat(
     session id win).
     """
     toolbox = tools or ToolRegistry()
+    terminal_output = terminal_output or _terminal()
     if resume is not None:
         config, session_id = resume.config, resume.session_id
     roles = roles or load_roles(interaction=config.model, background=config.background_model)
@@ -174,11 +176,28 @@ def run_chat(
 
 
 def banner(config: SessionConfig) -> str:
+    """The chat's first lines: which models and policy, how it works, and any fake plainly named as one."""
+    roles = (("talking", config.model), ("background", config.background_model))
+    fakes = [role for role, model in roles if model == "scripted"]
+    note = (
+        f"(scripted: the {' and the '.join(fakes)} model {'are' if len(fakes) > 1 else 'is'} a deterministic "
+        "fake, for tests; choose a real one with --model or --background-model)\n"
+    )
     return (
         f"microturn chat (model: {config.model}, background: {config.background_model}, policy: {config.policy})\n"
-        "The agent sees you type, as you type. Typing while it talks interrupts it.\n"
+        + (note if fakes else "")
+        + "The agent sees you type, as you type. Typing while it talks interrupts it.\n"
         "Enter ends your turn. Ctrl-D quits.\n"
     )
+
+
+def _terminal() -> Output:
+    """The terminal, without cursor position requests: the chat does not need them, and a terminal that does
+    not answer them (a pseudo-terminal, some IDE consoles) got prompt_toolkit's warning printed over the chat."""
+    output = create_output()
+    if isinstance(output, Vt100_Output):
+        output.enable_cpr = False
+    return output
 
 
 def _log_note(record: Path | None, journal: Path | None, session_id: str) -> str:

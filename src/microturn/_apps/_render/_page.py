@@ -1,8 +1,11 @@
-"""The HTML page: header and counts, the picture (lane names fixed, the roll scrolls), legend, transcript."""
+"""The HTML page: header and counts, zoom controls and the overview, the picture (lane names fixed, the
+roll zooms and scrolls), legend, transcript, and the script that zooms (``roll.js``, inlined)."""
 
 from __future__ import annotations
 
 import html
+from functools import cache
+from importlib import resources
 
 from microturn._apps._render._layout import Picture
 from microturn._apps._render._style import CSS, LEGEND, Swatch
@@ -13,7 +16,7 @@ from microturn._apps._render._text import seconds
 __all__ = ["page"]
 
 
-def page(*, title: str, summary: Summary, picture: Picture, transcript: str) -> str:
+def page(*, title: str, summary: Summary, picture: Picture, overview: str, transcript: str) -> str:
     e = html.escape
     session = f"session <code>{e(summary.session)}</code>" if summary.session else "no session id"
     counts = [
@@ -41,6 +44,16 @@ def page(*, title: str, summary: Summary, picture: Picture, transcript: str) -> 
             *(f'<li class="count"><b>{number}</b> {e(label)}</li>' for number, label in counts),
             "</ul>",
             "</header>",
+            '<div class="zoom-bar" hidden>',
+            '<button type="button" data-action="out" title="zoom out (−)">−</button>',
+            '<button type="button" data-action="in" title="zoom in (+)">+</button>',
+            '<button type="button" data-action="fit" title="the whole session (0)">Fit</button>',
+            '<span class="zoom-readout"></span>',
+            '<span class="zoom-help">Ctrl/⌘ + wheel or pinch: zoom · drag or wheel: pan · keys + − 0 ← →</span>',
+            "</div>",
+            '<div class="strip"><span class="strip-name">overview</span>',
+            overview,
+            "</div>",
             '<div class="picture">',
             f'<div class="lane-column">{lanes_svg(picture)}</div>',
             f'<div class="scroller">{roll_svg(picture)}</div>',
@@ -50,11 +63,17 @@ def page(*, title: str, summary: Summary, picture: Picture, transcript: str) -> 
             "</ul>",
             "<h2>Timeline</h2>",
             f'<pre class="timeline">{e(transcript)}</pre>',
+            f"<script>{_script()}</script>",
             "</body>",
             "</html>",
             "",
         ]
     )
+
+
+@cache
+def _script() -> str:
+    return (resources.files("microturn._apps._render") / "roll.js").read_text(encoding="utf-8")
 
 
 def _swatch(css: str, kind: Swatch) -> str:

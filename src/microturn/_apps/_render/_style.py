@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from microturn._apps._render._zoom import LOD_CSS
+
 __all__ = ["CSS", "LEGEND", "Swatch"]
 
 Swatch = Literal["box", "thin", "line", "dot", "diamond", "square", "cross", "enter", "erase", "bar", "cut", "stop"]
@@ -45,7 +47,8 @@ LEGEND: tuple[tuple[str, Swatch, str], ...] = (
     ("session-ended", "bar", "session end"),
 )
 
-CSS = """
+CSS = (
+    """
 body { margin: 16px 20px; font: 14px/1.4 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
   color: #111827; background: #fff; }
 h1 { font-size: 20px; margin: 0 0 4px; }
@@ -55,9 +58,26 @@ h2 { font-size: 15px; margin: 20px 0 6px; }
 .counts { list-style: none; padding: 0; margin: 0 0 12px; display: flex; flex-wrap: wrap; gap: 6px; }
 .counts li { background: #f3f4f6; border-radius: 12px; padding: 2px 10px; }
 .counts b { font-variant-numeric: tabular-nums; }
-.picture { display: flex; border: 1px solid #d1d5db; border-radius: 4px; }
+.picture { display: flex; border: 1px solid #d1d5db; border-radius: 0 0 4px 4px; }
 .lane-column { flex: none; border-right: 1px solid #d1d5db; }
-.scroller { overflow-x: auto; flex: 1 1 auto; }
+.scroller { overflow-x: auto; flex: 1 1 auto; cursor: grab; touch-action: pan-y; }
+.scroller.dragging { cursor: grabbing; user-select: none; }
+.zoom-bar { display: flex; align-items: center; gap: 6px; margin: 0 0 6px; font-size: 13px; }
+.zoom-bar[hidden] { display: none; }
+.zoom-bar button { min-width: 32px; padding: 2px 8px; font: inherit; border: 1px solid #9ca3af; border-radius: 4px;
+  background: #f9fafb; cursor: pointer; }
+.zoom-bar button:hover { background: #e5e7eb; }
+.zoom-readout { font-variant-numeric: tabular-nums; color: #111827; margin-left: 6px; }
+.zoom-help { color: #6b7280; margin-left: auto; font-size: 12px; }
+.strip { display: flex; border: 1px solid #d1d5db; border-bottom: none; border-radius: 4px 4px 0 0; }
+.strip-name { flex: none; width: 124px; padding: 0 4px; border-right: 1px solid #d1d5db; font-size: 10px;
+  color: #6b7280; line-height: 24px; }
+.overview { position: relative; flex: 1 1 auto; height: 24px; margin: 0 16px; cursor: pointer; touch-action: none; }
+.overview .map { display: block; width: 100%; height: 100%; }
+.map .user rect { fill: #d97706; } .map .agent rect { fill: #2563eb; } .map .background rect { fill: #475569; }
+.overview .view { position: absolute; top: 0; bottom: 0; box-sizing: border-box; min-width: 3px;
+  border: 2px solid #111827; border-radius: 2px; background: rgba(17, 24, 39, 0.08); pointer-events: none; }
+.overview .view[hidden] { display: none; }
 .picture svg { display: block; }
 .legend { list-style: none; padding: 0; margin: 10px 0 0; display: flex; flex-wrap: wrap; gap: 4px 14px;
   font-size: 12px; color: #374151; }
@@ -148,3 +168,5 @@ svg text.small, svg text.after, svg text.tick-lbl { font-size: 10px; }
 .note .glyph { fill: #6b7280; }
 .session-ended .glyph { fill: #111827; }
 """
+    + LOD_CSS
+)

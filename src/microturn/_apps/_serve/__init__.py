@@ -12,13 +12,22 @@ Client → server:
 - binary frame: microphone PCM, 16 kHz, signed 16-bit little-endian, mono (the page sends 20 ms).
 - text frame ``{"type": "hello", "sample_rate": 16000}``: optional; any other rate is refused.
 - text frame ``{"type": "text", "text": "..."}``: typed input, as ``UserInput`` + ``UserSubmit``.
+- text frame ``{"type": "mic_off"}``: the page stopped its microphone (the user pressed Stop). The
+  stretch of speech it cut ends as if the user had paused (the server hears a second of quiet), so
+  its transcript and the turn's end come as usual. The page starts its microphone only when the user
+  asks, and simply sends PCM again when it does.
 
 Server → client (text frames are JSON objects with a ``type``):
 
 - ``{"type": "ready", "session": id, "voice": "real" | "fake" | "off", "sample_rate": 16000}``: first.
 - ``{"type": "event", "event": {"v": 1, "e": {"kind": ...}}}``: a session event in microturn's
   codec (``encode_event``); the microphone's own ``AudioFrame`` events are not echoed.
-- ``{"type": "transcript", "text": "...", "final": bool}``: what the user is heard saying.
+- ``{"type": "transcript", "text": "...", "final": bool, "stretch": n}``: what the user is heard
+  saying in stretch of speech ``n`` (numbered from 1 in the conversation). ``final`` false: the
+  rough recogniser's text so far, which may still change (the page shows it greyed, as tentative);
+  ``final`` true: the accurate text of the whole stretch, once it has ended, which replaces that
+  stretch's rough text (empty if nothing was made out). Each stretch gets exactly one final, in
+  order; the next stretch's rough text may come before it.
 - ``{"type": "audio", "utterance": n, "sample_rate": r, "text": "...", "bytes": k}``, immediately
   followed by one binary frame of ``k`` bytes: agent speech, s16le mono at ``r`` Hz, carrying
   ``text``. Chunks of an utterance come in order and play back to back.

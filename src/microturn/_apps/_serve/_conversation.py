@@ -1,10 +1,11 @@
 """One conversation behind one socket: a voice channel or a session (typed text only), with its background lane.
 
-Both shapes offer the same four things to the socket: the ``session`` that typed text goes into,
-``run()`` until the session ends, ``hear()`` for microphone PCM, and ``forward()``, which turns
-everything the conversation says into protocol frames in the socket's outbox. The voice pipeline
-itself (listening, recognition, the agent's voice, barge-in) is ``microturn._voice._channel``'s: a
-transport beside the session, which speaks through the channel's output.
+Both shapes offer the same five things to the socket: the ``session`` that typed text goes into,
+``run()`` until the session ends, ``hear()`` for microphone PCM, ``microphone_off()`` when the page
+stops its microphone, and ``forward()``, which turns everything the conversation says into protocol
+frames in the socket's outbox (each transcript numbered with its stretch of speech, see ``Stretches``).
+The voice pipeline itself (listening, recognition, the agent's voice, barge-in) is
+``microturn._voice._channel``'s: a transport beside the session, which speaks through the channel's output.
 """
 
 from __future__ import annotations
@@ -17,16 +18,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from microturn._apps._serve._outbox import Outbox
-from microturn._apps._serve._protocol import audio_header, event_message, flush_message, transcript_message
+from microturn._apps._serve._protocol import (
+    INPUT_RATE,
+    audio_header,
+    event_message,
+    flush_message,
+    transcript_message,
+)
 from microturn._background import BackgroundLane, role_models
 from microturn._bus import EventBus, Start, open_bus
 from microturn._core._clock import Clock
 from microturn._core._config import SessionConfig
-from microturn._core._events import AudioFrame
+from microturn._core._events import AudioFrame, Event, UserSpeechEnded
 from microturn._models._roles import ModelRoles, load_roles
 from microturn._session import Session
 from microturn._session._output import SpeechOutput
 from microturn._tools import builtin_tools
+from microturn._voice._channel import SOURCE as HEARD
 from microturn._voice._channel import AgentAudioChunk, FlushAudio, Transcript, VoiceChannel
 from microturn._voice._engines import fake_engines, load_engines
 from microturn._voice._protocols import VoiceEngines
@@ -39,9 +47,11 @@ Beside = Callable[[], Coroutine[Any, Any, None]]
 
 __all__ = [
     "FAKE_WORDS",
+    "QUIET_SECONDS",
     "SOURCE",
     "Conversation",
     "ConversationSpec",
+    "Stretches",
     "TextConversation",
     "Voice",
     "VoiceConversation",
@@ -55,6 +65,10 @@ Voice = Literal["real", "fake", "off"]
 
 FAKE_WORDS = tuple("what is 2 plus 3".split() * 100)
 """What the fake recogniser "hears", a word per quarter second of loud sound (``--voice fake``)."""
+
+QUIET_SECONDS = 1.0
+"""Quiet heard when the page stops its microphone, so the stretch it cut ends as if the user had paused: well
+over the quiet that ends any stretch (``VoiceTuning.end_silence``, 0.3 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +98,10 @@ class Conversation(Protocol):
         """Take microphone PCM (16 kHz s16le mono) without blocking; False if this conversation does not listen."""
         ...
 
+    def microphone_off(self) -> None:
+        """The page stopped its microphone: the stretch of speech in progress, if any, is over."""
+        ...
+
     async def forward(self, outbox: Outbox) -> None:
         """Put what the conversation says into ``outbox`` as protocol frames, until the session has ended."""
         ...
@@ -105,6 +123,9 @@ class TextConversation:
 
     def hear(self, pcm: bytes) -> bool:
         return False
+
+    def microphone_off(self) -> None:
+        pass  # nothing was heard
 
     async def forward(self, outbox: Outbox) -> None:
         async for event in self.session.follow(SOURCE, start=Start.BEGINNING):
@@ -132,7 +153,11 @@ class VoiceConversation:
         self._channel.hear(pcm)
         return True
 
+    def microphone_off(self) -> None:
+        self._channel.hear(bytes(2 * round(QUIET_SECONDS * INPUT_RATE)))
+
     async def forward(self, outbox: Outbox) -> None:
+        stretches = Stretches()
         async for item in self._channel.outbound():
             if isinstance(item, AgentAudioChunk):
                 header = audio_header(
@@ -142,9 +167,38 @@ class VoiceConversation:
             elif isinstance(item, FlushAudio):
                 await outbox.put_control(flush_message(item.utterance), flushes=item.utterance)
             elif isinstance(item, Transcript):
-                await outbox.put(transcript_message(item.text, final=item.final))
+                stretch = stretches.transcript(final=item.final)
+                await outbox.put(transcript_message(item.text, final=item.final, stretch=stretch))
             elif not isinstance(item.event, AudioFrame):
+                stretches.saw(item.event)
                 await outbox.put(event_message(item.event))
+
+
+class Stretches:
+    """Which stretch of speech each transcript is of (numbered from 1), so the page can show a stretch's rough
+    text in one place and replace it there with the final text.
+
+    It follows from the order the voice channel reports in (``_voice._hearing``): a stretch's rough
+    transcripts all come before its ``UserSpeechEnded``, and the next stretch's after it; final
+    transcripts come one per stretch, in order, but may trail the next stretch's rough ones (the
+    accurate recogniser is slower).
+    """
+
+    def __init__(self) -> None:
+        self._ended = 0
+        self._finals = 0
+
+    def saw(self, event: Event) -> None:
+        """An event of the session log, in order with the transcripts."""
+        if isinstance(event, UserSpeechEnded) and event.source == HEARD:
+            self._ended += 1
+
+    def transcript(self, *, final: bool) -> int:
+        """The stretch the next transcript, rough or ``final``, is of."""
+        if not final:
+            return self._ended + 1
+        self._finals += 1
+        return self._finals
 
 
 @contextlib.asynccontextmanager

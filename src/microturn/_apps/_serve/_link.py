@@ -21,6 +21,7 @@ from microturn._apps._serve._conversation import SOURCE, Conversation
 from microturn._apps._serve._limits import Admission, LinkLimits, TokenBucket
 from microturn._apps._serve._outbox import Outbox
 from microturn._apps._serve._protocol import (
+    MicOff,
     Pcm,
     Refused,
     Typed,
@@ -141,6 +142,8 @@ async def _read(
         elif isinstance(message, Typed):
             await session.inject(UserInput(text=message.text, modality=Modality.TYPED), source=SOURCE)
             await session.inject(UserSubmit(), source=SOURCE)
+        elif isinstance(message, MicOff):
+            conversation.microphone_off()
         # A Hello needs no answer: its rate is checked, and the session is already open.
 
 

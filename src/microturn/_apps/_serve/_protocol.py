@@ -19,6 +19,7 @@ __all__ = [
     "INPUT_RATE",
     "MAX_FRAME",
     "Hello",
+    "MicOff",
     "Pcm",
     "Refused",
     "Typed",
@@ -52,6 +53,11 @@ class Typed:
 
 
 @dataclass(frozen=True, slots=True)
+class MicOff:
+    """The page stopped its microphone: the stretch of speech it was in is over (no quiet will follow it)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Pcm:
     data: bytes
 
@@ -63,7 +69,7 @@ class Refused:
     message: str
 
 
-Message = Hello | Typed | Pcm | Refused
+Message = Hello | Typed | MicOff | Pcm | Refused
 
 
 class _Kind(msgspec.Struct):
@@ -80,16 +86,21 @@ class _Text(msgspec.Struct):
     text: str
 
 
+class _MicOff(msgspec.Struct):
+    type: str
+
+
 _kind = msgspec.json.Decoder(_Kind)
 _bodies: dict[str, msgspec.json.Decoder[Any]] = {
     "hello": msgspec.json.Decoder(_Hello),
     "text": msgspec.json.Decoder(_Text),
+    "mic_off": msgspec.json.Decoder(_MicOff),
 }
 _encode = msgspec.json.Encoder().encode
 
 
 def read_text(frame: str) -> Message:
-    """A client text frame: a JSON message ``{"type": "hello" | "text", ...}``."""
+    """A client text frame: a JSON message ``{"type": "hello" | "text" | "mic_off", ...}``."""
     raw = frame.encode("utf-8", errors="replace")
     if len(raw) > MAX_FRAME:
         return Refused(f"text frame of {len(raw)} bytes is over the {MAX_FRAME}-byte limit; it was ignored")
@@ -111,6 +122,8 @@ def read_text(frame: str) -> Message:
                 f"microphone sample rate {message.sample_rate} Hz is not supported: send {INPUT_RATE} Hz s16le mono"
             )
         return Hello(message.sample_rate)
+    if isinstance(message, _MicOff):
+        return MicOff()
     assert isinstance(message, _Text)
     if not message.text.strip():
         return Refused("text message is empty")
@@ -141,8 +154,9 @@ def event_message(event: Event) -> str:
     return '{"type":"event","event":' + encode_event(event).decode() + "}"
 
 
-def transcript_message(text: str, *, final: bool) -> str:
-    return _json({"type": "transcript", "text": text, "final": final})
+def transcript_message(text: str, *, final: bool, stretch: int) -> str:
+    """What the user is heard saying in stretch of speech ``stretch`` (from 1): rough so far, or its ``final`` text."""
+    return _json({"type": "transcript", "text": text, "final": final, "stretch": stretch})
 
 
 def flush_message(utterance: int) -> str:

@@ -22,6 +22,7 @@ from microturn._core._events._agent_speech import (
     AgentSpeechStarted,
     AgentWord,
     EndReason,
+    SpeechBound,
     SpeechPurpose,
 )
 from microturn._core._events._approvals import ApprovalDecided, ApprovalRequested
@@ -90,6 +91,7 @@ __all__ = [
     "SessionEnded",
     "SessionStarted",
     "Silence",
+    "SpeechBound",
     "SpeechPurpose",
     "StopOutput",
     "TimerCancelled",

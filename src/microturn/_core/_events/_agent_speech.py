@@ -15,6 +15,7 @@ __all__ = [
     "AgentSpeechStarted",
     "AgentWord",
     "EndReason",
+    "SpeechBound",
     "SpeechPurpose",
 ]
 
@@ -33,7 +34,14 @@ class EndReason(enum.Enum):
 
     COMPLETED = "completed"
     INTERRUPTED = "interrupted"  # the user barged in: a cut-off
-    STOPPED = "stopped"  # the policy or a control event stopped it
+    STOPPED = "stopped"  # the policy or a control event stopped it, or the runtime did (``AgentSpeechEnded.bound``)
+
+
+class SpeechBound(enum.Enum):
+    """Why the runtime itself ended an utterance the model was still writing: runaway output is never said."""
+
+    REPETITION = "repetition"  # the model repeated itself (a sentence, a phrase over and over): the repeat was not said
+    LENGTH = "length"  # the utterance reached the longest one allowed (``SessionConfig.max_utterance_words``)
 
 
 class AgentSpeechStarted(Event, frozen=True):
@@ -90,3 +98,6 @@ class AgentSpeechEnded(Event, frozen=True):
     utterance: int
     reason: EndReason
     delivered: str
+    bound: SpeechBound | None = None
+    """Set when the runtime ended the utterance (``reason`` STOPPED) because the model's output reached a bound;
+    the words said before it are all there was to say, so nothing of it is left to resume."""

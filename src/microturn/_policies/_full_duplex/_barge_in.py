@@ -6,6 +6,9 @@ backchannels such as "mm-hm", "yeah" and noise tags such as "[cough]" do not). T
 its first keystroke, unasked (nobody types "mm-hm" at an agent). The agent's own backchannels and
 interjections are never stopped by the user. If the user did stop the agent and their whole turn then
 turns out to be no barge-in after all, that was a false interruption: the agent resumes where it was cut off.
+A turn the :class:`Intent` reads as ``wait`` ("wait", "hang on") is answered with silence, and one it reads as
+``resume`` ("go on", "sorry, keep going"), or a bare "ok" after such a wait, resumes what the user cut off, if
+nothing was said since (a question asked and answered in between leaves nothing to resume: the model answers).
 
 Spoken words with no voice activity to go by (a transcript arriving word by word) can be held too, when the
 :class:`Overlap` can tell that words still coming may yet take the turn (:class:`Tentative`; the learned one
@@ -31,7 +34,7 @@ from microturn._core._actions import Action, ClearTurn, Hold, Resume, Stop
 from microturn._core._events import AgentSpeechEnded, AgentSpeechStarted, EndReason, Modality, SpeechPurpose, UserInput
 from microturn._core._floor import FloorState
 from microturn._core._language import LONGEST_BACKCHANNEL, is_backchannel, words
-from microturn._policies._full_duplex._decisions import Overlap, OverlapContext, OverlapKind
+from microturn._policies._full_duplex._decisions import IntentReading, Overlap, OverlapContext, OverlapKind
 
 __all__ = ["BargeIn", "Tentative", "interrupts", "substantive"]
 
@@ -121,3 +124,15 @@ class BargeIn:
         if not over_the_agent and kind is not OverlapKind.NOISE and not is_backchannel(text):
             return None  # said to the silent agent (the rules' own kinds always pass this)
         return [ClearTurn(), Resume()] if self._cut_by_user else [ClearTurn()]
+
+    def wait_or_resume(self, reading: IntentReading) -> list[Action] | None:
+        """What a turn read as ``wait`` or ``resume`` asks: for ``wait``, nothing said (what the user cut off stays
+        to be resumed); for ``resume``, when the user cut the agent off and nothing was said since, the rest of it.
+        None for any other turn, or a ``resume`` with nothing to resume (the model answers it)."""
+        if reading.negated:
+            return None
+        if reading.label == "wait":
+            return [ClearTurn()]
+        if reading.label == "resume" and self._cut_by_user:
+            return [ClearTurn(), Resume()]
+        return None

@@ -1,4 +1,9 @@
-"""Cues the user set ("tell me when I say a number"), checked on every word as it arrives."""
+"""Cues the user set ("tell me when I say a number"), checked on every word of the user's as it arrives.
+
+A cue hears the user's words only, and its interjection never cuts the agent off: said while the agent is
+talking, it comes right after what the agent is saying (in the same utterance), and only a held agent (quiet
+for the user already) gives way to it. When it is set, the agent says how to cancel it.
+"""
 
 from __future__ import annotations
 
@@ -32,32 +37,34 @@ class Cues(Feature):
         if isinstance(intent, CueRequest):
             cue = Cue(self._names.new("cue"), intent)
             self._cues.append(cue)
-            verb = "stop you" if intent.interrupt else "tell you"
+            heard = f"I'll stop you at {intent.watch}" if intent.interrupt else f"Listening for {intent.watch}"
             return [
                 ClearTurn(),
                 Record(CueSet(cue=cue.name, watch=intent.watch, interrupt=intent.interrupt)),
-                Say(f"Okay, I'll {verb} when you say {intent.watch}."),
+                Say(f"{heard}. {_HOW_TO_STOP}"),
             ]
         if isinstance(intent, StopCues):
             self._cues.clear()
             return [ClearTurn(), Say("Okay, I've stopped listening for that.")]
         return None
 
-    def hear(self, text: str) -> list[Action]:
+    def hear(self, state: FloorState, text: str) -> list[Action]:
         """Let every cue hear the user's newly finished words: an interjection for each hit, while they talk."""
         if not text.strip():
             return []
-        return [action for cue in self._cues for action in _fired(cue, cue.hear(text))]
+        return [action for cue in self._cues for action in _fired(state, cue, cue.hear(text))]
 
-    def flush(self) -> list[Action]:
+    def flush(self, state: FloorState) -> list[Action]:
         """The user's turn ended: what a cue held back for the rest of a number is complete now."""
-        return [action for cue in self._cues for action in _fired(cue, cue.flush())]
+        return [action for cue in self._cues for action in _fired(state, cue, cue.flush())]
 
 
-def _fired(cue: Cue, hit: Hit | None) -> list[Action]:
+def _fired(state: FloorState, cue: Cue, hit: Hit | None) -> list[Action]:
     if hit is None:
         return []
-    return [Record(CueFired(cue=cue.name, matched=hit.matched)), Say(hit.say, SpeechPurpose.INTERJECTION)]
+    # After the agent's words (a new utterance if it is silent), never in their place; a held agent gives way.
+    interjection = Say(hit.say, SpeechPurpose.INTERJECTION, append=not state.agent_held)
+    return [Record(CueFired(cue=cue.name, matched=hit.matched)), interjection]
 
 
 @dataclass
@@ -163,6 +170,8 @@ class Cue:
         return Hit(matched=matched, say=f"Wait, {claim.spoken} is {say_number(value)}.")
 
 
+_HOW_TO_STOP = "Say 'cancel the cue' to stop."
+"""Said with every cue set (short: the user may already be talking again)."""
 _MEMORY = 256
 """Words a cue keeps (up to twice as many): every check reads back at most this far, and a phrase or a claim
 longer than this is not one anybody says."""

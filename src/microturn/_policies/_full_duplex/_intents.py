@@ -17,6 +17,7 @@ from microturn._core._language import say_number
 from microturn._policies._full_duplex._decisions import IntentReading, Slot, read_request
 
 __all__ = [
+    "STORY_OPENING",
     "AskProgress",
     "CueRequest",
     "DelegateTask",
@@ -25,6 +26,7 @@ __all__ = [
     "StopCues",
     "StopLive",
     "StopTimers",
+    "TellStory",
     "TimerRequest",
     "parse_intent",
     "request",
@@ -78,13 +80,25 @@ class AskProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class TellStory:
+    """ "Tell me a story": the model answers, its line opened as a story (``STORY_OPENING``)."""
+
+
+STORY_OPENING = "Once upon a time,"
+"""How a story begins: a small model told to tell one answers "I'm a baker."; one whose line already begins a
+story goes on with it."""
+
+
+@dataclass(frozen=True, slots=True)
 class DelegateTask:
     """Deep work for the background lane: "can you find me a hotel in Porto for Friday"."""
 
     task: str
 
 
-Request = TimerRequest | StopTimers | CueRequest | StopCues | StartLive | StopLive | AskProgress | DelegateTask
+Request = (
+    TimerRequest | StopTimers | CueRequest | StopCues | StartLive | StopLive | AskProgress | DelegateTask | TellStory
+)
 
 
 _BARE: dict[str, Request] = {
@@ -92,6 +106,7 @@ _BARE: dict[str, Request] = {
     "cancel_cue": StopCues(),
     "live_stop": StopLive(),
     "progress": AskProgress(),
+    "story": TellStory(),
 }
 """The requests that have no slots."""
 

@@ -88,11 +88,12 @@ class Corrections(Feature):
         mid_turn = finding.said_at > self._answered_at
         return [Say(finding.correction, SpeechPurpose.INTERJECTION if mid_turn else SpeechPurpose.ANNOUNCE)]
 
-    def reply(self, state: FloorState) -> list[Action]:
-        """The user's turn ended: the reply, opened by a correction of that turn still unsaid (and the model
-        told so, to answer on from there). Too soon after the last one, it waits until after the answer."""
+    def reply(self, state: FloorState, *, opening: str = "") -> list[Action]:
+        """The user's turn ended: the reply (beginning with ``opening``), opened by a correction of that turn still
+        unsaid (and the model told so, to answer on from there). Too soon after the last one, it waits until after
+        the answer."""
         if not self._current(state) or self._questions or state.now + 1e-9 < self._last + self._gap:
-            return [Reply()]
+            return [Reply(opening=opening)]
         finding = self._pending.pop(0)
         self._last = state.now
         go_on = f"Answer the user, going on from the correction just said: {finding.correction}"

@@ -52,7 +52,7 @@ from microturn._policies._full_duplex._decisions import RULES, IntentContext, Wa
 from microturn._policies._full_duplex._end_of_turn import EndOfTurn
 from microturn._policies._full_duplex._feature import Features, Names
 from microturn._policies._full_duplex._holding import Holding
-from microturn._policies._full_duplex._intents import DelegateTask, request
+from microturn._policies._full_duplex._intents import STORY_OPENING, DelegateTask, StopLive, TellStory, request
 from microturn._policies._full_duplex._live import LiveMode
 from microturn._policies._full_duplex._monitor import Corrections
 from microturn._policies._full_duplex._timers import Timers
@@ -68,7 +68,8 @@ class FullDuplexPolicy:
     """The default policy: the agent as a conversational partner in continuous time.
 
     It answers when the user's turn ends, judged by how their words end (a finished sentence after
-    ``complete_silence``, a trailing "and" after ``incomplete_silence``, Enter at once); it stops the
+    ``complete_silence``, a trailing "and" after ``incomplete_silence``, Enter at once, typing without Enter
+    only after ``typed_silence`` of idle: a typed pause is not a turn end); it stops the
     moment the user cuts in, but not for an "mm-hm" (in voice it goes quiet at their first sound and
     goes on if it was only that); it backchannels in long turns; it keeps timers and cues ("tell me
     when I mention a number"), repeats or translates while the user talks, calls a tool whose trigger
@@ -91,7 +92,7 @@ class FullDuplexPolicy:
         complete_silence: float = 0.1,
         incomplete_silence: float = 1.8,
         max_incomplete_silence: float = 4.0,
-        typed_silence: float = 2.5,
+        typed_silence: float = 5.0,
         backchannel_after: float = 4.0,
         backchannel_pause: float = 0.5,
         backchannel_gap: float = 5.0,
@@ -99,6 +100,7 @@ class FullDuplexPolicy:
         live_chunk_words: int = 3,
         summary_words: int = 30,
         holding_phrase: str = "Let me check.",
+        spoken_tools: tuple[str, ...] = ("calculator", "current_time"),
         approval_timeout: float = 20.0,
         longest_backchannel: float = 1.0,
         transcript_wait: float = 3.0,
@@ -150,7 +152,7 @@ class FullDuplexPolicy:
         self._live = LiveMode(judges.intent, chunk_words=live_chunk_words)
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
         self._approvals = Approvals(judges.intent, timeout=approval_timeout, pause=weave_pause)
-        self._speculator = Speculator(holding=holding_phrase)
+        self._speculator = Speculator(holding=holding_phrase, spoken=spoken_tools)
         self._corrections = Corrections()
         self._features = Features(
             self._timers,
@@ -171,7 +173,9 @@ class FullDuplexPolicy:
             self._turn.erase(state, event)
             return ()
         if isinstance(event, UserSubmit):
-            return self._cues.hear(self._turn.submit(event))
+            finished = self._turn.submit(event)
+            actions = self._cues.hear(state, finished)
+            return actions + self._live.hear(finished) if self._live.active else actions
         if isinstance(event, UserSpeechStarted):
             self._turn.speech_started(state, event)
             stoppable = not self._live.active and self._barge_in.stoppable
@@ -198,11 +202,9 @@ class FullDuplexPolicy:
         actions: list[Action] = [*self._timers.fire(state)]
         if actions or self._timers.held_back:
             return actions  # a timer speaks now, or is overdue: anything else waits until it has been said
+        actions += self._speculator.hold(state)  # an answer's lookup outlasted its grace: hold the floor
         if self._live.active:
-            actions += self._live.decide(state)
-            if state.user_text and self._turn.over(state):
-                actions += self._end_of_turn(state)
-            return actions
+            return actions + self._live_mode(state)
         over = self._turn.over(state)
         if state.user_text.strip() and not state.agent_speaking and over:
             actions += self._end_of_turn(state)
@@ -224,23 +226,34 @@ class FullDuplexPolicy:
                 moments.append(moment)
         return min(moments) if moments else None
 
+    def _live_mode(self, state: FloorState) -> list[Action]:
+        """While a live mode is on: say the phrase the user paused after, or stop if it asked to; end their turn."""
+        actions = self._live.decide(state)
+        if not self._live.active:  # the phrase that ended asked to stop: the turn is done with too
+            self._turn.end(state)
+            return actions
+        if state.user_text and self._turn.over(state):
+            actions += self._end_of_turn(state)
+        return actions
+
     # --- the user's words ---------------------------------------------------------------------------
 
     def _user_input(self, state: FloorState, event: UserInput) -> list[Action]:
         if not self._turn.open:
             self._speculator.interrupted()  # a new turn: an answer still waiting for a result is not wanted now
-        finished = self._turn.input(state, event)
-        actions = self._cues.hear(finished)
-        if self._live.active:
-            return actions + self._live.hear(event.text)  # nothing to answer, and the user is not cutting in
+        finished = self._turn.input(state, event)  # whole words: cues and live modes never hear keystrokes
+        if self._live.active:  # nothing to answer, and the user is not cutting in
+            return self._cues.hear(state, finished) + self._live.hear(finished)
+        actions = self._barge_in.heard(state, event)  # first: a cue's interjection follows what the agent has left
+        actions += self._cues.hear(state, finished)
         if finished:
             actions += self._speculator.listen(state, fresh=len(finished))  # think while listening
-        return actions + self._barge_in.heard(state, event)
+        return actions
 
     def _end_of_turn(self, state: FloorState) -> list[Action]:
         text = state.user_text
         started = self._turn.end(state)
-        actions = self._cues.flush()
+        actions = self._cues.flush(state)
         answer = self._approvals.answer(text, started)
         if answer is not None:  # "yes" answers the question asked: it is no backchannel here
             return [*actions, ClearTurn(), *answer]
@@ -250,7 +263,12 @@ class FullDuplexPolicy:
                 return actions + nothing
         reading = self._intent.read(text, IntentContext(jobs_running=self._weaver.watching))
         actions += self._weaver.turn_ended(reading, text, started)
+        held = None if self._live.active else self._barge_in.wait_or_resume(reading)
+        if held is not None:  # "wait": say nothing; "go on": go on with what the user cut off
+            return actions + held
         intent = request(reading)
+        if self._live.active and isinstance(intent, StopLive):
+            intent = None  # a live mode reads a stop in the user's whole phrase (``flush``), not in what is left of it
         if isinstance(intent, DelegateTask):
             answer = self._speculator.answer(state)  # a tool that answers at once beats a background job
             if answer is not None:
@@ -261,4 +279,6 @@ class FullDuplexPolicy:
         if self._live.active:
             return [*actions, *self._live.flush(), ClearTurn()]
         answer = self._speculator.answer(state)  # with a tool's result, or holding the floor for it
-        return [*actions, *(answer if answer is not None else self._corrections.reply(state))]
+        if answer is not None:
+            return actions + answer
+        return actions + self._corrections.reply(state, opening=STORY_OPENING if isinstance(intent, TellStory) else "")

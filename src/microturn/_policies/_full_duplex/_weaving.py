@@ -26,6 +26,7 @@ from microturn._core._events import (
 )
 from microturn._core._floor import FloorState
 from microturn._core._language import words
+from microturn._core._speakable import speakable
 from microturn._policies._full_duplex._decisions import IntentReading
 from microturn._policies._full_duplex._feature import Feature
 from microturn._policies._full_duplex._intents import AskProgress, DelegateTask, Request
@@ -135,7 +136,8 @@ class Weaver(Feature):
             self._done.add(job.name)
             return [Record(ResultDropped(job=job.name, reason=job.stale))]
         job.finished = True
-        self._ready.append((job, f"About {job.task}: {self._summary(result.text)}"))
+        # Said in words (no timestamps or tool syntax read aloud) and short; the whole text stays in the result.
+        self._ready.append((job, f"About {job.task}: {self._summary(speakable(result.text))}"))
         if job.priority >= URGENT:
             return self._say_next(urgent=True)
         return []

@@ -1,6 +1,7 @@
 // The page: one WebSocket conversation with the agent (the protocol is in microturn/_serve/__init__.py).
 
 import { INPUT_RATE, Microphone, Player, newContext } from "./audio.js";
+import { Talk } from "./talk.js";
 import { Timeline } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +20,8 @@ const stats = {
   session: null,
   voice: null,
   readyAt: null, // performance.now() (ms since the page began loading) when the conversation opened
+  mic: "off", // the microphone control: "off" until the user starts it, "starting", "on", "ended"
+  micProblem: null, // why the microphone could not start, as the page says it
   framesSent: 0,
   bytesSent: 0,
   micStartedAt: null, // performance.now() when the first microphone frame went out
@@ -30,7 +33,7 @@ const stats = {
   firstAudioAt: null,
   flushes: 0,
   chunksCut: 0, // chunks stopped (or dropped before they began) by a flush
-  partials: 0,
+  partials: 0, // rough transcripts, each shown as tentative until its stretch's final one replaces it
   transcripts: [], // final transcripts, in order
   replies: [], // what the agent delivered, one entry per utterance
   errors: [],
@@ -41,13 +44,14 @@ window.__microturn = stats;
 
 const timeline = new Timeline($("timeline"));
 const lines = $("lines");
-const partial = $("partial");
 let socket = null;
-let audio = null; // {context, microphone, player} once voice is on
+let audio = null; // {context, player, talk} once voice is on
 let pendingAudio = null; // the header of the binary frame to come
 let typed = ""; // typed input since the last submit, as the session saw it
 let clockBase = null; // {t, at}: the latest event's session time and when it arrived
 const agentLines = new Map(); // utterance -> line element
+const heardLines = new Map(); // stretch of speech -> its line, while its text is tentative
+const jobTasks = new Map(); // background job -> its task, until it ends
 
 function setState(state, text) {
   stats.state = state;
@@ -107,7 +111,7 @@ function connect() {
     setState("closed", "disconnected");
     if (close.code !== 1000) showError(why);
     else addNote(`conversation ended: ${close.reason || "closed"}. Reload the page to start a new one.`);
-    audio?.microphone.stream?.getTracks().forEach((track) => track.stop());
+    audio?.talk.end();
   };
 }
 
@@ -116,6 +120,43 @@ function addNote(text) {
   note.className = "note";
   note.textContent = text;
   lines.append(note);
+  note.scrollIntoView({ block: "end" });
+  return note;
+}
+
+// How a background job ended, where the user is reading: its whole result (the agent may say only the
+// gist of it) or why it failed.
+function jobEnded(job, outcome, text) {
+  const note = addNote(`${outcome}: ${jobTasks.get(job) ?? "a job"}`);
+  jobTasks.delete(job);
+  const body = document.createElement("p");
+  body.className = "result";
+  body.textContent = text;
+  note.append(body);
+  body.scrollIntoView({ block: "end" });
+}
+
+// What the user is heard saying: one line per stretch of speech, tentative (greyed) while the text is
+// rough, then replaced in place by the final text (or removed, if nothing was made out).
+function heard({ stretch, text, final }) {
+  let line = heardLines.get(stretch);
+  if (!final) {
+    stats.partials += 1;
+    if (!line) {
+      line = addLine("user", "", "spoken tentative");
+      line.setAttribute("aria-hidden", "true"); // not read out until it is final
+      heardLines.set(stretch, line);
+    }
+    line.querySelector(".text").textContent = text;
+    return;
+  }
+  heardLines.delete(stretch);
+  if (!text) return line?.remove();
+  stats.transcripts.push(text);
+  line ??= addLine("user", "", "spoken");
+  line.classList.remove("tentative");
+  line.removeAttribute("aria-hidden");
+  line.querySelector(".text").textContent = text;
 }
 
 function receive(message) {
@@ -125,23 +166,15 @@ function receive(message) {
       stats.voice = message.voice;
       stats.readyAt = performance.now();
       setState("connected", message.voice === "off" ? "connected · typing only" : "connected");
-      lines.dataset.hint = message.voice === "off" ? "Type below to talk with the agent." : "Talk, or type below.";
-      if (message.voice !== "off") startAudio();
+      lines.dataset.hint =
+        message.voice === "off" ? "Type below to talk with the agent." : "Press Start talking to talk, or type below.";
+      if (message.voice !== "off") voiceOn();
       break;
     case "event":
       onEvent(message.event.e);
       break;
     case "transcript":
-      if (message.final) {
-        partial.textContent = "";
-        if (message.text) {
-          stats.transcripts.push(message.text);
-          addLine("user", message.text);
-        }
-      } else {
-        stats.partials += 1;
-        partial.textContent = message.text;
-      }
+      heard(message);
       break;
     case "audio":
       pendingAudio = message;
@@ -198,10 +231,14 @@ function onEvent(event) {
       agentLines.delete(event.utterance);
       break;
     case "JobRequested":
+      jobTasks.set(event.job, event.task);
       addNote(`working in the background: ${event.task}`);
       break;
+    case "JobResult":
+      jobEnded(event.job, "done in the background", event.text);
+      break;
     case "JobFailed":
-      addNote(`background job failed: ${event.reason}`);
+      jobEnded(event.job, "failed in the background", event.reason);
       break;
     case "SessionEnded":
       addNote(`session ended: ${event.reason}`);
@@ -209,7 +246,9 @@ function onEvent(event) {
   }
 }
 
-async function startAudio() {
+// The agent's voice plays from the start (once the browser lets the page play audio: after a click or a
+// key); the microphone waits for the user to start it.
+function voiceOn() {
   const context = newContext();
   const microphone = new Microphone(context, (frame) => {
     if (socket?.readyState !== WebSocket.OPEN) return;
@@ -218,30 +257,19 @@ async function startAudio() {
     stats.bytesSent += frame.byteLength;
     stats.micStartedAt ??= performance.now();
   });
-  audio = { context, microphone, player: new Player(context, stats) };
-  const button = $("mic");
-  let listening = true;
-  try {
-    await microphone.start();
-  } catch (error) {
-    listening = false; // the agent's voice can still play, in answer to typing
-    showError(`microphone: ${error.message}. You can still type.`);
-  }
-  const label = () => {
-    const waiting = context.state !== "running"; // browsers keep audio off until the page is clicked
-    button.hidden = !waiting && !listening;
-    if (waiting) button.textContent = "Start audio";
-    else button.textContent = microphone.muted ? "Unmute microphone" : "Mute microphone";
-    button.classList.toggle("attention", waiting);
-    button.classList.toggle("off", !waiting && microphone.muted);
-  };
-  button.onclick = async () => {
-    if (context.state !== "running") await context.resume();
-    else if (listening) microphone.muted = !microphone.muted;
-    label();
-  };
-  context.onstatechange = label;
-  label();
+  const talk = new Talk({
+    button: $("mic"),
+    indicator: $("listening"),
+    problem: $("mic-problem"),
+    microphone,
+    context,
+    stats,
+    onStop: () => {
+      if (socket?.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "mic_off" }));
+    },
+  });
+  audio = { context, player: new Player(context, stats), talk };
+  talk.show();
 }
 
 function tick() {
@@ -256,6 +284,7 @@ $("compose").addEventListener("submit", (submit) => {
   const input = $("text");
   const text = input.value.trim();
   if (!text || socket?.readyState !== WebSocket.OPEN) return;
+  audio?.context.resume(); // typing is a gesture too: the agent's answer may be heard
   socket.send(JSON.stringify({ type: "text", text }));
   input.value = "";
 });

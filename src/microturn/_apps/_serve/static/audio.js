@@ -9,19 +9,35 @@ export function newContext() {
   return new AudioContext({ latencyHint: "interactive" });
 }
 
+// The microphone, only while the user has it on. start() asks the browser for it (the browser asks the
+// user the first time) and streams frames to onFrame; stop() stops its tracks, so the browser no longer
+// shows it in use, and disconnects the capture. It can start again after a stop.
 export class Microphone {
   constructor(context, onFrame) {
     this.context = context;
     this.onFrame = onFrame;
     this.stream = null;
+    this.nodes = [];
+    this.loading = null; // the worklet module, loaded on the first start
+  }
+
+  get live() {
+    return this.stream !== null;
   }
 
   async start() {
-    await this.context.audioWorklet.addModule(new URL("worklet.js", import.meta.url));
-    this.stream = await navigator.mediaDevices.getUserMedia({
+    if (!navigator.mediaDevices?.getUserMedia) throw new InsecurePage();
+    this.loading ??= this.context.audioWorklet.addModule(new URL("worklet.js", import.meta.url));
+    try {
+      await this.loading;
+    } catch (error) {
+      this.loading = null; // try again on the next start
+      throw error;
+    }
+    const stream = await navigator.mediaDevices.getUserMedia({
       audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true, channelCount: 1 },
     });
-    const source = this.context.createMediaStreamSource(this.stream);
+    const source = this.context.createMediaStreamSource(stream);
     const capture = new AudioWorkletNode(this.context, "microturn-capture", {
       processorOptions: { targetRate: INPUT_RATE, frameSamples: FRAME_SAMPLES },
     });
@@ -29,14 +45,24 @@ export class Microphone {
     // A node that reaches no destination may never be pulled: connect through silence.
     const mute = new GainNode(this.context, { gain: 0 });
     source.connect(capture).connect(mute).connect(this.context.destination);
+    this.stream = stream;
+    this.nodes = [source, capture, mute];
   }
 
-  get muted() {
-    return this.stream !== null && this.stream.getAudioTracks().every((track) => !track.enabled);
+  stop() {
+    for (const track of this.stream?.getTracks() ?? []) track.stop();
+    for (const node of this.nodes) node.disconnect();
+    if (this.nodes.length) this.nodes[1].port.onmessage = null; // a frame already posted is dropped
+    this.stream = null;
+    this.nodes = [];
   }
+}
 
-  set muted(value) {
-    for (const track of this.stream?.getAudioTracks() ?? []) track.enabled = !value;
+// Browsers offer the microphone only to secure pages (https, or http on localhost).
+export class InsecurePage extends Error {
+  constructor() {
+    super("this browser offers the microphone only to secure pages");
+    this.name = "InsecurePage";
   }
 }
 

@@ -49,7 +49,10 @@ class Waits:
     max_incomplete: float
     """The longest wait after unfinished words, however long this speaker pauses."""
     typed: float
-    """After the last keystroke of typed words without Enter."""
+    """After the last keystroke of typed words without Enter: a long idle (``typed_silence``, 5 s), since a typed
+    pause is not a turn end (Enter is). People stop to think while they type, often for a few seconds at a
+    sentence's end, and no chat sends a message by itself; 5 s is twice the wait this once was (2.5 s, which
+    ended "wait" ⟨pause⟩ as a turn of its own) and longer than any typed pause in the training set (≤ 2 s)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +149,11 @@ class IntentReading:
     ``label`` is one of ``timer`` (slots ``seconds``; ``every`` when it repeats; ``say``: the words to say, or
     ``remind``: what to remind of), ``cancel_timer``, ``cue`` (``cue``: ``number``, ``wrong-fact`` or ``phrase``;
     ``phrase``; ``interrupt``), ``cancel_cue``, ``live_start`` (``language``, none to repeat), ``live_stop``,
-    ``delegate`` (``task``), ``progress``, ``cancel_job``, ``revise_job``, ``none``; and, with a question
-    pending, ``yes``, ``no`` or ``unclear`` (only a clear yes may read as ``yes``: it runs a risky call).
+    ``delegate`` (``task``), ``progress``, ``cancel_job``, ``revise_job``, ``wait`` (the whole turn asks the agent
+    only to hold on: "wait", "hang on a sec"; it says nothing and waits), ``resume`` (the whole turn asks it to go
+    on with what it was saying: "go on", "sorry, keep going", "where were you"; what the user cut off is resumed),
+    ``story`` (the turn asks for a story: the answer is opened as one), ``none``; and, with a question pending,
+    ``yes``, ``no`` or ``unclear`` (only a clear yes may read as ``yes``: it runs a risky call).
 
     A turn that also changes the background jobs carries the slots ``job`` (``cancel``, ``topic``: the user
     moved on, or ``revise``) and ``jobs`` (``latest`` or ``all``: which ones, when the turn names none); alone,

@@ -1,7 +1,10 @@
 """What a turn asks for, by rule: patterns over its normalised words, and a yes/no reader for approvals.
 
 The patterns are deliberately plain; a request they do not recognise reads as ``none`` and is simply
-answered by the model. Negation is not read ("don't stop the timer" reads as stopping it). With a question
+answered by the model. Negation is read only where a mode must keep going: "please don't stop translating" and
+"don't cancel the cue" are negated, but "don't stop the timer" still reads as stopping it. A bare "stop" ("ok
+stop", "that's enough", "wait, stop") is ``live_stop`` when it is the whole of the turn's last clause: "the bus stop
+is near" is no request. With a question
 pending, the turn is read as its answer alone, whatever the question (``_answers.py``: only a clear yes is
 a yes). With background
 jobs running, the words that cancel or revise one ("never mind", "actually", "something else") are read
@@ -69,11 +72,31 @@ _CUE_WRONG = re.compile(
 _QUOTED = r"(?:that |the words? |the phrase |the name )?(?P<phrase>.+)$"
 _CUE_STOP = re.compile(rf"\bstop me (?:if|when(?:ever)?) i (?:say|mention|use) {_QUOTED}")
 _CUE_TELL = re.compile(rf"\b(?:tell|let) me(?: know)? (?:when(?:ever)?|if) i (?:say|mention|use) {_QUOTED}")
-_STOP_CUES = re.compile(r"\b(?:stop|quit) (?:watching|listening for|checking)\b|\bforget the cues?\b")
+_STOP_CUES = re.compile(
+    r"\b(?:stop|quit) (?:watching|listening(?: out)? for|checking)\b"
+    r"|\b(?:cancel|forget|clear|remove|delete|drop|stop|end|turn off|switch off)"
+    r"(?: the| that| this| my| those| these| all(?: the| my)?)? cues?\b"
+    r"|\bno more cues?\b|\bstop (?:telling|alerting|warning) me (?:when|if|about)\b"
+)
 
 _LIVE = re.compile(rf"\btranslate (?:everything |what i say )?(?:into|to) (?P<lang>{'|'.join(_LANGUAGES)})\b")
 _REPEAT = re.compile(r"\brepeat (?:after me|everything i say|what i say)\b")
-_STOP_LIVE = re.compile(r"\b(?:stop|quit|end) (?:translating|repeating)\b")
+_STOP_LIVE = re.compile(
+    r"\b(?:stop|quit|end|finish|cancel)(?: the)? (?:translating|translation|interpreting|repeating)\b"
+    r"|\bno more (?:translating|translation|repeating)\b"
+)
+_HALT_LEAD = r"(?:(?:ok|okay|alright|all right|right|so|well|now|please|thanks|thank you|yes|yeah|no|hey|fine|wait) )*"
+_HALT = (
+    r"(?:(?:please )?stop(?: it| that| there| now| please| stop)*|enough|that's enough|that is enough"
+    r"|that will do|that'll do|you can stop(?: now)?)"
+)
+_STOP_BARE = re.compile(rf"^{_HALT_LEAD}{_HALT}(?: (?:now|please|thanks|thank you|for now|then))*$")
+"""A bare stop: the whole clause asks the agent to stop, whatever it is doing ("okay that's enough for now")."""
+_NOT_STOPPING = re.compile(
+    r"\b(?:don't|dont|do not|never|no need to)(?: you| ever| please)? (?:stop|cancel|end|quit|forget)\b"
+)
+"""A stop in a negation's scope: "please don't stop translating", "do not cancel the cue"."""
+_CLAUSE_END = frozenset({".", "?", "!"})
 
 _CANCEL_JOB = re.compile(r"\b(never ?mind|forget (?:it|that|about)|cancel (?:that|it|the)|don'?t bother|no need)\b")
 _REVISE_JOB = re.compile(
@@ -81,6 +104,29 @@ _REVISE_JOB = re.compile(
     r"|correction)\b"
 )
 _TOPIC = re.compile(r"\b(something else|change (?:of|the) (?:subject|topic)|different topic|another topic)\b")
+
+_SOFT = (
+    r"(?:(?:ok(?:ay)?|sorry|yes|yeah|yep|right|alright|oh|um|uh|so|anyway|please|and|fine|good|thanks|no"
+    r"|wait|hold on|hang on) )*"
+)
+"""Words a short request may open with ("ok, go on", "sorry, keep going", "oh wait", "wait, ok, go on")."""
+_RESUME = re.compile(
+    rf"^{_SOFT}(?:(?:(?:please |you can |do )?(?:go on|go ahead|carry on|continue|keep going|resume)"
+    r"(?: (?:with |on with )?(?:it|that|the story|your story|the rest|what you were saying))?)"
+    r"|where were (?:you|we)|what were you saying|you were saying|as you were|then what|what happened next"
+    r"|(?:finish|tell me the rest of) (?:it|that|the story|your story))(?: please| then| now)?$"
+)
+"""A whole turn asking the agent to go on with what it was saying (the policy resumes it if the user cut it)."""
+_WAIT = re.compile(
+    rf"^{_SOFT}(?:(?:wait|hold on|hang on|pause|shh+|hush)(?: (?:wait|please|a (?:sec|second|moment|minute)|a bit))*"
+    r"|(?:one|just a|give me a) (?:sec|second|moment|minute)(?: please)?)$"
+)
+"""A whole turn asking the agent only to hold on ("wait", "hang on a sec"): it says nothing and waits."""
+_STORY = re.compile(
+    r"\b(?:tell|read|give) (?:me |us )?(?:a |another |one more |an? \w+ )?(?:\w+ )?(?:story|tale|fairy ?tale)\b"
+    r"|\bstory (?:about|of|with)\b"
+)
+"""A request for a story ("tell me a story", "tell us a bedtime story", "a story about a dragon")."""
 
 _TAIL_WORDS = 48
 """Timer requests end the turn ("... remind me in 5 minutes to stretch"): their patterns read only its last words.
@@ -105,13 +151,14 @@ class RulesIntent:
 def read_request(text: str) -> IntentReading:
     """The request about the conversation ``text`` makes, if any. Linear in its length: every pattern is either
     tried at each position with a bounded match, or runs over the last ``_TAIL_WORDS`` words only."""
-    said = " ".join(token for token in words(text) if token not in {",", ".", "?", "!"})
-    if _STOP_LIVE.search(said):
-        return IntentReading("live_stop")
+    tokens = words(text)
+    said = " ".join(token for token in tokens if token not in {",", ".", "?", "!"})
+    if _STOP_LIVE.search(said) or _STOP_BARE.match(_last_clause(tokens)):
+        return IntentReading("live_stop", negated=bool(_NOT_STOPPING.search(said)))
     if _STOP_TIMERS.search(said) and not _ASKING.match(said):
         return IntentReading("cancel_timer")  # but "how do I cancel my alarm" is a question, not a request
     if _STOP_CUES.search(said):
-        return IntentReading("cancel_cue")
+        return IntentReading("cancel_cue", negated=bool(_NOT_STOPPING.search(said)))
     live = _LIVE.search(said)
     if live:
         return IntentReading("live_start", {"language": live["lang"]})
@@ -122,8 +169,22 @@ def read_request(text: str) -> IntentReading:
     reading = _cue(said) or _timer(" ".join(said.split(" ")[-_TAIL_WORDS:]))
     if reading is not None:
         return reading
+    if _WAIT.match(said):
+        return IntentReading("wait")
+    if _RESUME.match(said):
+        return IntentReading("resume")
+    if _STORY.search(said) and not _ASKING.match(said):
+        return IntentReading("story")  # but "what story did you like" is a question about one
     delegate = _DELEGATE.match(said)
     return IntentReading("delegate", {"task": delegate["task"]}) if delegate else NOTHING
+
+
+def _last_clause(tokens: list[str]) -> str:
+    """The words after the last full stop, question or exclamation mark ("good morning. stop": "stop")."""
+    start = max(
+        (index + 1 for index, token in enumerate(tokens) if token in _CLAUSE_END and index + 1 < len(tokens)), default=0
+    )
+    return " ".join(token for token in tokens[start:] if token not in {",", ".", "?", "!"})
 
 
 def _job_change(said: str) -> dict[str, Slot] | None:

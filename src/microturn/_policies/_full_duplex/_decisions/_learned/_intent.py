@@ -3,15 +3,20 @@
 The head (``intent.npz``) scores the intent family's labels on the turn's features (``_features.py``: the
 sentence embedding, and its words with negation scopes marked). Then:
 
-* **Confidence.** A request is taken only if the head gives it at least ``SURE``; a job is cancelled only at
-  ``SURE_CANCEL`` ("that's actually really kind of you" must not cost the user their search), and one started
-  only at ``SURE_DELEGATE`` (a question told "On it" goes unanswered). Below, the turn asks for nothing and the
-  model answers it. ``progress`` and ``cancel_job`` mean nothing with no job running.
+* **Confidence.** A request is taken only if the head gives it at least ``SURE``; a job is cancelled, revised
+  or left behind for another topic only at ``SURE_CANCEL`` ("that's actually really kind of you" must not cost
+  the user their search), and one started only at ``SURE_DELEGATE`` (a question told "On it" goes unanswered).
+  Below, the turn asks for nothing and the model answers it. ``progress`` and the job changes mean nothing
+  with no job running.
+* **Job changes.** ``revise_job`` ("make it saturday instead": the job is redone with the user's words) and
+  ``change_topic`` ("anyway, how do I descale a kettle": every open job is dropped, and the model answers the
+  rest) are labels of the head like the others, read as the ``job`` slot the job watcher takes
+  (``IntentReading``).
 * **The rules where the head is unsure.** The rules (``_rules_intent.py``) are precise on the phrasings they
   were written for and blind to others; the head is the reverse. Below ``RULES_BELOW`` the rules' reading of a
   request is taken, and their reading of a job cancelled or left behind ("never mind the hotel", "something
-  else") only if the head gives ``cancel_job`` at least ``JOB_GATE`` (their stray "no need" and "actually"
-  cost no job).
+  else") only if the head gives ``cancel_job`` and ``change_topic`` together at least ``JOB_GATE`` (their stray
+  "no need" cost no job); their reading of a job revised never (their "actually" is in every other turn).
 * **Negation** (``_negation.py``). The head reads negated words as such (``NOT_stop``) and has learned from its
   examples what they mean ("don't need the timer anymore" cancels it). A turn whose whole request lies in a
   negation scope, with nothing that ends something going on ("anymore", "no more", "don't keep"), is negated
@@ -21,8 +26,7 @@ sentence embedding, and its words with negation scopes marked). Then:
   whose required slot cannot be read (a timer with no time) keeps its label with the slots it has, and the
   policy carries out nothing (``_intents.request``): the model answers, and can ask.
 
-Revising a job ("actually, make it Lisbon") is not read: no example teaches it, and the rules' words for it
-("actually") are what cost jobs. With a question pending, the turn is its answer (``_approval.py``). The
+With a question pending, the turn is its answer (``_approval.py``). The
 thresholds were chosen by 5-fold cross-validation on the training examples (``bench/decisions_cross_validation.py``):
 ``SURE`` and ``SURE_CANCEL`` change little, ``SURE_DELEGATE`` costs half a point for a third of the jobs
 started by mistake, the rules below ``RULES_BELOW`` gain a point, and ``JOB_GATE`` lets the rules'
@@ -53,11 +57,20 @@ RULES_BELOW = 0.7
 JOB_GATE = 0.1
 """The least probability of ``cancel_job`` for the rules' reading of a job cancelled or left behind."""
 _RULES = RulesIntent()
-_NOT_TAKEN = frozenset({"none", "cancel_job"})
+_NOT_TAKEN = frozenset({"none", "cancel_job", "revise_job"})
 """The rules' readings not taken as such: nothing, and a job change (``_CHANGES`` says which are)."""
 _CHANGES = frozenset({"cancel", "topic"})
 """The rules' job changes taken (a revision is not: see above)."""
-_JOBS = frozenset({"progress", "cancel_job"})
+_LEAVING = ("cancel_job", "change_topic")
+"""The head's labels of a turn that drops a job: their chances together gate the rules' job changes."""
+_JOBS = frozenset({"progress", "cancel_job", "revise_job", "change_topic"})
+_COSTLY = ("cancel_job", "revise_job", "change_topic")
+"""The labels that cost a job: taken only from ``SURE_CANCEL``."""
+_JOB_CHANGES: dict[str, IntentReading] = {
+    "revise_job": IntentReading("revise_job", {"job": "revise", "jobs": "latest"}),
+    "change_topic": IntentReading("cancel_job", {"job": "topic", "jobs": "all"}),
+}
+"""The head's job changes, as the job watcher reads them (``IntentReading``): a topic change drops them all."""
 _ALL = frozenset({"all", "everything", "both", "every"})
 _TRANSLATING = ("translat", "interpret")
 
@@ -77,7 +90,7 @@ class LearnedIntent:
     ) -> None:
         self._requests = requests or head(INTENT)
         self._answers = answers or head(APPROVAL)
-        self._sure = {"cancel_job": sure_cancel, "delegate": sure_delegate}
+        self._sure = {**dict.fromkeys(_COSTLY, sure_cancel), "delegate": sure_delegate}
         self._rules_below = rules_below
         self._job_gate = job_gate
 
@@ -93,14 +106,14 @@ class LearnedIntent:
         label = self._label(chances)
         rules = _RULES.read(text, context)
         job = {key: rules.slots[key] for key in ("job", "jobs") if key in rules.slots}
-        if not (job.get("job") in _CHANGES and chances.get("cancel_job", 0.0) >= self._job_gate):
+        if not (job.get("job") in _CHANGES and sum(chances.get(name, 0.0) for name in _LEAVING) >= self._job_gate):
             job = {}
         if max(chances.values()) < self._rules_below and rules.label in chances and rules.label not in _NOT_TAKEN:
             slots = {key: value for key, value in rules.slots.items() if key not in {"job", "jobs"}}
-            return IntentReading(rules.label, {**slots, **job})
+            return IntentReading(rules.label, {**slots, **job}, negated=rules.negated)
         if label == "none":
             return IntentReading("cancel_job", job) if job else NOTHING
-        return IntentReading(label, _slots(label, text, said))
+        return _JOB_CHANGES.get(label) or IntentReading(label, _slots(label, text, said))
 
     def _chances(self, text: str, context: IntentContext) -> dict[str, float]:
         chances = self._requests.probabilities(features(text))
@@ -119,7 +132,8 @@ class LearnedIntent:
         label = self._label(self._chances(affirmed, context))
         if label == "none":
             return NOTHING
-        return IntentReading(label, _slots(label, affirmed, tokens(affirmed)), negated=True)
+        reading = _JOB_CHANGES.get(label) or IntentReading(label, _slots(label, affirmed, tokens(affirmed)))
+        return IntentReading(reading.label, reading.slots, negated=True)
 
 
 def _slots(label: str, text: str, said: list[str]) -> dict[str, Slot]:

@@ -31,8 +31,9 @@ _CLAUSE_ENDS = frozenset(
     {",", ".", "?", "!", ";", "but", "and", "so", "just", "then", "because", "cause", "or", "instead", "rather"}
 )
 _SUBJECTS = frozenset({"i", "we", "he", "she", "they"})
-_NOT_QUANTIFIED = frozenset({"you", "it", "that", "thanks", "thank"})
-"""After "no", these show it is an answer ("no you misheard", "no thanks"), not a quantifier."""
+_NOT_QUANTIFIED = frozenset({"you", "it", "that", "thanks", "thank", "wait", "sorry", "actually"})
+"""After "no", these show it is an answer or an interjection ("no you misheard", "no thanks", "no wait, make it
+three"), not a quantifier."""
 _ENDING = frozenset({"anymore", "longer", "keep", "keeping", "carry", "continue", "continuing"})
 """Words that make a negation end something already going on: "don't ... anymore", "no longer", "don't keep
 ...", "don't carry on"; and pairs: "any more", "after all", "no more", and the idiom "never mind"."""

@@ -50,8 +50,16 @@ _PHRASE_ENDS = frozenset(
     "and then that that's let tell stop interrupt flag ping just give jump beep shout alert so more at out when "
     "because please pls again each every if in or as cut buzz call catch notify can could say".split()
 )
-_NUMBERS = frozenset({"number", "numbers", "figure", "figures", "digit", "digits"})
-_WRONG = frozenset({"wrong", "mistake", "mistakes", "incorrect", "error", "errors", "inaccurate", "untrue", "false"})
+_NUMBERS = frozenset({"number", "numbers", "figure", "figures", "digit", "digits", "amount", "amounts"})
+_WRONG = frozenset(
+    "wrong wrongly mistake mistakes mistaken incorrect error errors inaccurate untrue false muddle mess misremember "
+    "off".split()
+)
+"""Words that say the cue is for a mistake: "if I get a sum wrong", "if my maths is off", "if I mess up"."""
+_CHECKING = frozenset({"correct", "check", "checking", "fact-check"})
+"""Verbs of a cue for mistakes when it names nothing to listen for: "correct me as I go", "fact check me"."""
+_INDEFINITE = frozenset({"a", "an", "any", "anything", "something", "some"})
+"""What opens a kind of thing rather than a phrase to listen for: "when I say a number", "say anything untrue"."""
 _CUTTING_IN = frozenset({"stop", "interrupt", "cut", "jump", "correct", "buzz"})
 """Verbs of a cue that cuts the user off ("stop me when ...", "jump in if ...") rather than telling them."""
 
@@ -116,12 +124,13 @@ def cue_slots(said: Sequence[str]) -> dict[str, Slot] | None:
     """``cue`` (``phrase``, ``number`` or ``wrong-fact``), ``phrase``, ``interrupt``: what to listen for."""
     interrupt = any(token in _CUTTING_IN for token in said)
     phrase = _listened_for(said)
-    if phrase is not None and _NUMBERS & set(phrase.split()) and len(phrase.split()) <= 2:
-        return {"cue": "number"}
-    if phrase is not None:
+    if phrase is not None and phrase.split()[0] not in _INDEFINITE and not _NUMBERS & set(phrase.split()):
         return {"cue": "phrase", "phrase": phrase, "interrupt": interrupt}
-    if _WRONG & set(said):
+    heard = set(said)
+    if _WRONG & heard or (_CHECKING & heard and phrase is None):
         return {"cue": "wrong-fact", "interrupt": True}
+    if _NUMBERS & heard:
+        return {"cue": "number"}
     return None
 
 

@@ -70,7 +70,7 @@ FAST_SHARE = 0.75
 fast; 0.75 leaves room for words the head reads less well than its training folds."""
 DELAY_COSTS = tuple(round(0.05 * step, 2) for step in range(1, 101))
 """The grid ``delay_cost`` is chosen on."""
-DEFAULT_WAITS = Waits(complete=0.1, incomplete=1.8, max_incomplete=4.0, typed=2.5)
+DEFAULT_WAITS = Waits(complete=0.1, incomplete=1.8, max_incomplete=4.0, typed=5.0)
 """``FullDuplexPolicy``'s default silences, which the waits are chosen for."""
 
 
