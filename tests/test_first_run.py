@@ -97,6 +97,7 @@ def test_the_start_screen_is_clean(chat: Chat) -> None:
     assert "WARNING" not in screen, screen
     assert "scripted" not in screen, screen  # the default agent is the real model, not the fake
     assert "Ctrl-D quits" in screen
+    assert "not saved: --record FILE" in screen  # where the log is (here: that there is none, and how to keep one)
 
 
 def test_arithmetic_is_computed(chat: Chat) -> None:

@@ -73,8 +73,8 @@ def test_a_spoken_tools_result_is_said_as_it_is() -> None:
         s.listen(ASKED)
         s.react(ASKED, ToolCalled(t=1.5, call="call-1", tool="weather", arguments={"city": "oslo"}))
     ready.react(ASKED, ToolResult(t=1.6, call="call-1", output="It snows in Oslo."))
-    assert ready.answer(ASKED) == [ClearTurn(), Say("It snows in Oslo.", SpeechPurpose.REPLY)]
+    assert ready.answer(ASKED) == [Reply(words="It snows in Oslo.")]
     assert held.answer(ASKED) == [ClearTurn(), Say("Let me check.", SpeechPurpose.REPLY)]
     assert held.react(ASKED, ToolResult(t=2.5, call="call-1", output="It snows in Oslo.")) == [
-        Say("It snows in Oslo.", SpeechPurpose.REPLY, append=True)
+        Reply(text="what's the weather in Oslo", words="It snows in Oslo.", append=True)
     ]

@@ -30,7 +30,8 @@ class Reply:
     The user's words so far are taken up (the floor starts afresh); the model answers ``text`` if
     given, else those words. ``instruction`` tells the model what to do with them ("Translate into
     Spanish"); ``facts`` are results it may use; ``opening`` is how the answer begins ("Once upon a time,"),
-    for the model to go on from. ``append`` continues the current utterance instead of replacing it.
+    for the model to go on from. ``words``: the answer itself, said as it is with no model (a tool's result that
+    is already one: "17 times 23 is 391."). ``append`` continues the current utterance instead of replacing it.
     """
 
     text: str | None = None
@@ -38,6 +39,7 @@ class Reply:
     facts: tuple[str, ...] = ()
     append: bool = False
     opening: str = ""
+    words: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

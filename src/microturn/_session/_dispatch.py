@@ -88,6 +88,11 @@ class Dispatch:
         speculation = self._anticipation.take()
         taken = self._floor.take_user_text()
         text = taken if action.text is None else action.text
+        if action.words is not None:  # the answer is known: said as it is, no model asked
+            if speculation is not None:
+                speculation.cancel()
+            await self._utterances.say(action.words, SpeechPurpose.REPLY, cause, append=action.append, reply_to=text)
+            return
         utterance = await self._utterances.open(SpeechPurpose.REPLY, cause, append=action.append, reply_to=text)
         plain = action.text is None and not action.instruction and not action.facts and not action.opening
         if speculation is not None and plain and speculation.matches(taken) and not speculation.failed:

@@ -115,9 +115,12 @@ class Utterances:
         self._bound = Bound(self._max_words)
         self._generations.append(self._hooks.spawn(self._generate(utterance, chunks, after, self._bound)))
 
-    async def say(self, text: str, purpose: SpeechPurpose, cause: Event | None, *, append: bool) -> None:
-        """Say a fixed ``text``, in a new utterance or (``append``) after the current one's words."""
-        utterance = await self.open(purpose, cause, append=append)
+    async def say(
+        self, text: str, purpose: SpeechPurpose, cause: Event | None, *, append: bool, reply_to: str = ""
+    ) -> None:
+        """Say a fixed ``text``, in a new utterance or (``append``) after the current one's words; ``reply_to``: the
+        user's words it answers, when it is the answer to them."""
+        utterance = await self.open(purpose, cause, append=append, reply_to=reply_to)
         self.produce(utterance, _once(text))
 
     async def resume(self, cause: Event | None) -> None:

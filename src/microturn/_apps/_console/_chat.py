@@ -206,7 +206,7 @@ def _log_note(record: Path | None, journal: Path | None, session_id: str) -> str
         return f"The session log is kept in {journal / f'{session_id}.jsonl'} as you go.\n"
     if record is not None:
         return f"The session log will be written to {record} when you quit.\n"
-    return ""
+    return "This chat is not saved: --record FILE writes its log when you quit, --log-dir DIR as you go.\n"
 
 
 def _new_id(clock: Clock) -> str:

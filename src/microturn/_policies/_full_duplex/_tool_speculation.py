@@ -115,7 +115,7 @@ class Speculator(Feature):
             self._held, self._held_call, self._hold_at = None, None, None
             # The answer flows on from the holding phrase, in the same utterance if it is still going.
             if held[0] in self._spoken:
-                return [Say(fact, SpeechPurpose.REPLY, append=True)]
+                return [Reply(text=self._question, words=fact, append=True)]
             return [Reply(text=self._question, facts=(fact,), append=True)]
         return []
 
@@ -130,7 +130,7 @@ class Speculator(Feature):
         if call is not None and call in self._results:
             fact = self._results[call]
             if key[0] in self._spoken:
-                return [*actions, ClearTurn(), Say(fact, SpeechPurpose.REPLY)]
+                return [*actions, Reply(words=fact)]
             return [*actions, Reply(facts=(fact,))]
         self._held, self._held_call = key, call
         self._question = state.user_text
