@@ -78,3 +78,16 @@ def test_a_spoken_tools_result_is_said_as_it_is() -> None:
     assert held.react(ASKED, ToolResult(t=2.5, call="call-1", output="It snows in Oslo.")) == [
         Reply(text="what's the weather in Oslo", words="It snows in Oslo.", append=True)
     ]
+
+
+def test_only_this_turns_calls_are_kept_and_a_turn_starts_with_none() -> None:
+    """A result of a call the turn did not make (a background job's) is not kept, and what a turn kept is gone
+    when it ends: the feature's state stays one turn's, however long the session."""
+    s = Speculator(holding="Let me check.")
+    assert s.react(ASKED, ToolCalled(t=1.0, call="job-call", tool="weather", arguments={"city": "rome"})) == []
+    assert s.react(ASKED, ToolResult(t=1.1, call="job-call", output="Sun.")) == []
+    s.listen(ASKED)
+    s.react(ASKED, ToolCalled(t=1.5, call="call-1", tool="weather", arguments={"city": "oslo"}))
+    s.react(ASKED, ToolResult(t=1.6, call="call-1", output="Snow."))
+    assert s.answer(ASKED) == [Reply(facts=("Snow.",))]
+    assert s.answer(replace(ASKED, user_text="and tomorrow?")) is None  # nothing left of the last turn

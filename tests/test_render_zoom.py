@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import time
 
 import pytest
 
@@ -144,13 +143,9 @@ def test_a_point_label_that_fits_at_the_base_zoom_shows_there() -> None:
 # --- an hour --------------------------------------------------------------------------------------------
 
 
-def test_an_hour_renders_in_reasonable_time_and_size() -> None:
-    events = long_session(60)
-    started = time.perf_counter()
-    page = render_timeline_html(events, title="an hour")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 20  # ~1.5 s on the CI machine; generous for a loaded one
-    assert len(page) < 6_000_000  # ~3.7 MB: one mark per word, every label hidden until it fits
+def test_an_hour_renders_to_a_page_of_the_size_the_readme_gives() -> None:
+    page = render_timeline_html(long_session(60), title="an hour")
+    assert 3_000_000 < len(page) < 4_500_000  # the README's "~3.7 MB": one mark per word, labels hidden until they fit
     strip = page[page.index('<div class="overview"') : page.index('<div class="picture">')]
     assert strip.count("<rect") < 3 * 1500  # merged runs, not one box per word
     assert re.search(r'<svg [^>]*class="roll z1 [^"]*z40"', page)  # without the script: the base zoom

@@ -96,13 +96,15 @@ class Speculator(Feature):
 
     def called(self, event: ToolCalled) -> None:
         key: Key = (event.tool, tuple(sorted((k, str(v)) for k, v in event.arguments.items())))
-        self._started[event.call] = event.t
         if key in self._calls and self._calls[key] is None:
             self._calls[key] = event.call
+            self._started[event.call] = event.t
         if key == self._held and self._held_call is None:
             self._held_call = event.call
 
     def result(self, event: ToolResult) -> list[Action]:
+        if event.call != self._held_call and event.call not in self._calls.values():
+            return []  # not this turn's: a background job's call, or one the user's revision replaced
         # A failure is an answer too: the end of the turn must not wait for a result that came already.
         failed = "I didn't do it" if self._acting and self._held_call == event.call else "I couldn't find that out"
         fact = f"{failed}: {speakable(event.output)}" if event.error else speakable(event.output)
@@ -122,13 +124,15 @@ class Speculator(Feature):
     def answer(self, state: FloorState) -> list[Action] | None:
         """At the end of the turn: the answer with the tool's result, or a holding phrase; None if no tool."""
         actions = self.listen(state, acting=True)
-        turn, self._calls = self._calls, {}
+        # This turn's calls, results and start times: the next turn starts with none of them.
+        turn, results, started_at = self._calls, self._results, self._started
+        self._calls, self._results, self._started = {}, {}, {}
         if not turn:
             return None
         key = next(reversed(turn))
         call = turn[key]
-        if call is not None and call in self._results:
-            fact = self._results[call]
+        if call is not None and call in results:
+            fact = results[call]
             if key[0] in self._spoken:
                 return [*actions, Reply(words=fact)]
             return [*actions, Reply(facts=(fact,))]
@@ -137,8 +141,7 @@ class Speculator(Feature):
         self._acting = any(spec.name == key[0] and spec.risk is Risk.HIGH for spec in state.tools)
         if self._acting:
             return [*actions, ClearTurn()]  # no holding phrase: the agent asks before it acts, then answers
-        started = state.now if call is None else self._started.pop(call, state.now)
-        self._started.clear()
+        started = state.now if call is None else started_at.get(call, state.now)
         if state.now + 1e-9 >= started + GRACE:  # under way since the user said it, and still not back: slow
             return [*actions, ClearTurn(), Say(self._holding, SpeechPurpose.REPLY)]
         self._hold_at = round(started + GRACE, 6)  # called just now: give it its grace (whole microseconds)
