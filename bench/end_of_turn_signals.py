@@ -2,10 +2,11 @@
 
 ``EmbeddedModel.end_of_turn`` is read on the session's transcript when the user's words before a pause are in, as
 ``bench/end_of_turn.py`` reads it: each pause case of ``eval/trainset/pause.jsonl`` and ``eval/devset/pause.jsonl``
-(train and dev), and each cut of ``eval/devset/narrative.jsonl`` after a sentence (the story told to a silent
-agent up to there, its pauses in the transcript). The probabilities go to ``eval/signals/model_end_of_turn.json``,
-which ``fit_turn_end`` reads for TRAIN (the ``-dev`` ones are only for measuring), so the fit runs no model. The
-AUC (end vs continue) is printed per group and split. A few minutes; the probabilities do not depend on load.
+(train and dev), and each cut of ``eval/trainset/narrative.jsonl`` and ``eval/devset/narrative.jsonl`` after a
+sentence (``<id>#<k>``: the story told to a silent agent up to there, its pauses in the transcript). The
+probabilities go to ``eval/signals/model_end_of_turn.json``, which ``fit_turn_end`` reads for TRAIN and ``microturn
+devset`` replays (``--model-signal recorded``: the ``-dev`` ones are only for measuring), so neither runs a model.
+The AUC (end vs continue) is printed per group and split. A few minutes; the probabilities do not depend on load.
 
     python bench/end_of_turn_signals.py [--json eval/signals/model_end_of_turn.json]
 """
@@ -17,7 +18,7 @@ import asyncio
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -28,6 +29,7 @@ from microturn._core._events import Event
 from microturn._core._floor import FloorState
 from microturn._core._timeline import Timeline
 from microturn._eval._devset import NarrativeCase, PauseCase, load_devset
+from microturn._eval._devset._cases import Case
 from microturn._eval._devset._sessions import SPOKEN_RATE, play
 from microturn._eval._format import Step
 from microturn._models._embedded import EmbeddedModel
@@ -73,9 +75,23 @@ def story_cuts(case: NarrativeCase) -> list[tuple[str, str, float]]:
 
 
 def pause_cases() -> list[PauseCase]:
-    decoder = msgspec.json.Decoder(PauseCase)
-    lines = (EVAL / "trainset" / "pause.jsonl").read_text(encoding="utf-8").splitlines()
-    return [decoder.decode(line) for line in lines if line.strip()] + load_devset(EVAL / "devset", "all").pause
+    return _trainset("pause", PauseCase) + load_devset(EVAL / "devset", "all").pause
+
+
+def stories() -> list[NarrativeCase]:
+    return _trainset("narrative", NarrativeCase) + load_devset(EVAL / "devset", "all").narrative
+
+
+def _trainset(family: str, kind: type[Case]) -> list[Any]:
+    """The training set's cases of ``family`` (none if it has no file for it)."""
+    decoder = msgspec.json.Decoder(kind)
+    path = EVAL / "trainset" / f"{family}.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [decoder.decode(line) for line in lines if line.strip()]
+
+
+def split_of(case: Case) -> str:
+    return "dev" if case.id.endswith("-dev") else "train"
 
 
 async def score(items: Sequence[tuple[str, str, float]]) -> dict[str, float]:
@@ -91,18 +107,17 @@ def main() -> None:
     args = parser.parse_args()
 
     pauses = pause_cases()
-    stories = load_devset(EVAL / "devset", "all").narrative
+    told = stories()
     items = [(case.id, (seen := transcript(case)).full, seen.elapsed) for case in pauses]
-    items += [cut for case in stories for cut in story_cuts(case)]  # sessions first: each runs its own loop
+    items += [cut for case in told for cut in story_cuts(case)]  # sessions first: each runs its own loop
     probabilities = asyncio.run(score(items))
 
     groups: dict[str, tuple[list[float], list[float]]] = {}
     for case in pauses:
-        split = "train" if not case.id.endswith("-dev") else "dev"
-        ends, continues = groups.setdefault(f"{case.modality} {split}", ([], []))
+        ends, continues = groups.setdefault(f"{case.modality} {split_of(case)}", ([], []))
         (ends if case.label == "end" else continues).append(probabilities[case.id])
-    for story in stories:
-        ends, continues = groups.setdefault(f"story {story.split}", ([], []))
+    for story in told:
+        ends, continues = groups.setdefault(f"story {split_of(story)}", ([], []))
         for index in range(len(story.sentences)):
             last = index == len(story.sentences) - 1
             (ends if last else continues).append(probabilities[f"{story.id}#{index}"])

@@ -3,9 +3,11 @@
 Two measurements, each side by side with its baseline:
 
 1. CPU per session-tick, in virtual time: N sessions with the ScriptedModel, each asked a question
-   every 10 s, run for a virtual minute on one event loop; process CPU time / (sessions x ticks).
-   Baseline: N bare tasks that only wake every tick (the floor any asyncio runtime pays).
-   Interleaved rounds, medians.
+   every 10 s (a different one each time: the learned decisions' sentence embeddings are cached per
+   text), run for a virtual minute on one event loop; process CPU time / (sessions x ticks). The
+   full-duplex policy with each set of decisions: the rules, and the learned ones (a sentence
+   embedding and small heads read at each input and each turn's end). Baseline: N bare tasks that
+   only wake every tick (the floor any asyncio runtime pays). Interleaved rounds, medians.
 2. Sessions per core in real time: N sessions at 200 ms ticks on one core, started a tick apart
    in phase; after a 1 s warm-up, the p99 tick lag over a few seconds of steady state. The largest
    N (ramped) whose p99 lag stays under 20 ms. Run with Python's default garbage collector, and
@@ -27,14 +29,26 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from microturn import EndSession, Event, FloorState, Modality, Session, SessionConfig, UserInput, UserSubmit
+from microturn import (
+    EndSession,
+    Event,
+    FloorState,
+    FullDuplexPolicy,
+    Modality,
+    Session,
+    SessionConfig,
+    UserInput,
+    UserSubmit,
+)
 from microturn._bus import open_bus
 from microturn._core._clock import Clock, SystemClock, VirtualClock
 
 TICK = 0.2
 WARMUP = 1.0
 LAG_LIMIT = 0.020
-QUESTION = "what is 12 times 7"
+QUESTION = "what is {} times 7"
+KINDS = {"microturn-rules": "rules", "microturn-learned": "learned", "bare-asyncio": None}
+"""What runs: the session loop with the full-duplex policy and these decisions, or a bare ticker (None)."""
 
 
 class PeriodicAsker:
@@ -53,7 +67,7 @@ class PeriodicAsker:
 
     def poll(self, now: float, state: FloorState) -> list[Event | bytes]:
         self._next += self._period
-        return [UserInput(text=QUESTION, modality=Modality.TYPED, t=now), UserSubmit(t=now)]
+        return [UserInput(text=QUESTION.format(round(now * 10)), modality=Modality.TYPED, t=now), UserSubmit(t=now)]
 
 
 class Population:
@@ -72,10 +86,12 @@ class Population:
         for index in range(self.count):
             if stagger:  # spread phases over one tick, as independent users would be
                 await self.clock.sleep_until(self.clock.now() + TICK / self.count)
-            if self.kind == "microturn":
+            decisions = KINDS[self.kind]
+            if decisions is not None:
                 session = Session(
                     bus=bus,
                     clock=self.clock,
+                    policy=FullDuplexPolicy(decisions=decisions),
                     config=SessionConfig(tick=TICK),
                     session_id=f"s{index}",
                     sources=[PeriodicAsker(period=10.0, offset=(index % 50) * 0.2 + 0.1)],
@@ -86,7 +102,7 @@ class Population:
                 group.create_task(self._bare(self._bare_lags[index]))
 
     def lags(self) -> list[list[float]]:
-        if self.kind == "microturn":
+        if KINDS[self.kind] is not None:
             return [list(session.stats.tick_lags) for session in self.sessions]
         return [list(lags) for lags in self._bare_lags]
 
@@ -164,7 +180,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=Path("out/bench/loop_overhead.json"))
     args = parser.parse_args()
 
-    kinds = ["microturn", "bare-asyncio"]
+    kinds = list(KINDS)
     sessions, virtual_seconds, rounds = (100, 20.0, 1) if args.quick else (500, 60.0, 5)
     cpu: dict[str, list[float]] = {kind: [] for kind in kinds}
     for _ in range(rounds):  # interleaved: a noisy moment hits both sides alike
@@ -189,9 +205,9 @@ def main() -> None:
         f"capacity = most sessions with p99 tick lag < {LAG_LIMIT * 1000:.0f} ms at {TICK * 1000:.0f} ms "
         f"ticks on one core ({window:.0f} s steady state)"
     )
-    print(f"{'':14}{'CPU ms/session-tick':>21}{'sessions (gc default)':>23}{'sessions (gc frozen)':>22}")
+    print(f"{'':18}{'CPU ms/session-tick':>21}{'sessions (gc default)':>23}{'sessions (gc frozen)':>22}")
     for kind in kinds:
-        print(f"{kind:14}{cpu_ms[kind]:>21.4f}{cap[kind]['default'][0]:>23}{cap[kind]['frozen'][0]:>22}")
+        print(f"{kind:18}{cpu_ms[kind]:>21.4f}{cap[kind]['default'][0]:>23}{cap[kind]['frozen'][0]:>22}")
     report = {
         "benchmark": "loop_overhead",
         "machine": {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()},

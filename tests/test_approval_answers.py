@@ -7,7 +7,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from microturn import AgentSpeechEnded, ApprovalDecided, ToolResult, decode_log
+from microturn import AgentSpeechEnded, AgentSpeechStarted, ApprovalDecided, ToolResult, decode_log
 from microturn._eval import Scenario, run_scenario
 from microturn._policies._full_duplex._answers import yes_or_no
 
@@ -97,19 +97,20 @@ def _asking_scenario(*answers: str) -> Scenario:
     )
 
 
-def _run(*answers: str) -> tuple[list[str], list[ApprovalDecided], bool]:
+def _run(*answers: str) -> tuple[list[str], list[ApprovalDecided], bool, list[float]]:
+    """What the agent said, the approvals decided, whether the files were deleted, and when each utterance began."""
     result, log = run_scenario(_asking_scenario(*answers))
     assert result.error is None
     events = list(decode_log(log))
     said = [e.delivered for e in events if isinstance(e, AgentSpeechEnded)]
     decisions = [e for e in events if isinstance(e, ApprovalDecided)]
     deleted = any(isinstance(e, ToolResult) and e.output == "deleted everything" for e in events)
-    return said, decisions, deleted
+    return said, decisions, deleted, [e.t for e in events if isinstance(e, AgentSpeechStarted)]
 
 
 @pytest.mark.parametrize("answer", ["okay, what exactly will it delete?", "alright hold on", "hmm"])
 def test_an_unclear_answer_is_asked_again_and_silence_then_means_no(answer: str) -> None:
-    said, decisions, deleted = _run(answer)
+    said, decisions, deleted, started = _run(answer)
     assert not deleted
     assert said[1:4] == [
         "May I delete files? Please say yes or no.",
@@ -118,18 +119,18 @@ def test_an_unclear_answer_is_asked_again_and_silence_then_means_no(answer: str)
     ]
     (decision,) = decisions
     assert (decision.granted, decision.reason) == (False, "no answer")
-    assert decision.t == pytest.approx(28.2)  # 20 s after the first question: asking again does not extend it
+    assert decision.t == pytest.approx(started[1] + 20.0)  # 20 s after the first question, not after asking again
 
 
 def test_a_clear_yes_after_an_unclear_answer_goes_ahead() -> None:
-    said, decisions, deleted = _run("please explain what that tool does first", "yes, go ahead")
+    said, decisions, deleted, _ = _run("please explain what that tool does first", "yes, go ahead")
     assert deleted
     assert said[2] == "Sorry, I need a clear yes or no: may I delete files?"
     assert [(d.granted, d.reason) for d in decisions] == [(True, "the user said yes")]
 
 
 def test_a_clear_no_after_an_unclear_answer_refuses() -> None:
-    said, decisions, deleted = _run("wait", "no, don't")
+    said, decisions, deleted, _ = _run("wait", "no, don't")
     assert not deleted
     assert said[2:4] == ["Sorry, I need a clear yes or no: may I delete files?", "Okay, I won't."]
     assert [(d.granted, d.reason) for d in decisions] == [(False, "the user said no")]

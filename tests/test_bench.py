@@ -20,11 +20,13 @@ from microturn._models._embedded import EmbeddedModel, build_prompt
 from microturn._models._openai import OpenAICompatibleModel
 
 
-def test_cpu_per_tick_counts_the_ticks_of_both_sides() -> None:
-    ours = loop_overhead.cpu_per_tick("microturn", 3, 2.0)
+def test_cpu_per_tick_counts_the_ticks_of_every_side() -> None:
+    rules = loop_overhead.cpu_per_tick("microturn-rules", 3, 2.0)
+    learned = loop_overhead.cpu_per_tick("microturn-learned", 3, 2.0)
     bare = loop_overhead.cpu_per_tick("bare-asyncio", 3, 2.0)
     assert bare > 0
-    assert 0 < ours < 0.01  # seconds of CPU per session-tick: far below a millisecond
+    assert 0 < rules < 0.01  # seconds of CPU per session-tick: far below a millisecond
+    assert 0 < learned < 0.05
 
 
 def test_capacity_stops_at_the_first_count_over_the_limit() -> None:

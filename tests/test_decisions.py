@@ -240,10 +240,9 @@ def registered() -> Iterator[str]:
     del DECISIONS["patient"]
 
 
-def test_the_rules_are_the_default_and_are_not_recorded_in_the_options() -> None:
+def test_the_rules_are_built_by_name_and_recorded_in_the_options() -> None:
     assert isinstance(make_decisions("rules", WAITS).overlap, RulesOverlap)
-    assert "decisions" not in FullDuplexPolicy().options
-    assert "decisions" not in FullDuplexPolicy(decisions="rules").options
+    assert FullDuplexPolicy(decisions="rules").options["decisions"] == "rules"
     assert isinstance(rules(WAITS).intent, RulesIntent)
 
 

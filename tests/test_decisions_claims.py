@@ -11,20 +11,23 @@ from pathlib import Path
 import pytest
 
 from microturn._eval import run_compare
-from microturn._eval._devset import READERS, DevsetReport, decision_readers, load_devset, run_devset
+from microturn._eval._devset import DevsetReport, decision_readers, load_devset, run_devset
+from microturn._eval._devset._signals import SIGNALS, load_readings
 from microturn._policies import make_policy
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def measured(decisions: str) -> DevsetReport:
-    options = {} if decisions == "rules" else {"decisions": decisions}
+def measured(decisions: str, *, model_signal: bool = True) -> DevsetReport:
+    """The dev split as ``microturn devset --decisions D [--model-signal none]`` measures it."""
+    readings = load_readings(ROOT / "eval" / SIGNALS) if model_signal else None
     return run_devset(
         load_devset(ROOT / "eval" / "devset", "dev"),
-        policy=lambda: make_policy("full-duplex", options),
+        policy=lambda: make_policy("full-duplex", {"decisions": decisions}),
         name=decisions,
-        readers=READERS["full-duplex"] if decisions == "rules" else decision_readers(decisions),
+        readers=decision_readers(decisions),
         split="dev",
+        readings=readings,
     )
 
 
@@ -36,6 +39,11 @@ def rules() -> dict[str, float | int | None]:
 @pytest.fixture(scope="module")
 def learned() -> dict[str, float | int | None]:
     return measured("learned").headline()
+
+
+@pytest.fixture(scope="module")
+def learned_words_only() -> dict[str, float | int | None]:
+    return measured("learned", model_signal=False).headline()
 
 
 def share(hits: int, total: int) -> float:
@@ -54,21 +62,29 @@ def test_the_rules_dev_numbers_the_docs_give(rules: dict[str, float | int | None
 
 
 def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | None]) -> None:
-    assert learned["pause_any_speech_spoken"] == share(13, 26)
-    assert learned["pause_any_speech"] == share(13, 33)
+    assert learned["pause_any_speech_spoken"] == share(7, 26)
+    assert learned["pause_any_speech"] == share(7, 33)
     assert learned["end_latency_median"] == pytest.approx(0.1)
+    assert learned["end_latency_p90"] == pytest.approx(1.8)
     assert learned["kept_going"] == share(21, 22)
-    assert learned["barge_in_prompt"] == share(13, 14)
-    assert learned["narrative_listened"] == share(12, 21)
-    assert learned["intent_accuracy"] == share(47, 56)
+    assert learned["barge_in_prompt"] == share(14, 14)
+    assert learned["narrative_listened"] == share(19, 21)
+    assert learned["intent_accuracy"] == share(48, 56)
     assert learned["approval_accuracy"] == share(21, 25)
     assert learned["approval_false_yes"] == 0  # fail closed: never a yes that was not one
 
 
+def test_the_learned_dev_numbers_without_a_model_signal(learned_words_only: dict[str, float | int | None]) -> None:
+    assert learned_words_only["pause_any_speech_spoken"] == share(11, 26)
+    assert learned_words_only["end_latency_median"] == pytest.approx(0.1)
+    assert learned_words_only["end_latency_p90"] == pytest.approx(1.52)
+    assert learned_words_only["narrative_listened"] == share(16, 21)
+
+
 def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
     scenarios = ROOT / "scenarios"
-    held_out = run_compare([scenarios / "generalise"], ["full-duplex-learned", "full-duplex"])
-    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [32, 16]
+    held_out = run_compare([scenarios / "generalise"], ["full-duplex-learned", "full-duplex-rules"])
+    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [31, 16]
     assert all(len(run.results) == 43 for run in held_out.runs)
     original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned"])
-    assert sum(r.passed for r in original.runs[0].results) == 97
+    assert sum(r.passed for r in original.runs[0].results) == 93

@@ -17,7 +17,7 @@ from microturn._eval._devset import ApprovalCase, IntentCase, NarrativeCase, Ove
 from microturn._policies import FullDuplexPolicy
 from microturn._policies._full_duplex._decisions import IntentContext, IntentReading, Waits, make_decisions
 from microturn._policies._full_duplex._decisions._learned import LearnedIntent
-from microturn._policies._full_duplex._intents import StartLive, TimerRequest, request
+from microturn._policies._full_duplex._intents import StartLive, TellStory, TimerRequest, request
 from microturn._sentences import _encoder
 from microturn.errors import ConfigError
 
@@ -184,7 +184,10 @@ def test_the_devset_command_measures_the_learned_decisions(tmp_path: Path, capsy
         ),
     }.items():
         (cases / f"{family}.jsonl").write_text(msgspec.json.encode(case).decode() + "\n", encoding="utf-8")
-    assert main(["devset", "--cases", str(cases), "--decisions", "learned", "--out", str(tmp_path / "out")]) == 0
+    command = ["devset", "--cases", str(cases), "--decisions", "learned", "--out", str(tmp_path / "out")]
+    assert main(command) == 2  # no recorded readings beside these cases: said, with what to do
+    assert "--model-signal none" in capsys.readouterr().err
+    assert main([*command, "--model-signal", "none"]) == 0
     assert "policy full-duplex (learned decisions)" in capsys.readouterr().out
     report = json.loads((tmp_path / "out" / "devset.json").read_text())
     assert report["headline"]["intent_accuracy"] == 1.0
@@ -236,3 +239,15 @@ def test_number_and_wrong_fact_cues_in_other_words(text: str, cue: str) -> None:
 @pytest.mark.parametrize("text", ["I need flour, sugar and some eggs", "sorry, I really have to go now"])
 def test_a_need_or_a_goodbye_is_no_request(text: str) -> None:
     assert read(text, JOB).label == "none"
+
+
+@pytest.mark.parametrize("text", ["tell me a story about a dragon", "could you make up a bedtime story for my son"])
+def test_a_story_asked_for_is_opened_as_one(text: str) -> None:
+    reading = read(text)
+    assert reading.label == "story"
+    assert isinstance(request(reading), TellStory)
+
+
+@pytest.mark.parametrize("text", ["that was a sad story", "let my brother know i'm going to be late"])
+def test_a_story_or_a_lateness_mentioned_asks_for_neither_a_story_nor_a_timer(text: str) -> None:
+    assert read(text).label not in {"story", "timer"}

@@ -4,6 +4,7 @@ outcome under the full-duplex rules is known, the log readings at their edges, t
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,7 @@ from microturn._policies import FullDuplexPolicy, TurnBasedPolicy
 from microturn._policies._full_duplex._decisions import IntentContext, IntentReading
 from microturn.errors import ScenarioError
 
-RULES = FullDuplexPolicy
+RULES = functools.partial(FullDuplexPolicy, decisions="rules")
 
 
 def pause(
@@ -205,7 +206,7 @@ def test_a_story_of_complete_sentences_gets_replies_and_one_of_unfinished_ones_g
         asks_at_end=True,
     )
     (replied,) = measure_narratives([told], RULES)
-    (listened,) = measure_narratives([trailing], lambda: FullDuplexPolicy(backchannel_after=1.0))
+    (listened,) = measure_narratives([trailing], lambda: FullDuplexPolicy(backchannel_after=1.0, decisions="rules"))
     assert (replied.replies, replied.listened, replied.answered) == (2, False, True)
     # One backchannel, not two: the second pause comes within the 5 s the rules leave between them.
     assert (listened.backchannels, listened.replies, listened.listened, listened.answered) == (1, 0, True, True)
@@ -339,15 +340,22 @@ def test_the_command_prints_a_table_per_family_and_writes_devset_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cases = write_set(tmp_path / "set")
-    assert main(["devset", "--cases", str(cases), "--split", "all", "--out", str(tmp_path / "out")]) == 0
+    (tmp_path / "signals").mkdir()
+    (tmp_path / "signals" / "model_end_of_turn.json").write_text('{"probabilities": {"pause-0001-dev": 0.9}}')
+    command = ["devset", "--cases", str(cases), "--split", "all", "--decisions", "rules"]  # the rules' numbers below
+    assert main([*command, "--out", str(tmp_path / "out")]) == 0
     printed = capsys.readouterr().out
-    for title in ("pause:", "overlap:", "narrative:", "intent:", "approval:", "target"):
+    for title in ("model signal: recorded", "pause:", "overlap:", "narrative:", "intent:", "approval:", "target"):
         assert title in printed
     report = json.loads((tmp_path / "out" / "devset.json").read_text())
-    assert (report["split"], report["policy"]) == ("all", "full-duplex")
+    assert (report["split"], report["policy"]) == ("all", "full-duplex (rules decisions)")
+    assert report["model_signal"] == "recorded"
     assert report["headline"]["end_latency_median"] == pytest.approx(0.1)
     assert report["headline"]["kept_going"] == 1.0
     assert report["headline"]["intent_accuracy"] == 0.0  # cancel_timer+cancel_job
     assert report["families"]["pause"]["cases"][0]["id"] == "pause-0001-dev"
     assert main(["devset", "--cases", str(cases), "--policy", "turn-based", "--out", str(tmp_path / "tb")]) == 0
     assert "not measured: no intent reader for the policy 'turn-based'" in capsys.readouterr().out
+    (tmp_path / "signals" / "model_end_of_turn.json").unlink()  # not needed without the model's signal
+    assert main(["devset", "--cases", str(cases), "--model-signal", "none", "--out", str(tmp_path / "none")]) == 0
+    assert "model signal: none" in capsys.readouterr().out

@@ -2,7 +2,8 @@
 
 Spoken words come from ``spoken()``: one word every 0.3 s, each lasting 0.3 s, so a phrase starting at
 ``t`` with ``n`` words ends at ``t + 0.3 n``. The agent speaks one word per 0.4 s. Every time below is
-exact: the policy asks the loop to wake it at the moment it needs, between the 0.2 s ticks.
+exact: the policy asks the loop to wake it at the moment it needs, between the 0.2 s ticks. The policy runs
+the rules (``decisions="rules"``), whose waits and word lists these times follow (docs/full-duplex.md).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def speaking_user(log: Sequence[Event], t: float) -> bool:
 
 
 async def run(clock: VirtualClock, steps: list[Step], **options: Any) -> list[Event]:
-    _, log = await run_session(clock, steps, policy=FullDuplexPolicy(**options))
+    """The session's log under the rules (``decisions="rules"``): their waits and words are what is timed here."""
+    _, log = await run_session(clock, steps, policy=FullDuplexPolicy(**{"decisions": "rules", **options}))
     return log
 
 

@@ -549,7 +549,7 @@ def test_an_unknown_policy_gives_a_result_with_an_error() -> None:
     result, log = run_scenario(scenario(config={"policy": "turn-taking"}))
 
     assert result.error is not None
-    choices = "full-duplex, full-duplex-learned, turn-based"
+    choices = "full-duplex, full-duplex-learned, full-duplex-rules, turn-based"
     assert result.error.startswith(f"unknown policy 'turn-taking'; choose one of: {choices}")
     assert not result.passed
     assert log == b""

@@ -79,11 +79,13 @@ def test_the_default_waits_are_the_policys() -> None:
 
 
 def test_the_wait_shrinks_as_an_end_grows_likelier() -> None:
-    waiting = Waiting(0.1, load_fit(WAIT))
-    waits = [waiting.wait(p / 100, 1.8) for p in range(101)]
-    assert waits == sorted(waits, reverse=True)
-    assert (waits[0], waits[-1]) == (1.8, 0.1)
-    assert waiting.wait(0.0, 2.6) == 2.6  # this speaker's long pauses allow a longer wait
+    fit = load_fit(WAIT)
+    waiting = Waiting(0.1, fit)
+    for cost in (fit.delay_cost, fit.model_delay_cost):
+        waits = [waiting.wait(p / 100, 1.8, cost) for p in range(101)]
+        assert waits == sorted(waits, reverse=True)
+        assert (waits[0], waits[-1]) == (1.8, 0.1)
+        assert waiting.wait(0.0, 2.6, cost) == 2.6  # this speaker's long pauses allow a longer wait
 
 
 def test_a_question_is_answered_at_once_and_unfinished_words_wait(learned: LearnedTurnEnd) -> None:

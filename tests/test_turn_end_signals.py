@@ -153,7 +153,7 @@ def test_the_rules_ignore_signals() -> None:
     """A log with signals replays under the rules as one without: the same deadlines, the same actions."""
     runs = []
     for with_signal in (False, True):
-        loop = Loop(FullDuplexPolicy())
+        loop = Loop(FullDuplexPolicy(decisions="rules"))
         end = said(loop, "so I went to the")
         if with_signal:
             loop.feed(signal(0.99, loop.upto, end + 0.05))

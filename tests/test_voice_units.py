@@ -500,7 +500,7 @@ def test_the_timeline_notes_a_corrected_transcript() -> None:
 class Conversation:
     """The full-duplex policy over a floor tracker, fed events by hand, as the loop would."""
 
-    def __init__(self, **options: float) -> None:
+    def __init__(self, **options: float | str) -> None:
         self.policy = FullDuplexPolicy(**options)  # type: ignore[arg-type]
         self.floor = FloorTracker(silence_min=0.5)
         self.decisions = 0
@@ -536,7 +536,7 @@ def test_no_hold_when_the_agent_is_quiet_or_only_backchannelling() -> None:
 
 
 def test_a_held_agent_goes_on_after_a_backchannel_and_stops_for_a_real_word() -> None:
-    talk = Conversation()
+    talk = Conversation(decisions="rules")  # the rules' words: "mhm" is a backchannel, "wait" is not
     talk.agent_speaks(0.0)
     talk.event(UserSpeechStarted(t=0.2))
     talk.event(AgentSpeechHeld(t=0.2, utterance=1))

@@ -9,10 +9,14 @@ Every line of sources/*.txt is one hand-written case; this script only changes t
   approval_*.txt  '? question' starts a group; then  label | answer
   pause_*.txt     S|T PAUSE | context | before | after   (context: 'a: ..' / 'u: ..' turns joined by ' // ', '-' for none;
                   empty after = end)
+  narrative_*.txt Q|T PAUSES | sentence // sentence // ...   (Q = the last sentence asks something, T = only tells;
+                  PAUSES = comma-separated seconds between sentences, or '*' = drawn 0.5-1.5 s, rounded to 0.1,
+                  from a generator seeded with the case's own sentences, so adding a line changes no other case)
 """
 import glob
 import json
 import os
+import random
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRC = os.path.join(HERE, "sources")
@@ -103,11 +107,32 @@ def build_pause():
     return out
 
 
+def build_narrative():
+    out = []
+    for where, line in lines("narrative"):
+        head, body = fields(line, 2, where)
+        kind, raw = head.split()
+        sentences = [x.strip() for x in body.split(" // ")]
+        if kind not in ("Q", "T") or not 3 <= len(sentences) <= 7:
+            raise SystemExit(f"{where}: want Q|T and 3-7 sentences: {line!r}")
+        if raw == "*":
+            rng = random.Random("narrative: " + " // ".join(sentences))
+            pauses = [round(rng.uniform(0.5, 1.5), 1) for _ in sentences[1:]]
+        else:
+            pauses = [float(x) for x in raw.split(",")]
+        if len(pauses) != len(sentences) - 1:
+            raise SystemExit(f"{where}: {len(sentences)} sentences need {len(sentences) - 1} pauses")
+        out.append({"family": "narrative", "modality": "spoken", "sentences": sentences,
+                    "pauses": pauses, "asks_at_end": kind == "Q"})
+    return out
+
+
 ORDER = {
     "intent": ["id", "family", "text", "label", "slots"],
     "overlap": ["id", "family", "agent_saying", "user", "label"],
     "approval": ["id", "family", "question", "answer", "label"],
     "pause": ["id", "family", "modality", "context", "before", "pause", "after", "label"],
+    "narrative": ["id", "family", "modality", "sentences", "pauses", "asks_at_end"],
 }
 
 
@@ -124,3 +149,4 @@ if __name__ == "__main__":
     write("overlap", build_grouped("overlap", "overlap", "@", "agent_saying", "user"))
     write("approval", build_grouped("approval", "approval", "?", "question", "answer"))
     write("pause", build_pause())
+    write("narrative", build_narrative())

@@ -20,10 +20,16 @@ from microturn._bus import LogConfig, Sync
 from microturn._core._config import SessionConfig
 from microturn._models import MODELS
 from microturn._policies import POLICIES
-from microturn._policies._full_duplex._decisions import DECISIONS, RULES
+from microturn._policies._full_duplex._decisions import DECISIONS, DEFAULT_DECISIONS
 from microturn.errors import MicroturnError
 
 __all__ = ["main"]
+
+_POLICIES = (
+    f"full-duplex runs the default decisions ({DEFAULT_DECISIONS}); full-duplex-rules the hand-written rules, "
+    "full-duplex-learned the learned ones (docs/decisions.md); turn-based answers once each turn has ended"
+)
+"""Which decisions each policy name runs, for the help of every option that chooses a policy."""
 
 _DESCRIPTION = """\
 microturn: an agent that stays present in continuous ~200 ms micro-turns.
@@ -167,13 +173,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="scenario files or directories")
     choice = evaluate.add_mutually_exclusive_group()
-    choice.add_argument("--policy", choices=sorted(POLICIES), help="run every scenario with this policy")
+    choice.add_argument(
+        "--policy",
+        choices=sorted(POLICIES),
+        help=f"run every scenario with this policy instead of the scenario's own (full-duplex unless it pins one): "
+        f"{_POLICIES}",
+    )
     choice.add_argument(
         "--compare",
         type=_policy_list,
         metavar="A,B,...",
         help="run every scenario under each policy and compare pass rates and interactivity metrics side "
-        "by side (writes compare.json); exits 0 only if all pass under the first policy, the candidate",
+        "by side (writes compare.json); exits 0 only if all pass under the first policy, the candidate. "
+        "E.g. full-duplex,full-duplex-rules: the default decisions against the rules",
     )
     evaluate.add_argument(
         "--model",
@@ -200,13 +212,16 @@ def _parser() -> argparse.ArgumentParser:
         help="which cases: dev (the default: to measure), train (to build and tune on), or all",
     )
     devset.add_argument(
-        "--policy", choices=sorted(POLICIES), default=SessionConfig().policy, help="the policy to measure"
+        "--policy",
+        choices=sorted(POLICIES),
+        default=SessionConfig().policy,
+        help=f"the policy to measure (default: %(default)s): {_POLICIES}",
     )
     devset.add_argument(
         "--decisions",
         choices=sorted(DECISIONS),
-        default=RULES,
-        help="the full-duplex policy's decisions (default: %(default)s; learned: heads over sentence embeddings)",
+        help=f"the full-duplex policy's decisions (default: its own, {DEFAULT_DECISIONS} for full-duplex): rules "
+        "(the hand-written baseline) or learned (heads over sentence embeddings)",
     )
     devset.add_argument(
         "--cases",
@@ -214,6 +229,15 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("eval/devset"),
         metavar="DIR",
         help="the set's directory (default: %(default)s)",
+    )
+    devset.add_argument(
+        "--model-signal",
+        choices=["recorded", "none"],
+        default="recorded",
+        help="recorded (the default: as the product runs, whose embedded model reads after each word how likely "
+        "the turn is over): in the pauses and stories the model replays the embedded model's readings "
+        "(<cases>/../signals/model_end_of_turn.json, by bench/end_of_turn_signals.py); none: no model signal, the "
+        "words alone decide (a scripted model, a server without logprobs). The rules read no signal",
     )
     devset.add_argument("--out", type=Path, default=Path("out/devset"), metavar="DIR", help="default: %(default)s")
     devset.set_defaults(run=devset_command, usage=devset)
@@ -251,7 +275,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _session_options(parser: argparse.ArgumentParser) -> None:
     defaults = SessionConfig()
-    parser.add_argument("--policy", choices=sorted(POLICIES), default=defaults.policy, help="interaction policy")
+    parser.add_argument(
+        "--policy",
+        choices=sorted(POLICIES),
+        default=defaults.policy,
+        help=f"interaction policy (default: %(default)s): {_POLICIES}",
+    )
     parser.add_argument(
         "--model",
         choices=sorted(MODELS),

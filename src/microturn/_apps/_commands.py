@@ -190,19 +190,21 @@ def eval_command(args: argparse.Namespace) -> int:
 
 def devset_command(args: argparse.Namespace) -> int:
     from microturn._eval._devset import READERS, decision_readers, format_report, load_devset, run_devset
-    from microturn._policies import make_policy
-    from microturn._policies._full_duplex._decisions import RULES
+    from microturn._eval._devset._signals import SIGNALS, load_readings
+    from microturn._policies import make_policy, policy_options
 
     name: str = args.policy
-    decisions: str = args.decisions
-    options = {} if decisions == RULES else {"decisions": decisions}
-    make_policy(name, options)  # a policy without decisions, or decisions it does not know: an error before any case
+    options = {} if args.decisions is None else {"decisions": args.decisions}
+    # A policy without decisions, or decisions it does not know: an error before any case. Else the ones it runs
+    # (the default if none were chosen), named in the report.
+    decisions: str | None = policy_options(make_policy(name, options)).get("decisions")
     report = run_devset(
         load_devset(args.cases, args.split),
         policy=lambda: make_policy(name, options),
-        name=name if decisions == RULES else f"{name} ({decisions} decisions)",
-        readers=READERS.get(name) if decisions == RULES else decision_readers(decisions),
+        name=name if decisions is None else f"{name} ({decisions} decisions)",
+        readers=READERS.get(name) if decisions is None else decision_readers(decisions),
         split=args.split,
+        readings=load_readings(args.cases.parent / SIGNALS) if args.model_signal == "recorded" else None,
     )
     print(format_report(report))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -48,7 +48,7 @@ from microturn._core._secrets import scrub_event
 from microturn._core._timeline import Timeline
 from microturn._core._tools import NoTools, Toolbox, ToolSpec
 from microturn._models import ChatModel, ModelRequest, close_model, make_model
-from microturn._policies import MicroTurn, Policy, make_policy, policy_options
+from microturn._policies import MicroTurn, Policy, policy_options, session_policy
 from microturn._session._anticipation import Anticipation
 from microturn._session._apologies import Apologies
 from microturn._session._dispatch import Dispatch
@@ -68,13 +68,19 @@ from microturn.errors import SlowConsumer
 __all__ = ["LoopStats", "Session", "ingress"]
 
 
-def _named(config: SessionConfig, policy: Policy | None, model: ChatModel | Playback | None) -> SessionConfig:
-    """``config`` naming the components passed in code, so the log says what ran (a playback keeps the name)."""
+def _named(
+    config: SessionConfig, policy: Policy | None, model: ChatModel | Playback | None, *, recorded: bool
+) -> tuple[SessionConfig, Policy]:
+    """``config`` naming the components that run, so the log says what ran (a playback keeps the name), and the
+    policy: the one passed in code, else the config's (a ``recorded`` log's as it ran: ``session_policy``)."""
     if policy is not None:
         config = msgspec.structs.replace(config, policy=policy.name, policy_options=policy_options(policy))
+    else:
+        policy, options = session_policy(config.policy, config.policy_options, recorded=recorded)
+        config = msgspec.structs.replace(config, policy_options=options)
     if model is not None and not isinstance(model, Playback):
         config = msgspec.structs.replace(config, model=model.name)
-    return config
+    return config, policy
 
 
 class Session:
@@ -96,14 +102,14 @@ class Session:
         output: SpeechOutput | None = None,
     ) -> None:
         """``sources`` are scripted drivers (a scenario script); ``replay`` feeds back a recorded log's outside
-        input as recorded; ``output`` is what the agent speaks through: by default words paced at the
-        speaking rate (text). A ``policy`` or ``model`` passed in is recorded in the log by its name (a
-        replay rebuilds the policy by name: see ``register_policy``); ``Playback`` is a replay's model."""
+        input as recorded (``config`` is then that log's, and its policy runs as it ran); ``output`` is what the
+        agent speaks through: by default words paced at the speaking rate (text). A ``policy`` or ``model``
+        passed in is recorded in the log by its name (a replay rebuilds the policy by name: see
+        ``register_policy``); ``Playback`` is a replay's model."""
         self.id = session_id
-        self.config = _named(config or SessionConfig(), policy, model)
+        self.config, self._policy = _named(config or SessionConfig(), policy, model, recorded=replay is not None)
         self._bus = bus
         self._clock = clock
-        self._policy = policy or make_policy(self.config.policy, self.config.policy_options)
         self._owns_model = model is None
         self._models = ModelCalls(
             model or make_model(self.config.model, clock=clock),

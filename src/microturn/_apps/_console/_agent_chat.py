@@ -55,7 +55,7 @@ def run_agent_chat(
                 events = await bus.subscribe(talk.id, SOURCE, start=Start.BEGINNING, kinds=SHOWN)
                 console = ConsoleTransport(
                     talk.session,
-                    banner=banner(agent.config),
+                    banner=banner(talk.session.config),
                     terminal_input=terminal_input,
                     terminal_output=terminal_output,
                 )

@@ -25,6 +25,7 @@ from microturn._core._codec import encode_log
 from microturn._core._config import SessionConfig
 from microturn._core._tools import CombinedToolbox
 from microturn._models._roles import ModelRoles, load_roles
+from microturn._policies import recorded_options
 from microturn._session import Session
 from microturn._tools import ToolRegistry, builtin_tools
 from microturn._tools._mcp import open_mcp_toolbox
@@ -84,7 +85,7 @@ async def chat(
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(session.run())
-                since, text, line = 0, banner(config) + _log_note(record, journal, session.id), ""
+                since, text, line = 0, banner(session.config) + _log_note(record, journal, session.id), ""
                 if catch_up is not None:
                     # The console and the lane join once the session has caught up with the old log.
                     await catch_up.caught_up.wait()
@@ -176,15 +177,20 @@ def run_chat(
 
 
 def banner(config: SessionConfig) -> str:
-    """The chat's first lines: which models and policy, how it works, and any fake plainly named as one."""
+    """The chat's first lines: which models, policy and decisions, how it works, and any fake plainly named as one.
+
+    ``config`` is the session's (``Session.config``), which names the decisions it runs; a resumed log that names
+    none ran with the rules, and goes on with them."""
     roles = (("talking", config.model), ("background", config.background_model))
     fakes = [role for role, model in roles if model == "scripted"]
     note = (
         f"(scripted: the {' and the '.join(fakes)} model {'are' if len(fakes) > 1 else 'is'} a deterministic "
         "fake, for tests; choose a real one with --model or --background-model)\n"
     )
+    decisions = recorded_options(config.policy, config.policy_options).get("decisions")
+    policy = config.policy if decisions is None else f"{config.policy}, decisions: {decisions}"
     return (
-        f"microturn chat (model: {config.model}, background: {config.background_model}, policy: {config.policy})\n"
+        f"microturn chat (model: {config.model}, background: {config.background_model}, policy: {policy})\n"
         + (note if fakes else "")
         + "The agent sees you type, as you type. Typing while it talks interrupts it.\n"
         "Enter ends your turn. Ctrl-D quits.\n"

@@ -20,6 +20,7 @@ from microturn._core._events import AgentSpeechStarted, SpeechPurpose
 from microturn._eval._devset._cases import NarrativeCase
 from microturn._eval._devset._pause import SLOW
 from microturn._eval._devset._sessions import SPOKEN_RATE, PolicyFactory, play
+from microturn._eval._devset._signals import Readings
 from microturn._eval._devset._speech import EPSILON, first_reply_word
 from microturn._eval._format import Step
 
@@ -57,18 +58,23 @@ class NarrativeRow:
     errors: int
 
 
-def measure_narratives(cases: Sequence[NarrativeCase], policy: PolicyFactory) -> list[NarrativeResult]:
-    return [measure_narrative(case, policy) for case in cases]
+def measure_narratives(
+    cases: Sequence[NarrativeCase], policy: PolicyFactory, readings: Readings | None = None
+) -> list[NarrativeResult]:
+    return [measure_narrative(case, policy, readings) for case in cases]
 
 
-def measure_narrative(case: NarrativeCase, policy: PolicyFactory) -> NarrativeResult:
-    """Play one case under a fresh policy and measure it."""
+def measure_narrative(case: NarrativeCase, policy: PolicyFactory, readings: Readings | None = None) -> NarrativeResult:
+    """Play one case under a fresh policy and measure it; with ``readings``, the model reads the end of the
+    user's turn as the embedded model did (``_signals.py``)."""
     script: list[Step] = []
     at = START
     for index, (sentence, pause) in enumerate(zip(case.sentences, (*case.pauses, 0.0), strict=True)):
         script.append(Step(at=round(at, 6), id=f"sentence-{index}", say=sentence, rate=SPOKEN_RATE))
         at += len(sentence.split()) * SPOKEN_RATE + pause
-    run = play(script, duration=at + WATCH, policy=policy())
+    run = play(
+        script, duration=at + WATCH, policy=policy(), readings=None if readings is None else readings.story(case)
+    )
     result = NarrativeResult(id=case.id, asks_at_end=case.asks_at_end)
     last = run.marks.get(f"sentence-{len(case.sentences) - 1}")
     if last is None:

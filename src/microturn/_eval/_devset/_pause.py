@@ -25,6 +25,7 @@ from microturn._core._config import SessionConfig
 from microturn._core._events import SpeechPurpose
 from microturn._eval._devset._cases import ContextTurn, PauseCase
 from microturn._eval._devset._sessions import REPLY, SPOKEN_RATE, TYPING_CPS, Opening, PolicyFactory, play
+from microturn._eval._devset._signals import Readings
 from microturn._eval._devset._speech import first_reply_word, speech_in
 from microturn._eval._devset._stats import median, p90
 from microturn._eval._format import Step, Trigger
@@ -80,12 +81,15 @@ class PauseRow:
     errors: int
 
 
-def measure_pauses(cases: Sequence[PauseCase], policy: PolicyFactory) -> list[PauseResult]:
-    return [measure_pause(case, policy) for case in cases]
+def measure_pauses(
+    cases: Sequence[PauseCase], policy: PolicyFactory, readings: Readings | None = None
+) -> list[PauseResult]:
+    return [measure_pause(case, policy, readings) for case in cases]
 
 
-def measure_pause(case: PauseCase, policy: PolicyFactory) -> PauseResult:
-    """Play one case under a fresh policy and measure it."""
+def measure_pause(case: PauseCase, policy: PolicyFactory, readings: Readings | None = None) -> PauseResult:
+    """Play one case under a fresh policy and measure it; with ``readings``, the model reads the end of the
+    user's turn as the embedded model did (``_signals.py``)."""
     opening, context, lines = _context(case)
     own = _own(case, after_lines=len(lines) + (opening is not None))
     agent_lines = [*lines, *([opening] if opening is not None else [])]
@@ -99,7 +103,11 @@ def measure_pause(case: PauseCase, policy: PolicyFactory) -> PauseResult:
     )
     tested = policy()
     run = play(
-        [*context, *own], duration=duration, policy=tested if opening is None else Opening(tested, opening), lines=lines
+        [*context, *own],
+        duration=duration,
+        policy=tested if opening is None else Opening(tested, opening),
+        lines=lines,
+        readings=None if readings is None else readings.pause(case),
     )
     result = PauseResult(id=case.id, modality=case.modality, label=case.label)
     before, after = run.marks.get("before"), run.marks.get("after")

@@ -14,13 +14,14 @@ from microturn._eval._devset._overlap import OverlapResult, measure_overlaps, su
 from microturn._eval._devset._pause import PauseResult, measure_pauses, summarise_pauses
 from microturn._eval._devset._readers import Readers
 from microturn._eval._devset._sessions import PolicyFactory
+from microturn._eval._devset._signals import Readings
 from microturn._eval._devset._stats import share
 
 __all__ = ["TARGETS", "DevsetReport", "run_devset"]
 
 TARGETS: dict[str, str] = {
     "pause_any_speech": "<= 0.10",
-    "end_latency_median": "<= 0.300 s",
+    "end_latency_median": "<= 0.300 s (spoken)",
     "kept_going": ">= 0.90",
     "barge_in_prompt": ">= 0.98",
     "narrative_listened": ">= 0.80",
@@ -42,6 +43,9 @@ class DevsetReport:
     intent: list[IntentResult] | None
     approval: list[ApprovalResult] | None
     wall_seconds: float
+    model_signal: str = "none"
+    """Whether the model read the end of the user's turn (``recorded``: the embedded model's readings, replayed)
+    in the pause and narrative families, or not (``none``)."""
 
     def headline(self) -> dict[str, float | int | None]:
         """The numbers issue 13 sets targets for (``TARGETS``), plus the ones that go with them."""
@@ -52,8 +56,10 @@ class DevsetReport:
             "pause_any_speech": share(pauses.spoke, pauses.continues),
             "pause_any_speech_spoken": share(spoken.spoke, spoken.continues),
             "pause_takeover": share(pauses.takeovers, pauses.continues),
-            "end_latency_median": pauses.latency_median,
-            "end_latency_p90": pauses.latency_p90,
+            # spoken: a typed turn ends with Enter, and typing that stops without it waits TYPED on purpose
+            "end_latency_median": spoken.latency_median,
+            "end_latency_p90": spoken.latency_p90,
+            "end_latency_median_all": pauses.latency_median,
             "end_no_reply_in_3s": share(pauses.slow, pauses.ends),
             "kept_going": share(overlaps.kept_going, overlaps.acknowledgements),
             "barge_in_prompt": share(overlaps.prompt_stops, overlaps.barge_ins),
@@ -83,6 +89,7 @@ class DevsetReport:
         return {
             "split": self.split,
             "policy": self.policy,
+            "model_signal": self.model_signal,
             "wall_seconds": round(self.wall_seconds, 3),
             "headline": self.headline(),
             "targets": TARGETS,
@@ -91,17 +98,26 @@ class DevsetReport:
 
 
 def run_devset(
-    devset: Devset, *, policy: PolicyFactory, name: str, readers: Readers | None, split: str
+    devset: Devset,
+    *,
+    policy: PolicyFactory,
+    name: str,
+    readers: Readers | None,
+    split: str,
+    readings: Readings | None = None,
 ) -> DevsetReport:
     """Measure ``policy`` (a fresh one per case, named ``name`` in the report) on every case of ``devset``;
-    the intent and approval families with ``readers``, or not at all without."""
+    the intent and approval families with ``readers``, or not at all without; the pauses and stories with the
+    embedded model's end-of-turn ``readings`` replayed, or with no model signal without."""
     stopwatch = Stopwatch()
-    pause = measure_pauses(devset.pause, policy)
+    pause = measure_pauses(devset.pause, policy, readings)
     overlap = measure_overlaps(devset.overlap, policy)
-    narrative = measure_narratives(devset.narrative, policy)
+    narrative = measure_narratives(devset.narrative, policy, readings)
     intent = None if readers is None else measure_intents(devset.intent, readers.intent)
     approval = None if readers is None else measure_approvals(devset.approval, readers.approval)
-    return DevsetReport(split, name, pause, overlap, narrative, intent, approval, wall_seconds=stopwatch.elapsed())
+    signal = "none" if readings is None else "recorded"
+    elapsed = stopwatch.elapsed()
+    return DevsetReport(split, name, pause, overlap, narrative, intent, approval, elapsed, model_signal=signal)
 
 
 def _plain(value: Any) -> Any:

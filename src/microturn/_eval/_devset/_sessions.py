@@ -4,13 +4,14 @@ The user's input is a scenario script (``ScriptSource``): spoken words at ``SPOK
 (as ``microturn.testing.spoken``), keystrokes at ``TYPING_CPS``, and steps that wait for the agent ("once
 its first utterance has ended") so a case plays the same under a policy that answers sooner or later.
 The model is a fake that says given lines in order, then ``REPLY``: what the agent says is not measured,
-only when it speaks. A conversation that opens with the agent's line has it said by :class:`Opening`.
+only when it speaks; given the embedded model's recorded readings, it also reads the end of the user's turn as
+that model did (``_signals.py``). A conversation that opens with the agent's line has it said by :class:`Opening`.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -19,6 +20,7 @@ from microturn._core._actions import Action, Say
 from microturn._core._clock import VirtualClock
 from microturn._core._events import Event
 from microturn._core._floor import FloorState
+from microturn._eval._devset._signals import RecordedEndOfTurn
 from microturn._eval._format import Scenario, Step
 from microturn._eval._script import Mark, ScriptSource
 from microturn._models import ModelRequest
@@ -84,15 +86,25 @@ def said(lines: Sequence[str]) -> FakeModel:
     return FakeModel(answer)
 
 
-def play(script: Sequence[Step], *, duration: float, policy: Policy, lines: Sequence[str] = ()) -> Run:
+def play(
+    script: Sequence[Step],
+    *,
+    duration: float,
+    policy: Policy,
+    lines: Sequence[str] = (),
+    readings: Mapping[str, float] | None = None,
+) -> Run:
     """Run a session of ``duration`` virtual seconds over ``script`` under ``policy``; the model says
-    ``lines`` (see :func:`said`). Seconds pass instantly: a case takes milliseconds."""
+    ``lines`` (see :func:`said`) and, given ``readings`` (the user's words -> the embedded model's P(turn over)
+    on them), reads the end of the user's turn as the embedded model did (:class:`RecordedEndOfTurn`); without,
+    it reads nothing. Seconds pass instantly: a case takes milliseconds."""
     source = ScriptSource(Scenario(name="devset", duration=duration, script=list(script)))
     clock = VirtualClock()
+    model = said(lines) if readings is None else RecordedEndOfTurn(said(lines), readings, clock)
 
     async def main() -> list[Event]:
         bus = open_bus("memory")
-        session = Session(bus=bus, clock=clock, policy=policy, model=said(lines), sources=[source])
+        session = Session(bus=bus, clock=clock, policy=policy, model=model, sources=[source])
         async with clock.timeout_at(duration + GUARD):
             await session.run()
         log = await bus.read(session.id)

@@ -10,11 +10,19 @@ from microturn._eval._devset._overlap import PROMPT, summarise_overlaps
 from microturn._eval._devset._pause import SLOW, summarise_pauses
 from microturn._eval._devset._run import TARGETS, DevsetReport
 
-__all__ = ["format_report"]
+__all__ = ["SIGNAL_MEANS", "format_report"]
+
+SIGNAL_MEANS = {
+    "recorded": "the embedded model's end-of-turn readings replayed in the pauses and stories, as the product runs",
+    "none": "no model signal: the words alone decide the end of a turn",
+}
 
 
 def format_report(report: DevsetReport) -> str:
-    lines = [f"development set, split {report.split}, policy {report.policy} ({report.wall_seconds:.1f} s)"]
+    lines = [
+        f"development set, split {report.split}, policy {report.policy} ({report.wall_seconds:.1f} s)",
+        f"model signal: {report.model_signal} ({SIGNAL_MEANS[report.model_signal]})",
+    ]
     for title, table in (
         ("pause", _pauses(report)),
         ("overlap", _overlaps(report)),

@@ -12,10 +12,11 @@ nothing was said since (a question asked and answered in between leaves nothing 
 
 Spoken words with no voice activity to go by (a transcript arriving word by word) can be held too, when the
 :class:`Overlap` can tell that words still coming may yet take the turn (:class:`Tentative`; the learned one
-can, the rules cannot): at the first such word the agent holds (goes quiet, its utterance open) unless the
-words are clearly a backchannel, a reaction or noise; the words that read as a barge-in stop it, and when the
-user has stopped talking ``_holding.py`` stops it or lets it go on, as the whole reads. A barge-in is then
-silenced at its first word, however long its words take to give it away ("okay so how long does it take").
+can, the rules cannot): at the first such word the agent holds (goes quiet, its utterance open; the learned
+overlap holds at any spoken word, as the voice path does at any sound); the words that read as a barge-in stop
+it, and when the user has stopped talking ``_holding.py`` stops it or lets it go on, as the whole reads. A
+barge-in is then silenced at its first word, however long its words take to give it away ("okay so how long
+does it take").
 
 The judgments of speech over the agent are the functions below (``interrupts`` on the words as they
 come, ``substantive`` on a final transcript); ``_holding.py`` adds the voice side, where the first

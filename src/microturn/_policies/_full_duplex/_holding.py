@@ -34,7 +34,10 @@ __all__ = ["Holding"]
 
 WORDS_SETTLE = 0.15
 """Seconds of silence after the last word held over the agent before the whole decides: longer than the gap
-between words in a phrase, and short enough that the reply to a barge-in is not kept waiting."""
+between words in a phrase, and short enough that the reply to a barge-in is not kept waiting and that an
+acknowledgement costs the agent little more silence than the word itself ("mm-hm" said in 0.3 s: 0.45 s). The
+words are there to decide on: LiveKit's ``false_interruption_timeout`` (2 s before a paused agent resumes) waits
+for a transcript that may never come, and the voice path here releases when its speech ends (0.3 s of quiet)."""
 
 
 class Holding:

@@ -48,7 +48,7 @@ from microturn._policies._full_duplex._approvals import Approvals
 from microturn._policies._full_duplex._backchannels import Backchannels
 from microturn._policies._full_duplex._barge_in import BargeIn
 from microturn._policies._full_duplex._cues import Cues
-from microturn._policies._full_duplex._decisions import RULES, IntentContext, Waits, make_decisions
+from microturn._policies._full_duplex._decisions import DEFAULT_DECISIONS, IntentContext, Waits, make_decisions
 from microturn._policies._full_duplex._end_of_turn import EndOfTurn
 from microturn._policies._full_duplex._feature import Features, Names
 from microturn._policies._full_duplex._holding import Holding
@@ -80,8 +80,9 @@ class FullDuplexPolicy:
     ``Agent(policy=FullDuplexPolicy(incomplete_silence=2.5))``. Its options are recorded in the session
     log, so a replay rebuilds this very policy. docs/full-duplex.md has every rule with its timings.
 
-    ``decisions`` names the judges of the user's words (``register_decisions``); ``"rules"``, the default, is
-    the hand-written baseline, and the one a log that names none was recorded with.
+    ``decisions`` names the judges of the user's words (``register_decisions``): ``"rules"``, the hand-written
+    baseline, or ``"learned"``; by default ``DEFAULT_DECISIONS``. The log always names them (a log that names
+    none was recorded before it did, with the rules, and replays so).
     """
 
     name: ClassVar[str] = "full-duplex"
@@ -104,15 +105,11 @@ class FullDuplexPolicy:
         approval_timeout: float = 20.0,
         longest_backchannel: float = 1.0,
         transcript_wait: float = 3.0,
-        decisions: str = RULES,
+        decisions: str = DEFAULT_DECISIONS,
     ) -> None:
-        # Every argument, as given: recorded in the log, so a replay rebuilds this very policy by name. But
-        # not the rules by name: a log without "decisions" was recorded with them (every log before there
-        # was a choice), so its options stay as they were, byte for byte. (Should the default ever change,
-        # record it always, and replay a log without it with the rules.)
-        self.options: dict[str, Any] = {
-            name: value for name, value in locals().items() if name != "self" and (name, value) != ("decisions", RULES)
-        }
+        # Every argument, as given: recorded in the log, so a replay rebuilds this very policy by name. The
+        # decisions too, whatever the default: a log without them ran with the rules (``recorded_options``).
+        self.options: dict[str, Any] = {name: value for name, value in locals().items() if name != "self"}
         for label, value in (
             ("complete_silence", complete_silence),
             ("incomplete_silence", incomplete_silence),

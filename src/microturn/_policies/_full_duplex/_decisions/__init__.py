@@ -1,7 +1,8 @@
 """The full-duplex policy's judgements of what the user says, behind interfaces: the end of their turn, speech
 over the agent, what a turn asks for. Each has the hand-written rules as its baseline implementation; others
 are registered by name (``register_decisions``) and chosen with ``FullDuplexPolicy(decisions=name)``; ``"learned"``
-(``_learned/``) reads the words with heads fitted on labelled examples."""
+(``_learned/``) reads the words with heads fitted on labelled examples. ``DEFAULT_DECISIONS`` is the set a policy
+built without a choice runs."""
 
 from microturn._policies._full_duplex._decisions._interfaces import (
     NOTHING,
@@ -19,6 +20,7 @@ from microturn._policies._full_duplex._decisions._interfaces import (
 )
 from microturn._policies._full_duplex._decisions._registry import (
     DECISIONS,
+    DEFAULT_DECISIONS,
     LEARNED,
     RULES,
     Decisions,
@@ -33,6 +35,7 @@ from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTur
 
 __all__ = [
     "DECISIONS",
+    "DEFAULT_DECISIONS",
     "LEARNED",
     "NOTHING",
     "RULES",

@@ -16,7 +16,17 @@ from microturn._policies._full_duplex._decisions._rules_overlap import RulesOver
 from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTurnEnd
 from microturn.errors import ConfigError, UnknownComponent
 
-__all__ = ["DECISIONS", "LEARNED", "RULES", "Decisions", "learned", "make_decisions", "register_decisions", "rules"]
+__all__ = [
+    "DECISIONS",
+    "DEFAULT_DECISIONS",
+    "LEARNED",
+    "RULES",
+    "Decisions",
+    "learned",
+    "make_decisions",
+    "register_decisions",
+    "rules",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +56,14 @@ def learned(waits: Waits) -> Decisions:
 
 
 RULES = "rules"
-"""The default decisions' name."""
+"""The hand-written baseline's name, and the decisions a log that names none was recorded with (every log before
+new logs always named them)."""
 LEARNED = "learned"
+"""The heads fitted on labelled examples (``_learned/``)."""
+DEFAULT_DECISIONS = RULES
+"""The decisions ``FullDuplexPolicy()`` runs, and so the policy name ``full-duplex`` (``full-duplex-rules`` and
+``full-duplex-learned`` name one set whatever the default). Every new log names the decisions it ran with, so
+changing this changes no recorded session."""
 
 DECISIONS: dict[str, Callable[[Waits], Decisions]] = {RULES: rules, LEARNED: learned}
 

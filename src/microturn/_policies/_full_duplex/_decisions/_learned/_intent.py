@@ -12,6 +12,9 @@ sentence embedding, and its words with negation scopes marked). Then:
   ``change_topic`` ("anyway, how do I descale a kettle": every open job is dropped, and the model answers the
   rest) are labels of the head like the others, read as the ``job`` slot the job watcher takes
   (``IntentReading``).
+* **Stories.** ``story`` ("make up a bedtime story about a fox": the reply opens as one) is a label of the head,
+  learned beside its near misses ("that's a long story") and beside durations and messages that are no timer
+  ("let my mum know i'll be late"), so that the new label takes nothing from the others.
 * **The rules where the head is unsure.** The rules (``_rules_intent.py``) are precise on the phrasings they
   were written for and blind to others; the head is the reverse. Below ``RULES_BELOW`` the rules' reading of a
   request is taken, and their reading of a job cancelled or left behind ("never mind the hotel", "something

@@ -15,9 +15,10 @@ detector's probability (from ``"audio"``) is added as independent evidence: its 
 end (``delay_cost`` per second, times the probability it is over) and talking into a mid-turn pause (one, times
 the chance the user goes on and pauses longer than the wait: mid-turn pauses are log-normal, fitted on the
 training set's). So a clear end waits ``Waits.complete``, a clear middle the rules' wait after unfinished words
-for this speaker (``incomplete_wait``, which grows with their pauses), and the grey zone in between.
-``delay_cost`` is the smallest that answers enough real ends at once (``_turn_end_fit.py``). Typed words without
-Enter wait as the rules make them (``typed_wait``): a typed pause is not an end, Enter is.
+for this speaker (``incomplete_wait``, which grows with their pauses), and the grey zone in between. The cost is
+chosen by cross-validation on the training examples (``_turn_end_fit.py``): the smallest that still answers most
+real ends at once, one for the words alone and one with the model's probability, which is sharper. Typed words
+without Enter wait as the rules make them (``typed_wait``): a typed pause is not an end, Enter is.
 
 **Backchannels** fit a spoken pause that is not over (below one half) after unfinished words, or in a turn that
 already went on after a pause; not after a turn's first finished words, which may be all of it.
@@ -91,7 +92,9 @@ class TurnEndFit:
     pause_log_sd: float
     """Its standard deviation."""
     delay_cost: float
-    """The cost of a second's delay after a real end, against 1 for talking into a pause."""
+    """The cost of a second's delay after a real end, against 1 for talking into a pause, from the words alone."""
+    model_delay_cost: float
+    """The same with the model's probability (``model``): that probability is sharper, so its cost is chosen apart."""
     examples_sha256: str
 
     def save(self, path: Path) -> None:
@@ -103,7 +106,7 @@ class TurnEndFit:
                 text=np.array(self.text),
                 model=np.array(self.model),
                 pause_log=np.array([self.pause_log_mean, self.pause_log_sd]),
-                delay_cost=np.array(self.delay_cost),
+                delay_cost=np.array([self.delay_cost, self.model_delay_cost]),
                 examples_sha256=np.array(self.examples_sha256),
             )
 
@@ -114,12 +117,14 @@ def load_fit(path: Path) -> TurnEndFit:
     try:
         with np.load(path, allow_pickle=False) as data:
             mean, sd = (float(value) for value in data["pause_log"])
+            words, model = (float(value) for value in data["delay_cost"])
             return TurnEndFit(
                 text=tuple(float(value) for value in data["text"]),
                 model=tuple(float(value) for value in data["model"]),
                 pause_log_mean=mean,
                 pause_log_sd=sd,
-                delay_cost=float(data["delay_cost"]),
+                delay_cost=words,
+                model_delay_cost=model,
                 examples_sha256=str(data["examples_sha256"]),
             )
     except (OSError, KeyError, ValueError) as error:
@@ -152,18 +157,18 @@ def turn_shape(text: str, stretch_start: int, *, typed: bool) -> tuple[bool, boo
 
 class Waiting:
     """The spoken wait for a probability: the one, from ``shortest`` up to the longest allowed, that minimises
-    ``p * delay_cost * wait + (1 - p) * P(a mid-turn pause outlasts it)``."""
+    ``p * delay_cost * wait + (1 - p) * P(a mid-turn pause outlasts it)`` (the fit's pauses)."""
 
     def __init__(self, shortest: float, fit: TurnEndFit) -> None:
         self._shortest = shortest
         self._fit = fit
         self._grid_for: tuple[float, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] | None = None
 
-    def wait(self, probability: float, longest: float) -> float:
+    def wait(self, probability: float, longest: float, delay_cost: float) -> float:
         import numpy as np
 
         waits, outlasts = self._grid(longest)
-        cost = probability * self._fit.delay_cost * waits + (1.0 - probability) * outlasts
+        cost = probability * delay_cost * waits + (1.0 - probability) * outlasts
         return round(float(waits[int(np.argmin(cost))]), 6)
 
     def _grid(self, longest: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -195,7 +200,8 @@ class LearnedTurnEnd:
         words = head_log_odds(self._head, head_features(self._encoder, text, typed=typed, agent_asked=asked))
         asks, story = turn_shape(text, context.stretch_start, typed=typed)
         model = context.model_end_probability
-        weights = self._fit.text if model is None else self._fit.model
+        fit = self._fit
+        weights, delay_cost = (fit.text, fit.delay_cost) if model is None else (fit.model, fit.model_delay_cost)
         log_odds = linear(weights, evidence(words, asks=asks, story=story, model=model, typed=typed))
         if context.audio_end_probability is not None:
             log_odds += AUDIO_WEIGHT * log_odds_of(context.audio_end_probability)
@@ -203,7 +209,7 @@ class LearnedTurnEnd:
         unfinished = shape(text) is Shape.INCOMPLETE
         if typed:  # Enter ends a typed turn: a pause in typing is not the end, whatever the words
             return TurnEndEstimate(probability, typed_wait(self._waits, unfinished=unfinished))
-        wait = self._waiting.wait(probability, incomplete_wait(self._waits, context.pauses))
+        wait = self._waiting.wait(probability, incomplete_wait(self._waits, context.pauses), delay_cost)
         listener = unfinished or context.stretch_start > 0  # a turn's first finished words are not a story yet
         return TurnEndEstimate(probability, wait, backchannel=listener and probability < BACKCHANNEL_BELOW)
 
