@@ -18,7 +18,9 @@ tables below show what each threshold would give. ``-dev`` cases are measured by
   probability), out of fold (folds by case, ``_turn_end_fit.cross_validated``), played back as the development set
   plays a case (``_turn_end_cv.py``): the share of spoken real ends answered within 300 ms, of spoken mid-turn
   pauses with any agent speech (and with a backchannel), of stories listened to (a backchannel, no reply) and
-  replied to before their end; ``chosen`` marks the cost ``fit_turn_end`` chooses (``choose``).
+  replied to before their end; ``chosen`` marks the cost ``fit_turn_end`` chooses (``choose``). Above them, for
+  each choice of what is fitted on the later pauses (``eval/trainset/pause2.jsonl``: nothing, the combinations, the
+  head too), the AUC and the chosen cost's outcome on the first spoken pauses and on the later ones apart.
 
 It fits 20 heads and the turn end's folds (several minutes on two cores).
 
@@ -34,6 +36,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from end_of_turn import auc
 from microturn._eval._devset import readers
 from microturn._policies._full_duplex._decisions._learned._approval import read_answer
 from microturn._policies._full_duplex._decisions._learned._examples import Example, examples
@@ -47,7 +50,15 @@ from microturn._policies._full_duplex._decisions._learned._fit import (
 )
 from microturn._policies._full_duplex._decisions._learned._heads import APPROVAL, head
 from microturn._policies._full_duplex._decisions._learned._intent import LearnedIntent
-from microturn._policies._full_duplex._decisions._learned._turn_end_fit import candidates, choose, cross_validated
+from microturn._policies._full_duplex._decisions._learned._turn_end_cv import Outcome, outcome
+from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
+    LATER_FIT,
+    TurnEndExample,
+    candidates,
+    choose,
+    cross_validated,
+    is_later,
+)
 from microturn._sentences import Head
 
 FOLDS = 5
@@ -175,25 +186,48 @@ def _shares(verdicts: Sequence[tuple[str, bool]]) -> dict[str, float]:
 
 
 def turn_end_table() -> list[dict[str, Any]]:
-    folds = cross_validated()
+    """For each choice of what is fitted on the later pauses: the AUC of the first and the later spoken pauses and
+    the chosen cost's outcome on each; then every cost for the shipped choice (``LATER_FIT``)."""
     rows: list[dict[str, Any]] = []
-    for with_model in (False, True):
-        outcomes = candidates(folds, with_model=with_model)
-        chosen = choose(outcomes)
-        for found in outcomes:
-            rows.append(
-                {
-                    "signal": "words + model" if with_model else "words",
-                    "delay_cost": found.delay_cost,
-                    "fast ends": found.fast,
-                    "pauses any speech": found.any_speech,
-                    "pauses backchannelled": found.backchannelled,
-                    "stories listened": found.listened,
-                    "stories replied": found.story_replies,
-                    "chosen": found == chosen,
-                }
-            )
+    for later in ("measured", "combination", "head"):
+        folds = cross_validated(later=later)
+        for with_model in (False, True):
+            outcomes = candidates(folds, with_model=with_model)
+            chosen = choose(outcomes)
+            probabilities = folds.with_model if with_model else folds.words
+            row: dict[str, Any] = {"later fit": later, "signal": _signal(with_model), "delay_cost": chosen.delay_cost}
+            for group, keep in (("first", _first), ("later", is_later)):
+                kept = [(e, p) for e, p in zip(folds.found, probabilities, strict=True) if keep(e) and not e.typed]
+                row[f"{group} AUC"] = auc([p for e, p in kept if e.end], [p for e, p in kept if not e.end])
+                played = outcome(folds.fit, chosen.delay_cost, [e for e, _ in kept], [p for _, p in kept])
+                row[f"{group} fast ends"], row[f"{group} pauses any speech"] = played.fast, played.any_speech
+            row["stories listened"], row["stories replied"] = chosen.listened, chosen.story_replies
+            rows.append(row)
+            if later == LATER_FIT:
+                rows += [_cost_row(found, with_model=with_model, chosen=found == chosen) for found in outcomes]
     return rows
+
+
+def _first(example: TurnEndExample) -> bool:
+    """A pause case's first stretch of words (not a later pause, not a story)."""
+    return example.case.startswith("pause") and not is_later(example)
+
+
+def _signal(with_model: bool) -> str:
+    return "words + model" if with_model else "words"
+
+
+def _cost_row(found: Outcome, *, with_model: bool, chosen: bool) -> dict[str, Any]:
+    return {
+        "signal": _signal(with_model),
+        "delay_cost": found.delay_cost,
+        "fast ends": found.fast,
+        "pauses any speech": found.any_speech,
+        "pauses backchannelled": found.backchannelled,
+        "stories listened": found.listened,
+        "stories replied": found.story_replies,
+        "chosen": chosen,
+    }
 
 
 TABLES: dict[str, Callable[[], list[dict[str, Any]]]] = {

@@ -3,7 +3,9 @@ its wait shrinks as an end grows likelier; a story told with pauses gets backcha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +31,7 @@ from microturn._policies._full_duplex._decisions._learned._turn_end import (
 )
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
     DEFAULT_WAITS,
+    is_later,
     turn_end_examples,
     turn_end_sha256,
 )
@@ -67,6 +70,48 @@ def test_no_development_case_is_fitted_on() -> None:
     found = turn_end_examples()
     assert found
     assert not [e.id for e in found if "-dev" in e.id]
+
+
+def test_a_turn_that_went_on_after_a_pause_is_an_example_from_where_it_went_on(tmp_path: Path) -> None:
+    """A later pause (``pause2.jsonl``): the whole turn's words, its stretch from where it went on, the pause
+    before it (one the wait learns from), the agent's question, and the model's reading by the case's id."""
+    later = {
+        "id": "pause2-t0001",
+        "family": "pause2",
+        "modality": "spoken",
+        "context": [{"speaker": "agent", "text": "are you free this week?"}],
+        "first": "i can't do friday because",
+        "first_pause": 1.2,
+        "before": "my sister's flying in",
+        "pause": 1.5,
+        "after": "",
+        "label": "end",
+    }
+    first = {**later, "id": "pause-t0001", "family": "pause", "before": "so i was wondering", "label": "continue"}
+    for key in ("first", "first_pause"):
+        first.pop(key)
+    files = {
+        "trainset/pause.jsonl": [first],
+        "trainset/pause2.jsonl": [later],
+        "trainset/narrative.jsonl": [],
+        "devset/pause.jsonl": [],
+        "devset/narrative.jsonl": [],
+    }
+    for name, cases in files.items():
+        (tmp_path / "eval" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "eval" / name).write_text("".join(json.dumps(case) + "\n" for case in cases))
+    signals = {"probabilities": {"pause-t0001": 0.1, "pause2-t0001": 0.7}}
+    (tmp_path / "eval" / "signals").mkdir()
+    (tmp_path / "eval" / "signals" / "model_end_of_turn.json").write_text(json.dumps(signals))
+    found = {e.id: e for e in turn_end_examples(tmp_path)}
+    assert found["pause-t0001"].stretch_start == 0
+    went_on = found["pause2-t0001"]
+    assert went_on.text == "i can't do friday because my sister's flying in"
+    assert went_on.text[went_on.stretch_start :] == "my sister's flying in"
+    assert (went_on.end, went_on.pause, went_on.earlier, went_on.agent_asked) == (True, 1.5, (1.2,), True)
+    assert went_on.model == 0.7
+    assert is_later(went_on)
+    assert not is_later(found["pause-t0001"])
 
 
 def test_the_default_waits_are_the_policys() -> None:

@@ -9,6 +9,8 @@ Every line of sources/*.txt is one hand-written case; this script only changes t
   approval_*.txt  '? question' starts a group; then  label | answer
   pause_*.txt     S|T PAUSE | context | before | after   (context: 'a: ..' / 'u: ..' turns joined by ' // ', '-' for none;
                   empty after = end)
+  pause2_*.txt    S|T PAUSE1 PAUSE2 | context | first | before | after   (a turn's second stretch: the user said
+                  `first`, paused PAUSE1 s mid-turn, said `before`, paused PAUSE2 s; empty after = end) -> pause2.jsonl
   narrative_*.txt Q|T PAUSES | sentence // sentence // ...   (Q = the last sentence asks something, T = only tells;
                   PAUSES = comma-separated seconds between sentences, or '*' = drawn 0.5-1.5 s, rounded to 0.1,
                   from a generator seeded with the case's own sentences, so adding a line changes no other case)
@@ -91,19 +93,34 @@ def build_grouped(prefix, fam, marker, fixed_key, text_key):
     return out
 
 
+def pause_context(ctx):
+    context = []
+    if ctx != "-":
+        for turn in ctx.split(" // "):
+            sp, text = turn.split(":", 1)
+            context.append({"speaker": {"a": "agent", "u": "user"}[sp.strip()], "text": text.strip()})
+    return context
+
+
 def build_pause():
     out = []
     for where, line in lines("pause"):
         head, ctx, before, after = fields(line, 4, where)
         mod, pause = head.split()
-        context = []
-        if ctx != "-":
-            for turn in ctx.split(" // "):
-                sp, text = turn.split(":", 1)
-                context.append({"speaker": {"a": "agent", "u": "user"}[sp.strip()], "text": text.strip()})
-        out.append({"family": "pause", "modality": {"S": "spoken", "T": "typed"}[mod], "context": context,
+        out.append({"family": "pause", "modality": {"S": "spoken", "T": "typed"}[mod], "context": pause_context(ctx),
                     "before": before, "pause": float(pause), "after": after,
                     "label": "continue" if after else "end"})
+    return out
+
+
+def build_pause2():
+    out = []
+    for where, line in lines("pause2"):
+        head, ctx, first, before, after = fields(line, 5, where)
+        mod, first_pause, pause = head.split()
+        out.append({"family": "pause2", "modality": {"S": "spoken", "T": "typed"}[mod], "context": pause_context(ctx),
+                    "first": first, "first_pause": float(first_pause), "before": before, "pause": float(pause),
+                    "after": after, "label": "continue" if after else "end"})
     return out
 
 
@@ -133,6 +150,7 @@ ORDER = {
     "approval": ["id", "family", "question", "answer", "label"],
     "pause": ["id", "family", "modality", "context", "before", "pause", "after", "label"],
     "narrative": ["id", "family", "modality", "sentences", "pauses", "asks_at_end"],
+    "pause2": ["id", "family", "modality", "context", "first", "first_pause", "before", "pause", "after", "label"],
 }
 
 
@@ -150,3 +168,4 @@ if __name__ == "__main__":
     write("approval", build_grouped("approval", "approval", "?", "question", "answer"))
     write("pause", build_pause())
     write("narrative", build_narrative())
+    write("pause2", build_pause2())

@@ -4,10 +4,11 @@
 Usage: python3 eval/trainset/check.py [TRAIN_DIR [DEV_DIR]]
 
 Checks intent/overlap/approval/pause/narrative .jsonl against the devset schema (same fields, labels and
-slot rules), ids (<family>-t0001.. in file order), minimum counts per label, exact duplicates and
+slot rules), pause2.jsonl (a turn's second stretch; no devset family of its own) against its own schema, ids (<family>-t0001.. in file order), minimum counts per label, exact duplicates and
 one-swapped-word pairs inside the training set, and that no training case equals or one-word-swaps
 a case of the devset (the devset files are read here only to compare; nothing is printed from
-them except the id of a clashing dev case). Prints counts; exits 1 on any error.
+them except the id of a clashing dev case); pause2 is compared with the pause cases of the devset and of
+the training set. Prints counts; exits 1 on any error.
 """
 import json
 import os
@@ -32,10 +33,18 @@ SPEC = {
               "labels": {"continue": 180, "end": 180}},
     "narrative": {"keys": {"id", "family", "modality", "sentences", "pauses", "asks_at_end"}, "total": 80,
                   "labels": {"asks": 35, "no_ask": 35}},
+    "pause2": {"keys": {"id", "family", "modality", "context", "first", "first_pause", "before", "pause", "after",
+                        "label"}, "total": 250,
+               "labels": {"continue": 100, "end": 100}},
 }
+COMPARE_WITH = {"pause2": "pause"}   # pause2 has no dev file: its texts must not reuse a pause case's
+
 PAUSE_RANGE = (0.3, 3.0)      # seconds; wider than the devset's 0.3-2.0: real users pause longer too
 PAUSE_BALANCE = (0.45, 0.55)   # share of each pause label ("half continue / half end")
 MODALITY_MIN = 0.2             # each pause modality at least this share (spoken is the larger part)
+PAUSE2_FIRST_RANGE = (0.5, 2.0)  # pause2: the mid-turn pause after the first stretch (the user went on)
+PAUSE2_RANGE = (0.5, 2.5)        # pause2: the pause after the second stretch
+PAUSE2_BALANCE = (0.40, 0.60)
 
 errors = []
 
@@ -94,7 +103,14 @@ def check_case(fam, c, w):
             err(w, "question must be non-empty text with a question mark")
         if not is_text(c.get("answer")):
             err(w, "answer must be non-empty text")
-    elif fam == "pause":
+    elif fam in ("pause", "pause2"):
+        lo, hi = PAUSE_RANGE if fam == "pause" else PAUSE2_RANGE
+        if fam == "pause2":
+            if not is_text(c.get("first")):
+                err(w, "first must be non-empty text")
+            fp = c.get("first_pause")
+            if not is_num(fp) or not PAUSE2_FIRST_RANGE[0] <= fp <= PAUSE2_FIRST_RANGE[1]:
+                err(w, f"first_pause must be a number in {PAUSE2_FIRST_RANGE[0]}-{PAUSE2_FIRST_RANGE[1]}")
         if c.get("modality") not in ("spoken", "typed"):
             err(w, "modality must be spoken or typed")
         ctx = c.get("context")
@@ -108,8 +124,8 @@ def check_case(fam, c, w):
         if not is_text(c.get("before")):
             err(w, "before must be non-empty text")
         p = c.get("pause")
-        if not is_num(p) or not PAUSE_RANGE[0] <= p <= PAUSE_RANGE[1]:
-            err(w, f"pause must be a number in {PAUSE_RANGE[0]}-{PAUSE_RANGE[1]}")
+        if not is_num(p) or not lo <= p <= hi:
+            err(w, f"pause must be a number in {lo}-{hi}")
         a = c.get("after")
         if not isinstance(a, str) or a != a.strip():
             err(w, "after must be a string without outer spaces")
@@ -151,7 +167,8 @@ def parts(fam, c):
     if fam == "narrative":
         return "", " ".join(c.get("sentences", []))
     fixed = " / ".join(t.get("text", "") for t in c.get("context", []) if isinstance(t, dict))
-    return fixed + " | " + str(c.get("modality")), c.get("before", "") + " " + c.get("after", "")
+    first = c.get("first", "") + " " if fam == "pause2" else ""
+    return fixed + " | " + str(c.get("modality")), first + c.get("before", "") + " " + c.get("after", "")
 
 
 def comparison_keys(fam, c):
@@ -172,6 +189,22 @@ def comparison_keys(fam, c):
     keys = [(("full", fixed), t, 2)]
     if len(t) >= 3:
         keys.append((("text", ""), t, 4))   # exact match from 3 tokens, one-word swap from 4
+    return keys
+
+
+def probe_keys(fam, c):
+    """Keys to look up in the file a family is compared with (COMPARE_WITH; by default its own).
+    pause2 against pause: the whole turn, and each of its two pause points read as one pause case
+    (first + before, before + after), so no pause case is reused as either half."""
+    if fam != "pause2":
+        return comparison_keys(fam, c)
+    fixed, _ = parts(fam, c)
+    first, before, after = c.get("first", ""), c.get("before", ""), c.get("after", "")
+    keys = []
+    for t in {tokens(first + " " + before + " " + after), tokens(first + " " + before), tokens(before + " " + after)}:
+        keys.append((("full", fixed), t, 2))
+        if len(t) >= 3:
+            keys.append((("text", ""), t, 4))
     return keys
 
 
@@ -198,6 +231,19 @@ class Index:
                     if other != toks:
                         hits.append(("one word from", ref))
         return hits
+
+
+def index_of(fam, cases):
+    """Index of the comparison keys of (where, case) pairs read from another file, by case id."""
+    idx = Index()
+    for w, c in cases:
+        if isinstance(c, dict):
+            try:
+                for scope, toks, min_swap in comparison_keys(fam, c):
+                    idx.add(scope, toks, min_swap, c.get("id", w))
+            except (AttributeError, TypeError):
+                continue
+    return idx
 
 
 def load(path, fam, validate):
@@ -249,7 +295,7 @@ def main():
                 err(w, f"label {lab!r} not in {sorted(spec['labels'])}")
                 continue
             labs[lab] += 1
-            if fam == "pause":
+            if fam in ("pause", "pause2"):
                 mods[(c["modality"], lab)] += 1
             for scope, toks, min_swap in comparison_keys(fam, c):
                 for kind, ref in idx.find(scope, toks, min_swap):
@@ -274,22 +320,25 @@ def main():
                     err(fam, f"modality {mod} is only {m / total:.0%} of pause")
                 if not (mods[(mod, "continue")] and mods[(mod, "end")]):
                     err(fam, f"modality {mod} lacks a label")
+        if fam == "pause2" and total and not PAUSE2_BALANCE[0] <= labs["end"] / total <= PAUSE2_BALANCE[1]:
+            err(fam, f"label end is {labs['end'] / total:.0%} of pause2, want 40-60%")
         # against the devset: never equal, never one swapped word
-        dev = load(os.path.join(DEV, fam + ".jsonl"), fam, False)
-        dev_idx = Index()
-        for dw, dc in dev:
-            if isinstance(dc, dict):
-                try:
-                    for scope, toks, min_swap in comparison_keys(fam, dc):
-                        dev_idx.add(scope, toks, min_swap, dc.get("id", dw))
-                except (AttributeError, TypeError):
-                    continue
+        other = COMPARE_WITH.get(fam, fam)
+        dev = load(os.path.join(DEV, other + ".jsonl"), other, False)
+        dev_idx = index_of(other, dev)
         clashes = 0
         for w, c in good:
-            for scope, toks, min_swap in comparison_keys(fam, c):
+            for scope, toks, min_swap in probe_keys(fam, c):
                 for kind, ref in dev_idx.find(scope, toks, min_swap):
                     clashes += 1
                     err(w, f"DEVSET CLASH: {kind} dev case {ref} ({scope[0]} text) - rewrite this case")
+        # a family compared with another training family must not reuse its cases either
+        if other != fam:
+            train_idx = index_of(other, load(os.path.join(TRAIN, other + ".jsonl"), other, False))
+            for w, c in good:
+                for scope, toks, min_swap in probe_keys(fam, c):
+                    for kind, ref in train_idx.find(scope, toks, min_swap):
+                        err(w, f"{kind} training {other} case {ref} ({scope[0]} text)")
         stats[fam] = (labs, mods, total, len(dev), clashes)
     # report
     print(f"{'family':<9} {'label':<13} {'n':>5}")
@@ -297,10 +346,11 @@ def main():
     for fam, (labs, mods, total, ndev, clashes) in stats.items():
         for lab in SPEC[fam]["labels"]:
             extra = ""
-            if fam == "pause":
+            if fam in ("pause", "pause2"):
                 extra = f"  (spoken {mods[('spoken', lab)]}, typed {mods[('typed', lab)]})"
             print(f"{fam:<9} {lab:<13} {labs[lab]:>5}{extra}")
-        print(f"{fam:<9} {'(all)':<13} {total:>5}   compared with {ndev} dev cases: {clashes} clash(es)")
+        vs = f" {COMPARE_WITH[fam]}" if fam in COMPARE_WITH else ""
+        print(f"{fam:<9} {'(all)':<13} {total:>5}   compared with {ndev} dev{vs} cases: {clashes} clash(es)")
         grand += total
     print(f"total training cases: {grand}")
     if errors:

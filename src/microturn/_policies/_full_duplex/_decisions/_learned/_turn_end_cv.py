@@ -3,7 +3,8 @@ answers at once, the stories it listens to. ``_turn_end_fit.py`` chooses its cos
 ``bench/decisions_cross_validation.py turn-end`` prints it.
 
 Each example has an out-of-fold probability (``_turn_end_fit.out_of_fold``); the policy's timing is then played
-back on paper, as the development set's harness plays it in a session (words at 0.3 s, stamped at their onset):
+back on paper, as the development set's harness plays it in a session (words at 0.3 s, stamped at their onset),
+the longest wait allowed growing with the speaker's pauses earlier in the turn (``TurnEndExample.earlier``):
 
 * a spoken **mid-turn pause** of ``L`` seconds is talked into when the wait is shorter (a reply starts in it), or
   when a backchannel fits it (``Backchannels``: ``BACKCHANNEL_AFTER`` seconds of speech in the turn, a pause of
@@ -27,7 +28,7 @@ from microturn._policies._full_duplex._decisions._rules_turn_end import incomple
 if TYPE_CHECKING:
     from microturn._policies._full_duplex._decisions._learned._turn_end_fit import TurnEndExample
 
-__all__ = ["DEFAULT_WAITS", "FAST", "Outcome", "outcome"]
+__all__ = ["DEFAULT_WAITS", "FAST", "SHORTEST_PAUSE", "Outcome", "outcome"]
 
 FAST = 0.3
 """Issue 13: the median reply after a real end within 300 ms."""
@@ -70,7 +71,7 @@ def outcome(fit: TurnEndFit, cost: float, found: Sequence[TurnEndExample], proba
         if not example.case.startswith("pause"):
             stories.setdefault(example.case, []).append((example, p))
             continue
-        wait = waiting.wait(p, incomplete_wait(DEFAULT_WAITS, ()), cost)
+        wait = waiting.wait(p, incomplete_wait(DEFAULT_WAITS, example.earlier), cost)
         if example.end:
             ends.append(wait <= FAST + 1e-9)
         elif example.pause is not None:
@@ -90,21 +91,18 @@ def outcome(fit: TurnEndFit, cost: float, found: Sequence[TurnEndExample], proba
 def _story(cuts: list[tuple[TurnEndExample, float]], waiting: Waiting, cost: float) -> tuple[bool, int]:
     """Was a story replied to before its last sentence, and how many backchannels did it get?"""
     replied, backchannels, last, speech, now = False, 0, float("-inf"), 0.0, 0.0
-    pauses: list[float] = []
     for example, p in cuts:
         if example.pause is None:
             break
         said = len(example.text[example.stretch_start :].split()) * WORD
         speech, now = speech + said, now + said
-        wait = waiting.wait(p, incomplete_wait(DEFAULT_WAITS, pauses), cost)
+        wait = waiting.wait(p, incomplete_wait(DEFAULT_WAITS, example.earlier), cost)
         if wait < example.pause:
             replied = True
         elif _backchannel(example, p, wait, example.pause, speech=speech) and now - last >= BACKCHANNEL_GAP:
             backchannels += 1
             last = now
         now += example.pause
-        if example.pause >= SHORTEST_PAUSE:
-            pauses = [*pauses[-7:], example.pause]
     return replied, backchannels
 
 

@@ -6,13 +6,16 @@ The examples, none of them a development ``-dev`` case:
 
 * **pauses**: ``eval/trainset/pause.jsonl`` and the devset's ``-train`` pause cases: the words before a pause,
   and whether the turn ended there;
+* **later pauses**: ``eval/trainset/pause2.jsonl``: a turn that went on after a mid-turn pause (``first``, then
+  ``first_pause`` seconds, then ``before``), and whether it ended at the pause after ``before``;
 * **stories**: ``eval/trainset/narrative.jsonl`` and the devset's ``-train`` narratives, cut after each sentence:
   every cut but the last goes on, and every cut after the first is in a turn that went on after a pause (a story,
   if the sentence before was finished: ``turn_shape``).
 
 Then:
 
-1. the head is fitted on the examples that are a turn's first words (every pause, a story's first sentence);
+1. the head is fitted on the examples that are a turn's first words (every pause, a story's first sentence) and,
+   if ``HEAD_ON_LATER``, the later pauses' whole turns;
 2. every example gets the head's log-odds from a head fitted without its case (five folds), so the weights that
    combine them with the rest are fitted on log-odds like those of words never seen;
 3. the combinations (``TurnEndFit.text`` and ``.model``) are logistic regressions over ``evidence``; the model's
@@ -32,11 +35,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from microturn._policies._full_duplex._decisions._learned._examples import REPOSITORY, examples, examples_sha256
+from microturn._policies._full_duplex._decisions._learned._examples import (
+    REPOSITORY,
+    Example,
+    examples,
+    examples_sha256,
+)
 from microturn._policies._full_duplex._decisions._learned._turn_end import (
     END,
     HEAD,
@@ -48,7 +57,13 @@ from microturn._policies._full_duplex._decisions._learned._turn_end import (
     linear,
     turn_shape,
 )
-from microturn._policies._full_duplex._decisions._learned._turn_end_cv import DEFAULT_WAITS, FAST, Outcome, outcome
+from microturn._policies._full_duplex._decisions._learned._turn_end_cv import (
+    DEFAULT_WAITS,
+    FAST,
+    SHORTEST_PAUSE,
+    Outcome,
+    outcome,
+)
 from microturn._sentences import Head, fit_head, sentence_encoder
 from microturn.errors import ConfigError
 
@@ -65,12 +80,21 @@ __all__ = [
     "choose",
     "cross_validated",
     "fit_turn_end",
+    "is_later",
     "turn_end_examples",
     "turn_end_sha256",
 ]
 
 SIGNALS = Path("eval") / "signals" / "model_end_of_turn.json"
 """In the checkout: the embedded model's P(line ends) for each example (``bench/end_of_turn_signals.py``)."""
+LATER = Path("eval") / "trainset" / "pause2.jsonl"
+"""In the checkout: the later pauses (a training set's file only: the development set has none)."""
+LATER_FAMILY = "pause2"
+"""Their ids begin with it."""
+LaterFit = Literal["measured", "combination", "head"]
+"""What is fitted on the later pauses: nothing (they are only measured), the combinations, or the head too."""
+LATER_FIT: LaterFit = "head"
+"""Chosen by cross-validation (``bench/decisions_cross_validation.py turn-end``)."""
 L2 = 0.01
 """The head's regularisation: chosen by five-fold cross-validation on TRAIN (the AUC of spoken pauses, among
 0.0001, 0.003, 0.01, 0.03 and 0.1)."""
@@ -97,6 +121,8 @@ class TurnEndExample:
     """The pause after the words (none after a story's last sentence)."""
     model: float
     """The embedded model's P(line ends) after the words."""
+    earlier: tuple[float, ...] = ()
+    """The speaker's pauses in the turn before the words (those the policy's wait learns from)."""
 
 
 def turn_end_examples(root: Path = REPOSITORY) -> list[TurnEndExample]:
@@ -104,18 +130,32 @@ def turn_end_examples(root: Path = REPOSITORY) -> list[TurnEndExample]:
     model = _model_probabilities(root)
     found: list[TurnEndExample] = []
     for case in examples("pause", root):
-        agent = [turn["text"] for turn in case["context"] if turn["speaker"] == "agent"]
         found.append(
             TurnEndExample(
                 id=case["id"],
                 case=case["id"],
                 text=case["before"],
                 typed=case["modality"] == "typed",
-                agent_asked=bool(agent) and agent[-1].rstrip().endswith("?"),
+                agent_asked=_agent_asked(case),
                 stretch_start=0,
                 end=case["label"] == "end",
                 pause=case["pause"],
                 model=_probability(model, case["id"]),
+            )
+        )
+    for case in _later_pauses(root):
+        found.append(
+            TurnEndExample(
+                id=case["id"],
+                case=case["id"],
+                text=f"{case['first']} {case['before']}",
+                typed=case["modality"] == "typed",
+                agent_asked=_agent_asked(case),
+                stretch_start=len(case["first"]) + 1,
+                end=case["label"] == "end",
+                pause=case["pause"],
+                model=_probability(model, case["id"]),
+                earlier=_learnt((case["first_pause"],)),
             )
         )
     for case in examples("narrative", root):
@@ -134,6 +174,7 @@ def turn_end_examples(root: Path = REPOSITORY) -> list[TurnEndExample]:
                     end=last,
                     pause=None if last else case["pauses"][cut],
                     model=_probability(model, f"{case['id']}#{cut}"),
+                    earlier=_learnt(case["pauses"][:cut]),
                 )
             )
     return found
@@ -156,8 +197,9 @@ class CrossValidated:
     with_model: list[float]
 
 
-def cross_validated(root: Path = REPOSITORY) -> CrossValidated:
-    """Fit the head and the combinations on the examples in the checkout at ``root``, and out of fold."""
+def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT) -> CrossValidated:
+    """Fit the head and the combinations on the examples in the checkout at ``root``, and out of fold; ``later``
+    says what is fitted on the later pauses (every one of them is measured out of fold)."""
     import numpy as np
 
     found = turn_end_examples(root)
@@ -165,19 +207,20 @@ def cross_validated(root: Path = REPOSITORY) -> CrossValidated:
     encoder = sentence_encoder()
     features = np.stack([head_features(encoder, e.text, typed=e.typed, agent_asked=e.agent_asked) for e in found])
     ends = np.array([e.end for e in found])
-    first = [i for i, e in enumerate(found) if not e.stretch_start]
-    head = fit_head(features[first], _labels(ends[first]), examples_sha256=digest, l2=L2)
-    words = _out_of_fold(features, ends, found, digest)
+    fitted = np.array([later != "measured" or not is_later(e) for e in found])
+    heads = np.array([not e.stretch_start or (later == "head" and is_later(e)) for e in found])
+    head = fit_head(features[heads], _labels(ends[heads]), examples_sha256=digest, l2=L2)
+    words = _out_of_fold(features, ends, found, digest, heads)
     text = np.array([_evidence(w, e, with_model=False) for w, e in zip(words, found, strict=True)])
     both = np.array([_evidence(w, e, with_model=True) for w, e in zip(words, found, strict=True)])
     spoken_pauses = [
         math.log(e.pause)
-        for e in found
-        if e.case.startswith("pause") and e.pause is not None and not e.typed and not e.end
+        for e, fits in zip(found, fitted, strict=True)
+        if fits and e.case.startswith("pause") and e.pause is not None and not e.typed and not e.end
     ]
     fit = TurnEndFit(
-        text=_logistic(text, ends),
-        model=_logistic(both, ends),
+        text=_logistic(text[fitted], ends[fitted]),
+        model=_logistic(both[fitted], ends[fitted]),
         pause_log_mean=float(np.mean(spoken_pauses)),
         pause_log_sd=float(np.std(spoken_pauses)),
         delay_cost=0.0,
@@ -185,8 +228,17 @@ def cross_validated(root: Path = REPOSITORY) -> CrossValidated:
         examples_sha256=digest,
     )
     return CrossValidated(
-        found, head, fit, _combined_out_of_fold(text, ends, found), _combined_out_of_fold(both, ends, found)
+        found,
+        head,
+        fit,
+        _combined_out_of_fold(text, ends, found, fitted),
+        _combined_out_of_fold(both, ends, found, fitted),
     )
+
+
+def is_later(example: TurnEndExample) -> bool:
+    """Is ``example`` a later pause (``LATER``)?"""
+    return example.case.startswith(f"{LATER_FAMILY}-")
 
 
 def candidates(folds: CrossValidated, *, with_model: bool) -> list[Outcome]:
@@ -215,13 +267,16 @@ def fit_turn_end(root: Path = REPOSITORY) -> None:
 
 
 def _combined_out_of_fold(
-    evidence_rows: npt.NDArray[np.float64], ends: npt.NDArray[np.bool_], found: list[TurnEndExample]
+    evidence_rows: npt.NDArray[np.float64],
+    ends: npt.NDArray[np.bool_],
+    found: list[TurnEndExample],
+    fits: npt.NDArray[np.bool_],
 ) -> list[float]:
-    """Each example's probability from a combination fitted on the other folds' examples."""
+    """Each example's probability from a combination fitted on the other folds' examples (those ``fits`` marks)."""
     folds = _folds(found)
     probabilities = [0.0] * len(found)
     for fold in range(FOLDS):
-        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold]
+        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and fits[i]]
         weights = _logistic(evidence_rows[fitted], ends[fitted])
         for i, e in enumerate(found):
             if folds[e.case] == fold:
@@ -235,13 +290,17 @@ def _folds(found: list[TurnEndExample]) -> dict[str, int]:
 
 
 def _out_of_fold(
-    features: npt.NDArray[np.float32], ends: npt.NDArray[np.bool_], found: list[TurnEndExample], digest: str
+    features: npt.NDArray[np.float32],
+    ends: npt.NDArray[np.bool_],
+    found: list[TurnEndExample],
+    digest: str,
+    heads: npt.NDArray[np.bool_],
 ) -> list[float]:
-    """Each example's head log-odds from a head fitted on the first words of the other folds' cases."""
+    """Each example's head log-odds from a head fitted on the other folds' examples that ``heads`` marks."""
     folds = _folds(found)
     words = [0.0] * len(found)
     for fold in range(FOLDS):
-        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and not e.stretch_start]
+        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and heads[i]]
         head = fit_head(features[fitted], _labels(ends[fitted]), examples_sha256=digest, l2=L2)
         for i, e in enumerate(found):
             if folds[e.case] == fold:
@@ -272,6 +331,26 @@ def _logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], l2: float = 
         if float(np.abs(step).max()) < 1e-10:
             break
     return tuple(round(float(w), 6) for w in weights)
+
+
+def _agent_asked(case: Example) -> bool:
+    """Did the agent's last line of the case's context ask something?"""
+    agent = [turn["text"] for turn in case["context"] if turn["speaker"] == "agent"]
+    return bool(agent) and agent[-1].rstrip().endswith("?")
+
+
+def _learnt(pauses: Sequence[float]) -> tuple[float, ...]:
+    """The pauses the policy's wait learns from (``EndOfTurn``: the latest eight of ``SHORTEST_PAUSE`` or more)."""
+    return tuple(pause for pause in pauses if pause >= SHORTEST_PAUSE)[-8:]
+
+
+def _later_pauses(root: Path) -> list[Example]:
+    path = root / LATER
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as error:
+        raise ConfigError(f"the learned turn end is fitted in a checkout with {LATER} ({error})") from None
+    return [json.loads(line) for line in lines if line.strip()]
 
 
 def _labels(ends: npt.NDArray[np.bool_]) -> list[str]:
