@@ -72,7 +72,7 @@ class Scored:
 def transcript(case: PauseCase) -> Transcript:
     """The session's transcript when the user's last input of ``before`` has come in (see the module doc)."""
     opening, context, lines = _context(case)
-    policy = make_policy("full-duplex")
+    policy = make_policy("full-duplex-rules")  # the readings were recorded so: not whatever the default is
     played = play(
         [*context, *_own(case, after_lines=len(lines) + (opening is not None))[:1]],
         duration=120.0,

@@ -111,7 +111,7 @@ def later_transcript(case: LaterPause) -> tuple[str, float]:
     )
     opening, context, lines = _context(as_pause)
     answered = len(lines) + (opening is not None)
-    policy = ListeningAfter(make_policy("full-duplex"), answered)
+    policy = ListeningAfter(make_policy("full-duplex-rules"), answered)  # as recorded, whatever the default
     run = play(
         [*context, *_own(as_pause, after_lines=answered)],
         duration=120.0,
