@@ -12,6 +12,8 @@ intent                    a whole turn, with a background job running (``Intent.
 approval                  an answer to "May I ...?" (``Intent.read`` with the question pending)
 overlap (whole)           speech over the agent, whole (``Overlap.classify``, complete)
 overlap (each word)       the same, as each word arrives (``classify`` incomplete, then ``may_take_turn``)
+turn end (each word)      the words of a pause case up to each word, spoken (``TurnEnd.estimate``: asked at
+                          each input of the user's)
 ========================  ==============================================================================
 
 More decisions join as rows of ``DECISIONS`` (a name, the texts, the rules' call and the learned one).
@@ -36,6 +38,7 @@ from microturn._policies._full_duplex._decisions import (
     Decisions,
     IntentContext,
     OverlapContext,
+    TurnEndContext,
     Waits,
     make_decisions,
 )
@@ -47,6 +50,7 @@ JOB = IntentContext(jobs_running=True)
 QUESTION = IntentContext(question="May I delete 12 files? Please say yes or no.")
 WHOLE = OverlapContext(complete=True)
 COMING = OverlapContext()
+SPOKEN = TurnEndContext()
 
 Call = Callable[[Decisions, str], object]
 
@@ -91,12 +95,18 @@ def _each_word(decisions: Decisions, text: str) -> object:
     return kind, isinstance(tentative, Tentative) and tentative.may_take_turn(text, COMING)
 
 
+def _turn_end(decisions: Decisions, text: str) -> object:
+    return decisions.turn_end.estimate(text, SPOKEN)
+
+
 def _devset_texts(family: str) -> list[str]:
     devset = load_devset(DEVSET, "all")
     if family == "intent":
         return [case.text for case in devset.intent]
     if family == "approval":
         return [case.answer for case in devset.approval]
+    if family == "pause":
+        return [case.before for case in devset.pause]
     return [case.user for case in devset.overlap]
 
 
@@ -110,6 +120,7 @@ DECISIONS: list[Decision] = [
     Decision("approval", lambda: _devset_texts("approval"), _approval),
     Decision("overlap (whole)", lambda: _devset_texts("overlap"), _whole),
     Decision("overlap (each word)", lambda: _first_words(_devset_texts("overlap")), _each_word),
+    Decision("turn end (each word)", lambda: _first_words(_devset_texts("pause")), _turn_end),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
+import decisions
 import intent_parse
 import loop_overhead
 import ttfr
@@ -122,3 +124,11 @@ def test_intent_parse_runs_both_modes_and_checks_the_request_at_the_end_was_foun
         assert intent_parse.measure(1, mode) > 0  # measure() raises if the timer request was missed
     assert intent_parse.hard_text(4096).endswith(intent_parse.REQUEST)
     assert len(intent_parse.hard_text(4096)) == 4096
+
+
+def test_every_decision_is_timed_under_both_decision_sets(tmp_path: Path) -> None:
+    assert decisions.main(["--cases", "2", "--json", str(tmp_path / "decisions.json")]) == 0
+    rows = json.loads((tmp_path / "decisions.json").read_text())["rows"]
+    assert [row["decision"] for row in rows] == [decision.name for decision in decisions.DECISIONS]
+    assert "turn end (each word)" in {row["decision"] for row in rows}
+    assert all(row["calls"] == 2 and row["learned_cpu_median_ms"] > 0 for row in rows)
