@@ -11,41 +11,23 @@ from pathlib import Path
 
 import pytest
 
+from _signal_judge import SignalJudge, judging
 from microturn._core._events import TurnEndSignal, UserInput
 from microturn._eval._devset import NarrativeCase, PauseCase, measure_narratives, measure_pauses
 from microturn._eval._devset._sessions import SPOKEN_RATE, play
 from microturn._eval._devset._signals import READING, Readings, load_readings
 from microturn._eval._format import Step
 from microturn._policies import FullDuplexPolicy
-from microturn._policies._full_duplex._decisions import (
-    DECISIONS,
-    Decisions,
-    RulesIntent,
-    RulesOverlap,
-    TurnEndContext,
-    TurnEndEstimate,
-    register_decisions,
-)
 from microturn.errors import ScenarioError
 
 NAME = "test-devset-signals"
 BEFORE = "i finally got the results back"
 
 
-class ModelJudge:
-    """A FAKE turn end: over after 0.1 s if the model says so (0.5 or more), else after 1.5 s."""
-
-    def estimate(self, text: str, context: TurnEndContext) -> TurnEndEstimate:
-        model = context.model_end_probability
-        over = model is not None and model >= 0.5
-        return TurnEndEstimate(probability=1.0 if over else 0.0, wait=0.1 if over else 1.5)
-
-
 @pytest.fixture
 def judged() -> Iterator[str]:
-    register_decisions(NAME, lambda _: Decisions(turn_end=ModelJudge(), overlap=RulesOverlap(), intent=RulesIntent()))
-    yield NAME
-    DECISIONS.pop(NAME)
+    with judging(NAME, SignalJudge(fast=0.1)):
+        yield NAME
 
 
 def pause(after: str = "", case: str = "pause-0001-dev") -> PauseCase:

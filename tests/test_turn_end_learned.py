@@ -228,3 +228,22 @@ def scripted(line: str) -> FakeModel:
 def first_reply_word(log: list[Event], after: float) -> AgentWord | None:
     replies = {e.utterance for e in log if isinstance(e, AgentSpeechStarted) and e.purpose is SpeechPurpose.REPLY}
     return next((e for e in log if isinstance(e, AgentWord) and e.utterance in replies and e.t >= after - 1e-9), None)
+
+
+def test_a_turn_end_fit_of_another_shape_is_a_clear_error(tmp_path: Path) -> None:
+    import numpy as np
+
+    from microturn._policies._full_duplex._decisions._learned._turn_end import load_fit
+    from microturn.errors import ConfigError
+
+    old = tmp_path / "turn_end_wait.npz"  # as before the two delay costs: one, a 0-d array
+    np.savez(
+        old,
+        text=np.zeros(5),
+        model=np.zeros(8),
+        pause_log=np.array([0.0, 0.3]),
+        delay_cost=np.array(0.7),
+        examples_sha256=np.array("x"),
+    )
+    with pytest.raises(ConfigError, match="cannot load the turn-end fit"):
+        load_fit(old)

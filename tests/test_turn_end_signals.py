@@ -4,47 +4,22 @@ are, judged again the moment it comes (the deadline may move either way); stale 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 
 import pytest
 
+from _signal_judge import SignalJudge, judging
 from microturn._core._actions import Action, Reply
 from microturn._core._events import Event, Modality, TurnEndSignal, UserInput, UserSubmit
 from microturn._core._floor import FloorTracker
 from microturn._policies import FullDuplexPolicy, MicroTurn
-from microturn._policies._full_duplex._decisions import (
-    DECISIONS,
-    Decisions,
-    RulesIntent,
-    RulesOverlap,
-    TurnEndContext,
-    TurnEndEstimate,
-    register_decisions,
-)
 
 NAME = "test-signals"
 
 
-@dataclass
-class SignalJudge:
-    """A FAKE turn end: over after 0.2 s if the model says so (0.5 or more), else after 1.5 s; audio alone moves
-    nothing. It keeps every context it was given."""
-
-    seen: list[TurnEndContext] = field(default_factory=list)
-
-    def estimate(self, text: str, context: TurnEndContext) -> TurnEndEstimate:
-        self.seen.append(context)
-        model = context.model_end_probability
-        over = model is not None and model >= 0.5
-        return TurnEndEstimate(probability=model if model is not None else 0.0, wait=0.2 if over else 1.5)
-
-
 @pytest.fixture
 def judge() -> Iterator[SignalJudge]:
-    made = SignalJudge()
-    register_decisions(NAME, lambda waits: Decisions(turn_end=made, overlap=RulesOverlap(), intent=RulesIntent()))
-    yield made
-    DECISIONS.pop(NAME)
+    with judging(NAME, SignalJudge()) as made:
+        yield made
 
 
 class Loop:

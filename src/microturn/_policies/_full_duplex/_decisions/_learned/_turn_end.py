@@ -127,7 +127,7 @@ def load_fit(path: Path) -> TurnEndFit:
                 model_delay_cost=model,
                 examples_sha256=str(data["examples_sha256"]),
             )
-    except (OSError, KeyError, ValueError) as error:
+    except (OSError, KeyError, ValueError, TypeError) as error:  # TypeError: a file of another shape
         raise ConfigError(f"cannot load the turn-end fit {path} ({error}): reinstall microturn") from None
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -273,20 +273,12 @@ def _combined_out_of_fold(
     fits: npt.NDArray[np.bool_],
 ) -> list[float]:
     """Each example's probability from a combination fitted on the other folds' examples (those ``fits`` marks)."""
-    folds = _folds(found)
-    probabilities = [0.0] * len(found)
-    for fold in range(FOLDS):
-        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and fits[i]]
+
+    def fit(fitted: list[int]) -> Callable[[int], float]:
         weights = _logistic(evidence_rows[fitted], ends[fitted])
-        for i, e in enumerate(found):
-            if folds[e.case] == fold:
-                probabilities[i] = _probability_of(linear(weights, evidence_rows[i].tolist()))
-    return probabilities
+        return lambda i: _probability_of(linear(weights, evidence_rows[i].tolist()))
 
-
-def _folds(found: list[TurnEndExample]) -> dict[str, int]:
-    """Each case's fold, by a hash of its id: a story's cuts are in one."""
-    return {case: rank % FOLDS for rank, case in enumerate(sorted({e.case for e in found}, key=_hashed))}
+    return _each_out_of_fold(found, fits, fit)
 
 
 def _out_of_fold(
@@ -297,15 +289,31 @@ def _out_of_fold(
     heads: npt.NDArray[np.bool_],
 ) -> list[float]:
     """Each example's head log-odds from a head fitted on the other folds' examples that ``heads`` marks."""
-    folds = _folds(found)
-    words = [0.0] * len(found)
-    for fold in range(FOLDS):
-        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and heads[i]]
+
+    def fit(fitted: list[int]) -> Callable[[int], float]:
         head = fit_head(features[fitted], _labels(ends[fitted]), examples_sha256=digest, l2=L2)
+        return lambda i: head_log_odds(head, features[i])
+
+    return _each_out_of_fold(found, heads, fit)
+
+
+def _each_out_of_fold(
+    found: list[TurnEndExample], marks: npt.NDArray[np.bool_], fit: Callable[[list[int]], Callable[[int], float]]
+) -> list[float]:
+    """Each example's reading by what ``fit`` made of the other folds' examples that ``marks`` marks."""
+    folds = _folds(found)
+    readings = [0.0] * len(found)
+    for fold in range(FOLDS):
+        read = fit([i for i, e in enumerate(found) if folds[e.case] != fold and marks[i]])
         for i, e in enumerate(found):
             if folds[e.case] == fold:
-                words[i] = head_log_odds(head, features[i])
-    return words
+                readings[i] = read(i)
+    return readings
+
+
+def _folds(found: list[TurnEndExample]) -> dict[str, int]:
+    """Each case's fold, by a hash of its id: a story's cuts are in one."""
+    return {case: rank % FOLDS for rank, case in enumerate(sorted({e.case for e in found}, key=_hashed))}
 
 
 def _evidence(words: float, example: TurnEndExample, *, with_model: bool) -> list[float]:
