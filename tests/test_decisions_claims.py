@@ -62,8 +62,8 @@ def test_the_rules_dev_numbers_the_docs_give(rules: dict[str, float | int | None
 
 
 def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | None]) -> None:
-    assert learned["pause_any_speech_spoken"] == share(8, 26)
-    assert learned["pause_any_speech"] == share(8, 33)
+    assert learned["pause_any_speech_spoken"] == share(7, 26)
+    assert learned["pause_any_speech"] == share(7, 33)
     assert learned["end_latency_median"] == pytest.approx(0.1)
     assert learned["end_latency_p90"] == pytest.approx(1.8)
     assert learned["kept_going"] == share(21, 22)
@@ -86,13 +86,14 @@ def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
     held_out = run_compare([scenarios / "generalise"], ["full-duplex-learned", "full-duplex-rules"])
     assert [sum(r.passed for r in run.results) for run in held_out.runs] == [31, 16]
     assert all(len(run.results) == 43 for run in held_out.runs)
-    original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned"])
-    assert sum(r.passed for r in original.runs[0].results) == 97
+    original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned", "full-duplex-rules"])
+    assert [sum(r.passed for r in run.results) for run in original.runs] == [116, 116]
+    assert all(len(run.results) == 116 for run in original.runs)  # the 30 others pin a policy of their own
 
 
-@pytest.mark.parametrize(("text", "probability"), [("hi", 0.45), ("tell me a joke", 0.25), ("I think so", 0.40)])
+@pytest.mark.parametrize(("text", "probability"), [("hi", 0.44), ("tell me a joke", 0.25), ("I think so", 0.40)])
 def test_the_short_whole_turns_the_learned_turn_end_is_unsure_of(text: str, probability: float) -> None:
-    """docs/decisions.md, why the rules are still the default: on words alone these wait ~1.5-1.8 s."""
+    """docs/decisions.md, what the switch to the learned decisions costs: on words alone these wait ~1.5-1.8 s."""
     from microturn._policies._full_duplex._decisions import TurnEndContext
     from microturn._policies._full_duplex._decisions._learned._turn_end import LearnedTurnEnd
     from microturn._policies._full_duplex._decisions._learned._turn_end_fit import DEFAULT_WAITS

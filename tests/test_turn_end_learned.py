@@ -16,6 +16,7 @@ from microturn._policies import FullDuplexPolicy
 from microturn._policies._full_duplex._decisions import (
     DECISIONS,
     Decisions,
+    IntentReading,
     RulesIntent,
     RulesOverlap,
     TurnEndContext,
@@ -27,6 +28,7 @@ from microturn._policies._full_duplex._decisions._learned._turn_end import (
     WAIT,
     LearnedTurnEnd,
     Waiting,
+    command,
     load_fit,
 )
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
@@ -149,6 +151,21 @@ def test_the_detectors_move_the_probability(learned: LearnedTurnEnd) -> None:
     assert said_over.wait <= said_not.wait
     heard_over, heard_not = (learned.estimate(text, TurnEndContext(audio_end_probability=p)) for p in (0.9, 0.1))
     assert heard_over.probability > alone.probability > heard_not.probability
+
+
+def test_a_command_with_what_it_needs_is_a_whole_turn(learned: LearnedTurnEnd) -> None:
+    """Words the policy would carry out as they are end the turn; the same request still missing its slot, or
+    negated, is no command."""
+    assert command(IntentReading("timer", {"seconds": 600.0}))
+    assert not command(IntentReading("timer", {}))
+    assert command(IntentReading("live_start", {"language": "French"}))
+    assert not command(IntentReading("live_start", {"mode": "translate"}))
+    assert not command(IntentReading("live_stop", negated=True))
+    assert not command(IntentReading("delegate", {"task": "find a hotel"}))  # a job is asked for in many words
+    translate = learned.estimate("translate into french as i speak", SPOKEN)
+    unsaid = learned.estimate("translate into", SPOKEN)
+    assert translate.probability > 0.5 > unsaid.probability
+    assert translate.wait == 0.1
 
 
 def test_typed_words_wait_as_the_rules_make_them(learned: LearnedTurnEnd) -> None:

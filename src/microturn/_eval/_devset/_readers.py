@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from microturn._policies import FullDuplexPolicy
 from microturn._policies._full_duplex._decisions import (
     Intent,
     IntentContext,
@@ -85,8 +84,9 @@ rules_intent = _RULES.intent
 rules_approval = _RULES.approval
 """The full-duplex rules' reading of an answer (``_answers.py``); the question does not change it."""
 
-READERS: dict[str, Readers] = {FullDuplexPolicy.name: _RULES}
-"""The readers of each policy, by its registered name: a learned policy adds its own here to be measured."""
+READERS: dict[str, Readers] = {}
+"""The readers of each policy without decisions of its own, by its registered name: such a policy adds its own here
+to be measured. A policy with decisions (the full-duplex one) is read through them (``decision_readers``)."""
 
 _NO_WAITS = Waits(complete=0.0, incomplete=0.0, max_incomplete=0.0, typed=0.0)
 """A turn's reading depends on no wait: any will do to build the decisions that read it."""

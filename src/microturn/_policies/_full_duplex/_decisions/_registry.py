@@ -60,7 +60,7 @@ RULES = "rules"
 new logs always named them)."""
 LEARNED = "learned"
 """The heads fitted on labelled examples (``_learned/``)."""
-DEFAULT_DECISIONS = RULES
+DEFAULT_DECISIONS = LEARNED
 """The decisions ``FullDuplexPolicy()`` runs, and so the policy name ``full-duplex`` (``full-duplex-rules`` and
 ``full-duplex-learned`` name one set whatever the default). Every new log names the decisions it ran with, so
 changing this changes no recorded session."""

@@ -26,4 +26,5 @@ def learned_decisions(waits: Waits) -> Decisions:
     """The learned decisions, with their model and heads loaded now: a missing one is a ConfigError here, when
     the policy is built, not in the middle of a conversation."""
     sentence_encoder()
-    return Decisions(turn_end=LearnedTurnEnd(waits), overlap=LearnedOverlap(), intent=LearnedIntent())
+    intent = LearnedIntent()
+    return Decisions(turn_end=LearnedTurnEnd(waits, intent), overlap=LearnedOverlap(), intent=intent)

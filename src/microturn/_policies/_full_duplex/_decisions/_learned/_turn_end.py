@@ -6,8 +6,11 @@ last words, how they end by ``shape``, typed or spoken, and whether the agent's 
 question) reads the words as if they were all the turn so far. Its log-odds are then weighed with what it reads
 poorly or cannot see (``turn_end_wait.npz``: a logistic regression over a few pieces of ``evidence``, fitted on
 the head's out-of-fold log-odds): whether the words ask something, whether the turn is a *story* (it went on
-after a pause that followed finished words: a statement there is rarely the end, a question is), and, when the
-session sent it, the conversation model's P(the line ends) (a ``TurnEndSignal`` from ``"model"``). An audio
+after a pause that followed finished words: a statement there is rarely the end, a question is), whether the
+learned :class:`Intent` reads them as a *command* the policy carries out whole (a timer with its time, a live mode,
+a cue with what to watch for, stopping one of them, going on: ``command``; on the training pauses such words
+ended the turn at 19 of 20), and, when the session sent it, the conversation model's P(the line ends) (a
+``TurnEndSignal`` from ``"model"``). An audio
 detector's probability (from ``"audio"``) is added as independent evidence: its log-odds, weight
 ``AUDIO_WEIGHT``, not fitted (there is no audio in the training data).
 
@@ -35,7 +38,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from microturn._core._language import Shape, shape
-from microturn._policies._full_duplex._decisions._interfaces import TurnEndContext, TurnEndEstimate, Waits
+from microturn._policies._full_duplex._decisions._interfaces import (
+    Intent,
+    IntentContext,
+    IntentReading,
+    TurnEndContext,
+    TurnEndEstimate,
+    Waits,
+)
+from microturn._policies._full_duplex._decisions._learned._intent import LearnedIntent
 from microturn._policies._full_duplex._decisions._rules_turn_end import incomplete_wait, typed_wait
 from microturn._sentences import Head, SentenceEncoder, load_head, sentence_encoder
 from microturn.errors import ConfigError
@@ -50,12 +61,14 @@ __all__ = [
     "LearnedTurnEnd",
     "TurnEndFit",
     "Waiting",
+    "command",
     "evidence",
     "head_features",
     "head_log_odds",
     "linear",
     "load_fit",
     "log_odds_of",
+    "tail",
     "turn_shape",
 ]
 
@@ -76,6 +89,16 @@ STEP = 0.01
 moments are: a deadline between two of them would never be reached."""
 CLIP = 1e-4
 """Probabilities are read within [CLIP, 1 - CLIP]: a detector's 0 or 1 is strong evidence, not infinite."""
+COMMANDS: dict[str, str | None] = {
+    "timer": "seconds",
+    "cancel_timer": None,
+    "cue": "cue",
+    "cancel_cue": None,
+    "live_start": None,
+    "live_stop": None,
+    "resume": None,
+}
+"""The labels of requests the policy carries out whole, and the slot each needs to (None: none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +106,8 @@ class TurnEndFit:
     """What ``_turn_end_fit.py`` fitted besides the head (``turn_end_wait.npz``)."""
 
     text: tuple[float, ...]
-    """Weights of ``evidence`` without the model (the head's log-odds, the words ask, a story, a story's question)
-    and a bias: the log-odds of an end from the words."""
+    """Weights of ``evidence`` without the model (the head's log-odds, the words ask, a story, a story's question, a
+    command) and a bias: the log-odds of an end from the words."""
     model: tuple[float, ...]
     """Weights of ``evidence`` with the model (those, the model's log-odds, in a story, typed) and a bias."""
     pause_log_mean: float
@@ -137,13 +160,30 @@ def head_features(encoder: SentenceEncoder, text: str, *, typed: bool, agent_ask
 
     form = shape(text)
     flags = [form is kind for kind in SHAPES] + [typed, agent_asked]
-    return np.concatenate([encoder.encode(" ".join(text.split()[-TAIL_WORDS:])), np.array(flags, np.float32)])
+    return np.concatenate([encoder.encode(tail(text)), np.array(flags, np.float32)])
+
+
+def tail(text: str) -> str:
+    """The turn's last ``TAIL_WORDS`` words: what the head and the command read (a 64 KB turn stays cheap)."""
+    return " ".join(text.split()[-TAIL_WORDS:])
 
 
 def head_log_odds(head: Head, features: npt.NDArray[np.float32]) -> float:
     """The head's log-odds that the turn is over."""
     probabilities = head.probabilities(features)
     return log_odds_of(probabilities[END])
+
+
+def command(reading: IntentReading) -> bool:
+    """``reading`` is of a request the policy carries out whole, with what it needs ("set a timer for ten minutes",
+    "translate into French as I speak", "stop"): such words are all the user meant to say, whatever they sound
+    like. Not a negated one, nor one still missing its slot ("set a timer for")."""
+    if reading.negated or reading.label not in COMMANDS:
+        return False
+    needs = COMMANDS[reading.label]
+    if reading.label == "live_start" and reading.slots.get("mode") == "translate":
+        needs = "language"  # translate, but into what?
+    return needs is None or needs in reading.slots
 
 
 def turn_shape(text: str, stretch_start: int, *, typed: bool) -> tuple[bool, bool]:
@@ -187,8 +227,11 @@ class Waiting:
 
 
 class LearnedTurnEnd:
-    def __init__(self, waits: Waits) -> None:
+    """``intent`` reads whether the words are a command (``command``); the learned one unless given another."""
+
+    def __init__(self, waits: Waits, intent: Intent | None = None) -> None:
         self._waits = waits
+        self._intent = intent if intent is not None else LearnedIntent()
         self._encoder = sentence_encoder()
         self._head = load_head(HEAD)
         self._fit = load_fit(WAIT)
@@ -199,10 +242,12 @@ class LearnedTurnEnd:
         asked = context.agent_line.rstrip().endswith("?")
         words = head_log_odds(self._head, head_features(self._encoder, text, typed=typed, agent_asked=asked))
         asks, story = turn_shape(text, context.stretch_start, typed=typed)
+        commands = command(self._intent.read(tail(text), IntentContext()))
         model = context.model_end_probability
         fit = self._fit
         weights, delay_cost = (fit.text, fit.delay_cost) if model is None else (fit.model, fit.model_delay_cost)
-        log_odds = linear(weights, evidence(words, asks=asks, story=story, model=model, typed=typed))
+        found = evidence(words, asks=asks, story=story, command=commands, model=model, typed=typed)
+        log_odds = linear(weights, found)
         if context.audio_end_probability is not None:
             log_odds += AUDIO_WEIGHT * log_odds_of(context.audio_end_probability)
         probability = 1.0 / (1.0 + math.exp(-log_odds))
@@ -214,11 +259,11 @@ class LearnedTurnEnd:
         return TurnEndEstimate(probability, wait, backchannel=listener and probability < BACKCHANNEL_BELOW)
 
 
-def evidence(words: float, *, asks: bool, story: bool, model: float | None, typed: bool) -> list[float]:
-    """What the combination weighs: the head's log-odds ``words``, the words ask, a story, a story's question; with
-    the model's probability (``TurnEndFit.model``) its log-odds too, alone, in a story, typed; without it,
-    ``TurnEndFit.text``."""
-    known = [words, float(asks), float(story), float(story and asks)]
+def evidence(words: float, *, asks: bool, story: bool, command: bool, model: float | None, typed: bool) -> list[float]:
+    """What the combination weighs: the head's log-odds ``words``, the words ask, a story, a story's question, a
+    command; with the model's probability (``TurnEndFit.model``) its log-odds too, alone, in a story, typed;
+    without it, ``TurnEndFit.text``."""
+    known = [words, float(asks), float(story), float(story and asks), float(command)]
     if model is None:
         return known
     said = log_odds_of(model)
