@@ -1,10 +1,12 @@
-"""End of turn from the embedded model: P(line break) after the user's words, on the development set's pauses.
+"""End of turn from the embedded model: its reading after the user's words, on the development set's pauses.
 
 Each pause case (``eval/devset/pause.jsonl``, spoken and typed) is played through a real session in
 virtual time, as the devset harness plays it (its context as a real exchange, then ``before``), and the
 session's transcript is taken at the user's last input of ``before``: what a session would hold when the
-pause begins. ``EmbeddedModel.end_of_turn`` reads P(the next token starts a line) there. Reported per
-modality and split (train and dev apart: nothing is tuned on dev):
+pause begins. ``EmbeddedModel.end_of_turn`` reads there how likely the line is over (P(end): a head over the
+next-token distribution, ``_models/_end_of_turn_head.py``). Reported per modality and split (train and dev
+apart: nothing is tuned on dev; the head was fitted on the train cases, so their rows are in sample, and
+``eval/signals/`` has their readings out of fold):
 
 - AUC (end vs continue): the chance a real end scores above a mid-turn pause (ties count half);
 - the threshold with the best accuracy on TRAIN, and its accuracy on dev (with how many real ends and
@@ -232,7 +234,7 @@ def main() -> None:
     table, costs = summary(rows), cost(rows)
     drift = max(abs(r.p - r.p_cold) for r in rows)
 
-    print(f"end of turn, P(line break) from the embedded model, {len(rows)} pause cases of the devset")
+    print(f"end of turn, the embedded model's P(end) (train: in sample), {len(rows)} pause cases of the devset")
     print(f"{'group':<8}{'split':<7}{'end/cont':>10}{'med P end':>11}{'med P cont':>12}", end="")
     print(f"{'AUC':>7}{'thr':>8}{'acc':>7}{'at/above':>10}")
     for name, row in table.items():

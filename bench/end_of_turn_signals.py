@@ -1,16 +1,21 @@
-"""The embedded model's P(line ends) on every pause and story cut the learned turn end is fitted and measured on.
+"""The embedded model's end-of-turn reading on every pause and story cut the learned turn end is fitted and measured on.
 
-``EmbeddedModel.end_of_turn`` is read on the session's transcript when the user's words before a pause are in, as
-``bench/end_of_turn.py`` reads it: each pause case of ``eval/trainset/pause.jsonl`` and ``eval/devset/pause.jsonl``
-(train and dev), each later pause of ``eval/trainset/pause2.jsonl`` (after ``first``, its pause and ``before``: the
-context's exchange as a pause case plays it, then an agent that only listens), and each cut of
-``eval/trainset/narrative.jsonl`` and ``eval/devset/narrative.jsonl`` after a sentence (``<id>#<k>``: the story told
-to a silent agent up to there, its pauses in the transcript). The
-probabilities go to ``eval/signals/model_end_of_turn.json``, which ``fit_turn_end`` reads for TRAIN and ``microturn
-devset`` replays (``--model-signal recorded``: the ``-dev`` ones are only for measuring), so neither runs a model.
-The AUC (end vs continue) is printed per group and split. A few minutes; the probabilities do not depend on load.
+``EmbeddedModel.end_of_turn_features`` (what ``end_of_turn`` reads of the next-token distribution, before its head:
+``_models/_end_of_turn_head.py``) is read on the session's transcript when the user's words before a pause are in,
+as ``bench/end_of_turn.py`` reads it: each pause case of ``eval/trainset/pause.jsonl`` and
+``eval/devset/pause.jsonl`` (train and dev), each later pause of ``eval/trainset/pause2.jsonl`` (after ``first``,
+its pause and ``before``: the context's exchange as a pause case plays it, then an agent that only listens), and
+each cut of ``eval/trainset/narrative.jsonl`` and ``eval/devset/narrative.jsonl`` after a sentence (``<id>#<k>``:
+the story told to a silent agent up to there, its pauses in the transcript); and, for the speculation threshold
+only, after each earlier word of the training set's spoken pause cases (``<id>@<n>``). The features go to
+``eval/signals/model_end_of_turn_features.npz``; then the head is fitted on the TRAIN keys and
+``eval/signals/model_end_of_turn.json`` rewritten with its probabilities, out of fold for the TRAIN keys
+(``python -m microturn._models._end_of_turn_head_fit`` does that part alone, without the model). The turn end's
+fit reads that file for TRAIN and ``microturn devset`` replays it (``--model-signal recorded``: the ``-dev``
+ones are only for measuring), so neither runs a model. It prints per group and split the median and the AUC
+(end vs continue) of P(line break) and of the probabilities written. A few minutes; the features do not depend on load.
 
-    python bench/end_of_turn_signals.py [--json eval/signals/model_end_of_turn.json]
+    python bench/end_of_turn_signals.py
 """
 
 from __future__ import annotations
@@ -19,10 +24,13 @@ import argparse
 import asyncio
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 from end_of_turn import auc, request, transcript
 from microturn import SystemClock, UserInput
@@ -34,11 +42,22 @@ from microturn._eval._devset import NarrativeCase, PauseCase, load_devset
 from microturn._eval._devset._cases import Case, ContextTurn
 from microturn._eval._devset._pause import _context, _own
 from microturn._eval._devset._sessions import SPOKEN_RATE, Opening, play
+from microturn._eval._devset._stats import median
 from microturn._eval._format import Step
 from microturn._models._embedded import EmbeddedModel
+from microturn._models._end_of_turn_head import LINE_BREAK
+from microturn._models._end_of_turn_head_fit import (
+    FEATURES_FILE,
+    READINGS,
+    WITHIN,
+    Recorded,
+    fit_end_of_turn_head,
+    save_recorded,
+)
 from microturn._policies import MicroTurn, Policy, make_policy
 
-EVAL = Path(__file__).resolve().parent.parent / "eval"
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "eval"
 START = 0.5
 
 
@@ -167,52 +186,81 @@ def _trainset(family: str, kind: type[Case] | type[LaterPause]) -> list[Any]:
     return [decoder.decode(line) for line in lines if line.strip()]
 
 
-def split_of(case: Case) -> str:
-    return "dev" if case.id.endswith("-dev") else "train"
+@dataclass(frozen=True, slots=True)
+class Key:
+    """What is read, and what it is: the transcript when the words are in, and whether the turn ended there."""
+
+    key: str
+    transcript: str
+    elapsed: float
+    case: str
+    kind: str
+    end: bool
 
 
-async def score(items: Sequence[tuple[str, str, float]]) -> dict[str, float]:
+def keys() -> list[Key]:
+    """Every pause, later pause and story cut of the training and development sets, and the earlier words of the
+    training set's spoken pause cases (sessions first: each runs a loop)."""
+    found: list[Key] = []
+    for case in pause_cases():
+        seen = transcript(case)
+        if case.modality == "spoken" and not case.id.endswith("-dev"):
+            found += within(case, seen.full, seen.elapsed)
+        found.append(Key(case.id, seen.full, seen.elapsed, case.id, case.modality, case.label == "end"))
+    found += [Key(case.id, *later_transcript(case), case.id, "later", case.label == "end") for case in later_pauses()]
+    for story in stories():
+        cuts = story_cuts(story)
+        found += [Key(key, text, t, story.id, "story", k == len(cuts) - 1) for k, (key, text, t) in enumerate(cuts)]
+    return found
+
+
+def within(case: PauseCase, full: str, elapsed: float) -> list[Key]:
+    """The case's transcript after each of its earlier words (``<id>@<n>``: its first n words), in which the user
+    went on without a pause: the words are all on the transcript's last line."""
+    words = len(case.before.split())
+    return [
+        Key(f"{case.id}@{n}", full.rsplit(" ", words - n)[0], elapsed, case.id, WITHIN, False) for n in range(1, words)
+    ]
+
+
+async def read(found: Sequence[Key]) -> npt.NDArray[np.float64]:
     model = EmbeddedModel(clock=SystemClock())
-    scored = {key: round(await model.end_of_turn(request(text, elapsed)), 6) for key, text, elapsed in items}
+    rows = [await model.end_of_turn_features(request(k.transcript, k.elapsed)) for k in found]
     await model.aclose()
-    return scored
+    return np.stack(rows)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--json", type=Path, default=EVAL / "signals" / "model_end_of_turn.json")
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    found = keys()
+    features = asyncio.run(read(found))
+    ends = np.array([k.end for k in found])
+    kinds = tuple(k.kind for k in found)
+    recorded = Recorded(tuple(k.key for k in found), tuple(k.case for k in found), kinds, ends, features)
+    save_recorded(recorded, ROOT / FEATURES_FILE)
+    print(f"features: {ROOT / FEATURES_FILE}")
+    fit_end_of_turn_head(ROOT)
 
-    pauses = pause_cases()
-    later = later_pauses()
-    told = stories()
-    items = [(case.id, (seen := transcript(case)).full, seen.elapsed) for case in pauses]
-    items += [(case.id, *later_transcript(case)) for case in later]
-    items += [cut for case in told for cut in story_cuts(case)]  # sessions first: each runs its own loop
-    probabilities = asyncio.run(score(items))
+    report(found, features, json.loads((ROOT / READINGS).read_text())["probabilities"])
 
-    groups: dict[str, tuple[list[float], list[float]]] = {}
-    for case in pauses:
-        ends, continues = groups.setdefault(f"{case.modality} {split_of(case)}", ([], []))
-        (ends if case.label == "end" else continues).append(probabilities[case.id])
-    for pause in later:
-        ends, continues = groups.setdefault("later train", ([], []))
-        (ends if pause.label == "end" else continues).append(probabilities[pause.id])
-    for story in told:
-        ends, continues = groups.setdefault(f"story {split_of(story)}", ([], []))
-        for index in range(len(story.sentences)):
-            last = index == len(story.sentences) - 1
-            (ends if last else continues).append(probabilities[f"{story.id}#{index}"])
-    for name, (ends, continues) in sorted(groups.items()):
-        print(f"{name:<14} {len(ends):>4} ends {len(continues):>4} continues  AUC {auc(ends, continues)}")
 
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    report = {
-        "about": "EmbeddedModel.end_of_turn after the words before each pause: bench/end_of_turn_signals.py",
-        "probabilities": probabilities,
-    }
-    args.json.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
-    print(f"json: {args.json}")
+def report(found: Sequence[Key], features: npt.NDArray[np.float64], probabilities: dict[str, float]) -> None:
+    """Per group and split (earlier words aside): the median at ends and continuations, and the AUC, of
+    P(line break) and of the probabilities written."""
+    groups: dict[str, list[tuple[bool, float, float]]] = {}
+    for k, row in zip(found, features, strict=True):
+        if k.kind != WITHIN:
+            split = "dev" if k.case.endswith("-dev") else "train"
+            line_break = float(np.exp(row[LINE_BREAK]))
+            groups.setdefault(f"{k.kind} {split}", []).append((k.end, line_break, probabilities[k.key]))
+    print("group          ends/continues  P(line break): median end / continue, AUC  P(end), TRAIN out of fold: same")
+    for name, rows in sorted(groups.items()):
+        print(f"{name:<14} {sum(r[0] for r in rows):>5}/{sum(not r[0] for r in rows):<5}", end="")
+        for column in (1, 2):
+            at_ends = [r[column] for r in rows if r[0]]
+            at_continues = [r[column] for r in rows if not r[0]]
+            print(f"  {median(at_ends)} / {median(at_continues)}  AUC {auc(at_ends, at_continues)}", end="")
+        print()
 
 
 if __name__ == "__main__":

@@ -243,7 +243,7 @@ def test_the_embedded_model_signals_each_word_and_its_speculated_reply_is_taken(
     lengths = [len(" ".join(words[:n])) for n in range(1, len(words) + 1)]
     assert [s.upto for s in recorded] == [n for n in lengths if n in {s.upto for s in recorded}]
     assert recorded[-1].upto == lengths[-1]
-    assert max(s.probability for s in recorded[:-1]) < 0.05 < recorded[-1].probability  # "…of italy": maybe over
+    assert max(s.probability for s in recorded[:-1]) < PROBABLY_OVER <= recorded[-1].probability  # "…of italy": over
     assert [speculative for _, speculative in asked(log)] == [True]  # speculated on, and taken
     assert "rome" in said(log).lower()
     data = encode_log(log)
@@ -255,3 +255,20 @@ def test_a_model_that_reads_but_does_not_prefill_reads_typed_words_where_the_typ
     log = run(model, [*typed("what is the time", at=1.0, submit_at=3.05), *end(6.0)])
     assert model.reads == ["what is the time"]  # no space after the last word: read at the pause, at once
     assert [(s.t, s.upto) for s in signals(log)] == [(1.0 + READ, len("what is the time"))]
+
+
+async def test_the_embedded_model_reads_a_finished_question_as_over_and_a_turn_ending_in_and_as_going_on(
+    weights: Path, clock: VirtualClock
+) -> None:
+    model = EmbeddedModel(clock=clock, model_path=weights)
+    start = "[00:00.0] session started (Thu 2026-01-01 09:00 UTC)\n[00:01.0] user: "
+
+    async def reading(words: str) -> float:
+        return await model.end_of_turn(ModelRequest(timeline=start + words, user_text=words, elapsed=3.0, wall=0.0))
+
+    finished = await reading("can you tell me what the weather is like in paris today")
+    going_on = await reading("so i finally got the results back from the doctor and")
+    await model.aclose()
+    assert going_on < 0.25  # 0.17: the model expects more after "and"
+    assert finished > 0.85  # 0.92: a question, whole; a speculation starts at once
+    assert finished >= PROBABLY_OVER

@@ -76,16 +76,12 @@ async def test_each_way_of_asking_to_go_on_resumes(clock: VirtualClock, decision
     assert_resumed(await run(clock, steps, decisions), after=10.0)
 
 
-@pytest.mark.xfail(reason="the learned reader takes this question for one to answer, not a resume", strict=True)
-async def test_where_were_you_resumes_under_the_learned_decisions(clock: VirtualClock) -> None:
-    """A known miss, kept visible: it passes under the rules (below), and this fails loudly once it is read right."""
+@pytest.mark.parametrize("decisions", DECISIONS)
+async def test_where_were_you_resumes(clock: VirtualClock, decisions: str) -> None:
+    """Once a known miss of the learned reader (it took the question for one to answer): read right since its
+    training set has more ways of asking to go on (eval/trainset/sources/intent_z_*.txt)."""
     steps = [*STORY_REQUEST, *line("wait", 4.0), *line("where were you?", 10.0), *end(60.0)]
-    assert_resumed(await run(clock, steps, "learned"), after=10.0)
-
-
-async def test_where_were_you_resumes_under_the_rules(clock: VirtualClock) -> None:
-    steps = [*STORY_REQUEST, *line("wait", 4.0), *line("where were you?", 10.0), *end(60.0)]
-    assert_resumed(await run(clock, steps, "rules"), after=10.0)
+    assert_resumed(await run(clock, steps, decisions), after=10.0)
 
 
 @pytest.mark.parametrize("decisions", DECISIONS)

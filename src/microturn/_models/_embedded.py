@@ -16,16 +16,21 @@ import asyncio
 import functools
 from collections.abc import AsyncIterator, Generator
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from microturn._core._clock import Clock, SystemClock
 from microturn._core._timeline import format_clock, inline
 from microturn._models import _llama_pool as llama_pool
 from microturn._models._base import ModelRequest, ToolCall
 from microturn._models._budget import KEEP_TOKENS, MIN_STEP_TOKENS, TAIL_TOKENS, Budget, clip, fit_steps, recent
-from microturn._models._end_of_turn import line_end_probability, newline_ids
+from microturn._models._end_of_turn import end_of_turn_features, line_end_probability
+from microturn._models._end_of_turn_head import vocabulary
 from microturn._models._tool_text import WorkerLine, describe_tools, render_steps
 from microturn.errors import ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = ["PREAMBLE", "WORKER_PREAMBLE", "EmbeddedModel", "build_prompt", "conversation_prompt"]
 
@@ -185,7 +190,6 @@ class EmbeddedModel:
         self._llama: Any = None
         self._locked: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._counted: tuple[Any, Budget] | None = None  # the budget counted by a llama instance's tokenizer
-        self._newlines: tuple[int, ...] = ()  # the tokens that start a line, in this model's vocabulary
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[str | ToolCall]:
         if request.tools:
@@ -240,21 +244,29 @@ class EmbeddedModel:
             await self._clock.run_blocking(lambda: llama.create_completion(prompt, max_tokens=1, temperature=0.0))
 
     async def end_of_turn(self, request: ModelRequest) -> float:
-        """The probability that the user's line is over after their words so far: P(the next token is a line break).
+        """The probability that the user's line is over after their words so far, from the next-token distribution.
 
         ``request.timeline`` should end in the user's words, as it does while they talk. Computed on the
         KV cache ``prefill`` keeps (see ``_end_of_turn.py``): only what that cache lacks is decoded (at
-        least the last token, whose logits are read), and a prefill or reply after it reuses it all.
-        Facts, instruction and tools are not read: the prompt is the conversation up to the user's last word.
+        least the last token, whose logits are read), and a prefill or reply after it reuses it all; a head
+        fitted on the training set reads the logits (P(line break), the punctuation and words expected next:
+        ``_end_of_turn_head.py``). Facts, instruction and tools are not read: the prompt is the conversation
+        up to the user's last word.
         """
         async with self._lock():
             llama = await self._clock.run_blocking(self._load)
-            return await self._clock.run_blocking(lambda: self._line_end(llama, request))
+            return await self._clock.run_blocking(lambda: line_end_probability(llama, self._said(llama, request)))
 
-    def _line_end(self, llama: Any, request: ModelRequest) -> float:
-        if not self._newlines:
-            self._newlines = newline_ids(llama)
-        return line_end_probability(llama, conversation_prompt(request, self._budget(llama)), self._newlines)
+    async def end_of_turn_features(self, request: ModelRequest) -> npt.NDArray[np.float64]:
+        """What ``end_of_turn`` reads, before its head: recorded on the training cases to fit the head on
+        (``bench/end_of_turn_signals.py``)."""
+        async with self._lock():
+            llama = await self._clock.run_blocking(self._load)
+            return await self._clock.run_blocking(lambda: end_of_turn_features(llama, self._said(llama, request)))
+
+    def _said(self, llama: Any, request: ModelRequest) -> str:
+        """The conversation up to the user's last word: the prompt an end-of-turn reading is taken after."""
+        return conversation_prompt(request, self._budget(llama))
 
     def _budget(self, llama: Any) -> Budget:
         """This model's budget, counted by its own tokenizer; each text is counted once (transcript lines recur)."""
@@ -289,4 +301,5 @@ class EmbeddedModel:
         """This model's own llama.cpp context (see ``_llama_pool.py``): no other model evicts its prefix cache."""
         if self._llama is None:
             self._llama = llama_pool.acquire(self._key())
+            vocabulary(self._llama)  # for end-of-turn readings: built now, not at the user's first word
         return self._llama

@@ -68,7 +68,7 @@ from microturn._policies._full_duplex._decisions._learned._turn_end_cv import (
     Outcome,
     outcome,
 )
-from microturn._sentences import Head, fit_head, sentence_encoder
+from microturn._sentences import Head, fit_head, fit_logistic, sentence_encoder
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -334,22 +334,8 @@ def _evidence(words: float, example: TurnEndExample, intent: Intent, *, with_mod
 
 
 def _logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], l2: float = COMBINATION_L2) -> tuple[float, ...]:
-    """Weights and a bias (last) of a logistic regression, by Newton's method from zeros (the bias unpenalised)."""
-    import numpy as np
-
-    design = np.hstack([x, np.ones((len(x), 1))])
-    target = y.astype(np.float64)
-    penalty = np.diag([l2 * len(x)] * x.shape[1] + [0.0])
-    weights = np.zeros(design.shape[1])
-    for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(design @ weights)))
-        gradient = design.T @ (p - target) + penalty @ weights
-        hessian = (design * (p * (1.0 - p))[:, None]).T @ design + penalty
-        step = np.linalg.solve(hessian, gradient)
-        weights -= step
-        if float(np.abs(step).max()) < 1e-10:
-            break
-    return tuple(round(float(w), 6) for w in weights)
+    """Weights and a bias (last) of a logistic regression (``fit_logistic``), rounded to be stored."""
+    return tuple(round(float(w), 6) for w in fit_logistic(x, y, l2))
 
 
 def _agent_asked(case: Example) -> bool:
