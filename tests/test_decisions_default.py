@@ -178,3 +178,21 @@ def test_the_help_says_which_decisions_run_and_how_to_choose_the_rules(
     text = capsys.readouterr().out
     assert f"full-duplex runs the default decisions ({DEFAULT_DECISIONS})" in text
     assert "full-duplex-rules the hand-written rules" in text
+
+
+def test_without_the_embedded_extra_the_default_policy_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The learned decisions need numpy and the embedding model (the ``embedded`` extra): without them the default
+    policy is a ConfigError that says what to install, and the rules need nothing more."""
+    import sys
+
+    from microturn._policies._full_duplex import _decisions
+    from microturn.errors import ConfigError
+
+    learned = "microturn._policies._full_duplex._decisions._learned"
+    monkeypatch.setattr(_decisions, "_learned", sys.modules[learned])  # put back as it was afterwards
+    for name in [name for name in sys.modules if name == learned or name.startswith(f"{learned}.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "numpy", None)  # as if it were not installed: importing it fails
+    with pytest.raises(ConfigError, match="install"):
+        FullDuplexPolicy()
+    assert FullDuplexPolicy(decisions="rules").options["decisions"] == "rules"

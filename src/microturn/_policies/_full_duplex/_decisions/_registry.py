@@ -50,9 +50,10 @@ def learned(waits: Waits) -> Decisions:
 
     try:
         from microturn._policies._full_duplex._decisions._learned import learned_decisions
+
+        return learned_decisions(waits)  # it loads the model and the heads, importing what they need
     except ImportError as error:
         raise ConfigError(f"the learned decisions need {error.name or 'numpy'}: {INSTALL}") from None
-    return learned_decisions(waits)
 
 
 RULES = "rules"

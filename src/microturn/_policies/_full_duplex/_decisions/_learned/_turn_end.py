@@ -9,7 +9,7 @@ the head's out-of-fold log-odds): whether the words ask something, whether the t
 after a pause that followed finished words: a statement there is rarely the end, a question is), whether the
 learned :class:`Intent` reads them as a *command* the policy carries out whole (a timer with its time, a live mode,
 a cue with what to watch for, stopping one of them, going on: ``command``; on the training pauses such words
-ended the turn at 19 of 20), and, when the session sent it, the conversation model's P(the line ends) (a
+ended the turn at 18 of 19), and, when the session sent it, the conversation model's P(the line ends) (a
 ``TurnEndSignal`` from ``"model"``). An audio
 detector's probability (from ``"audio"``) is added as independent evidence: its log-odds, weight
 ``AUDIO_WEIGHT``, not fitted (there is no audio in the training data).
@@ -98,7 +98,7 @@ COMMANDS: dict[str, str | None] = {
     "live_stop": None,
     "resume": None,
 }
-"""The labels of requests the policy carries out whole, and the slot each needs to (None: none)."""
+"""The labels of requests the policy carries out whole, and the slot each needs (None: none)."""
 
 
 @dataclass(frozen=True, slots=True)
