@@ -8,8 +8,9 @@ its audio stops at once and the utterance stays open. Then:
 
 * a word that takes the turn stops the utterance (the usual barge-in, ``_barge_in.py``, on the word),
 * speech that goes on longer than a backchannel does (``longest_backchannel``) stops it too,
-* speech that ends without taking the turn (a backchannel, nothing recognised) releases the hold: the
-  agent goes on from its next word, the utterance never ended,
+* speech that ends stops it if its words, whole, take the turn (a learned overlap stops for words still
+  coming only when it is all but sure), and otherwise (a backchannel, nothing recognised) releases the hold:
+  the agent goes on from its next word, the utterance never ended,
 * a final transcript showing real words in speech heard over the agent stops it after all (the fast
   recogniser missed them, the accurate one did not).
 
@@ -59,8 +60,14 @@ class Holding:
         return [Hold()] if over is not None and not state.agent_held else []
 
     def speech_ended(self, state: FloorState) -> list[Action]:
-        """Still held when the sound is over: nothing in it took the turn (else it was stopped). Go on."""
-        return [Release()] if state.agent_held and not state.user_speaking else []
+        """Still held when the sound is over: no word stopped it as it came. The words heard are now the whole
+        of what was said (as far as the fast recogniser heard): stop if they read as a barge-in, whole (a learned
+        overlap stops for words still coming only when it is all but sure), else go on."""
+        if not state.agent_held or state.user_speaking:
+            return []
+        if state.user_text.strip() and substantive(self._overlap, state.user_text, state):
+            return [Stop(EndReason.INTERRUPTED)]
+        return [Release()]
 
     def transcribed(self, state: FloorState, event: UserTranscript) -> list[Action]:
         over = self._over.popleft() if self._over else None
