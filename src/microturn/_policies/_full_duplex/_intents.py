@@ -111,26 +111,20 @@ _BARE: dict[str, Request] = {
 """The requests that have no slots."""
 
 
-_NEEDS = {"timer": "seconds", "cue": "cue", "delegate": "task"}
-"""The slot without which a label's request cannot be carried out."""
-
-
 def request(reading: IntentReading) -> Request | None:
     """The request a feature carries out for ``reading``; None for a reading of nothing, negated, missing a
     slot its feature needs, or of a label no feature takes (a job cancelled or revised is the job watcher's,
     an approval's answer its own)."""
     slots = reading.slots
     label = reading.label
-    if reading.negated or (label in _NEEDS and _NEEDS[label] not in slots):
+    if not reading.ready:
         return None
     if label == "timer":
         return _timer(slots)
     if label == "cue":
         return _cue(slots)
     if label == "live_start":
-        language = slots.get("language")
-        if language is None and slots.get("mode") == "translate":
-            return None  # translate, but into what?
+        language = slots.get("language")  # ready: a translation has one
         return StartLive(language=str(language) if language is not None else None)
     if label == "delegate":
         return DelegateTask(task=str(slots["task"]))

@@ -165,6 +165,19 @@ class IntentReading:
     slots: Mapping[str, Slot] = field(default_factory=dict)
     negated: bool = False
 
+    @property
+    def ready(self) -> bool:
+        """It can be carried out as it is: not negated, and with the slot its feature needs (a timer its time, a
+        cue what to watch for, a job its task, a translation its language)."""
+        needs = _NEEDS.get(self.label)
+        if self.label == "live_start" and self.slots.get("mode") == "translate":
+            needs = "language"  # translate, but into what?
+        return not self.negated and (needs is None or needs in self.slots)
+
+
+_NEEDS = {"timer": "seconds", "cue": "cue", "delegate": "task"}
+"""The slot without which a label's request cannot be carried out."""
+
 
 NOTHING = IntentReading("none")
 """A turn that asks for nothing but an answer."""

@@ -89,16 +89,8 @@ STEP = 0.01
 moments are: a deadline between two of them would never be reached."""
 CLIP = 1e-4
 """Probabilities are read within [CLIP, 1 - CLIP]: a detector's 0 or 1 is strong evidence, not infinite."""
-COMMANDS: dict[str, str | None] = {
-    "timer": "seconds",
-    "cancel_timer": None,
-    "cue": "cue",
-    "cancel_cue": None,
-    "live_start": None,
-    "live_stop": None,
-    "resume": None,
-}
-"""The labels of requests the policy carries out whole, and the slot each needs (None: none)."""
+COMMANDS = frozenset({"timer", "cancel_timer", "cue", "cancel_cue", "live_start", "live_stop", "resume"})
+"""The labels of requests the policy carries out whole."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +170,7 @@ def command(reading: IntentReading) -> bool:
     """``reading`` is of a request the policy carries out whole, with what it needs ("set a timer for ten minutes",
     "translate into French as I speak", "stop"): such words are all the user meant to say, whatever they sound
     like. Not a negated one, nor one still missing its slot ("set a timer for")."""
-    if reading.negated or reading.label not in COMMANDS:
-        return False
-    needs = COMMANDS[reading.label]
-    if reading.label == "live_start" and reading.slots.get("mode") == "translate":
-        needs = "language"  # translate, but into what?
-    return needs is None or needs in reading.slots
+    return reading.label in COMMANDS and reading.ready
 
 
 def turn_shape(text: str, stretch_start: int, *, typed: bool) -> tuple[bool, bool]:
