@@ -24,7 +24,7 @@ from microturn._models._openai_logprobs import (
     END_OF_TURN_TIMEOUT,
     TOO_SLOW,
     TOP_LOGPROBS,
-    line_end_probability,
+    end_probability,
 )
 from microturn._models._openai_messages import FIXED, SYSTEM, WORKER_FIXED, WORKER_SYSTEM, build_messages
 from microturn._models._tool_text import WorkerLine
@@ -171,7 +171,8 @@ class OpenAICompatibleModel:
 
     async def end_of_turn(self, request: ModelRequest) -> float | None:
         """The probability that the user's line is over after their words so far, or None when the server cannot
-        tell: P(the next token ends the line), from its log-probabilities (``_openai_logprobs``).
+        tell: from what its log-probabilities say of the line's end, calibrated onto the embedded model's scale
+        (``_openai_logprobs``).
 
         ``request.timeline`` should end in the user's words, as it does while they talk. The first call finds
         out whether the server returns log-probabilities; if it does not, no call asks it again, nor once
@@ -208,7 +209,7 @@ class OpenAICompatibleModel:
         except (openai.OpenAIError, ModelError):
             return None  # unreachable now: perhaps next time
         self._late = 0
-        probability = line_end_probability(completion)
+        probability = end_probability(completion)
         if self._logprobs is None:
             self._logprobs = probability is not None
         return probability
