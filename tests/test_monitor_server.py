@@ -12,16 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import http.server
-import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
+from _fake_completions import completion, fake_completions
 from _llama_server import free_port, llama_server
 from microturn import (
     ClaimFlagged,
@@ -103,38 +101,15 @@ def without_logprobs(status: int, *, delay: float = 0.0) -> Iterator[tuple[str, 
     after ``delay`` seconds; yields its base URL and the paths it was asked."""
     asked: list[str] = []
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
-            asked.append(self.path)
-            time.sleep(delay)
-            choice = {"text": "?", "index": 0, "logprobs": None, "finish_reason": "length"}
-            completion = {
-                "id": "c",
-                "object": "text_completion",
-                "created": 0,
-                "model": body["model"],
-                "choices": [choice],
-            }
-            payload = json.dumps(completion if status == 200 else {"error": {"message": "not here"}}).encode()
-            self.send_response(status)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        asked.append(path)
+        time.sleep(delay)
+        if status != 200:
+            return status, {"error": {"message": "not here"}}
+        return 200, completion(body["model"], {"text": "?", "index": 0, "logprobs": None, "finish_reason": "length"})
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
-            pass
-
-    fake = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=fake.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{fake.server_address[1]}/v1", asked
-    finally:
-        fake.shutdown()
-        fake.server_close()
-        thread.join()
+    with fake_completions(answer) as base_url:
+        yield base_url, asked
 
 
 @pytest.mark.parametrize("status", [200, 404, 500])

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.server
-import json
 import math
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from _fake_completions import completion, fake_completions
 from microturn import ModelRequest, SystemClock
 from microturn._models._end_of_turn_head_fit import FEATURES_FILE, REPOSITORY, WITHIN, load_recorded, save_recorded
 from microturn._models._openai import OpenAICompatibleModel
@@ -48,32 +47,15 @@ WORDS = {f" word{i}": -2.0 - 0.1 * i for i in range(TOP_LOGPROBS - 1)}
 def serving(top: dict[str, float]) -> Iterator[str]:
     """A FAKE OpenAI-compatible server whose one-token completions have ``top`` as their top log-probabilities."""
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers.get("content-length", "0"))))
-            first = max(top, key=lambda token: top[token])
-            logprobs = {"tokens": [first], "token_logprobs": [top[first]], "top_logprobs": [top], "text_offset": [0]}
-            choice = {"text": first, "index": 0, "logprobs": logprobs, "finish_reason": "length"}
-            completion = {"id": "c", "object": "text_completion", "created": 0, "model": body["model"]}
-            payload = json.dumps({**completion, "choices": [choice]}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+    def answer(path: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        first = max(top, key=lambda token: top[token])
+        logprobs = {"tokens": [first], "token_logprobs": [top[first]], "top_logprobs": [top], "text_offset": [0]}
+        return 200, completion(
+            body["model"], {"text": first, "index": 0, "logprobs": logprobs, "finish_reason": "length"}
+        )
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)
-            pass
-
-    fake = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=fake.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{fake.server_address[1]}/v1"
-    finally:
-        fake.shutdown()
-        fake.server_close()
-        thread.join()
+    with fake_completions(answer) as base_url:
+        yield base_url
 
 
 def read_by_server(top: dict[str, float]) -> float:
