@@ -274,3 +274,32 @@ async def test_the_policy_asks_its_decisions(
     (told,) = [e for e in log if isinstance(e, AgentSpeechEnded) and e.utterance == story.utterance]
     assert (told.reason is EndReason.INTERRUPTED) is stopped  # patient: nothing said over the agent is a barge-in
     assert bool([event for event in log if isinstance(event, TimerSet)]) is stopped  # patient: read as negated
+
+
+class Stopping(RulesIntent):
+    """Every turn read as a stop."""
+
+    def read(self, text: str, context: IntentContext) -> IntentReading:
+        return IntentReading("live_stop")
+
+
+@pytest.fixture
+def stopping() -> Iterator[str]:
+    DECISIONS["stopping"] = lambda waits: Decisions(
+        turn_end=RulesTurnEnd(waits), overlap=RulesOverlap(), intent=Stopping()
+    )
+    yield "stopping"
+    del DECISIONS["stopping"]
+
+
+async def test_a_stop_that_cuts_the_agent_off_silences_it_and_one_with_nothing_to_stop_is_answered(
+    clock: VirtualClock, stopping: str
+) -> None:
+    """With no live mode on, a turn read as a stop is one only when it cut the agent off; otherwise it stops
+    nothing and is talk ("thanks, that's all I needed"): the agent answers it, it does not fall silent."""
+    steps = [*spoken("thanks that's all i needed", 0.5), *spoken("no stop", 2.4), *end(12.0)]
+    _, log = await run_session(clock, steps, policy=FullDuplexPolicy(decisions=stopping))
+    started = [event for event in log if isinstance(event, AgentSpeechStarted)]
+    ended = [event for event in log if isinstance(event, AgentSpeechEnded)]
+    assert [event.reply_to for event in started] == ["thanks that's all i needed"]  # nothing after the stop
+    assert ended[0].reason is EndReason.INTERRUPTED and ended[0].t < 2.4 + 0.3 + 0.2

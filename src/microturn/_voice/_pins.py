@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from microturn._models._weights import default_cache_dir
+from microturn._models._weights import default_cache_dir, fingerprint
 from microturn.errors import AdapterError, ConfigError
 
 __all__ = ["MODEL_PINS", "SMART_TURN", "SMART_TURN_VERSION", "WHEEL_SHA256", "ModelPin", "model_file", "verify_models"]
@@ -131,7 +131,7 @@ def verify_models(distributions: Iterable[str], cache_dir: Path | None = None) -
                 path = _located(pin, relative)
                 if not path.is_file():
                     raise AdapterError(f"{name}: {relative} is missing; {_reinstall(pin)}", transient=False)
-                key, seal = str(path), f"{_fingerprint(path)}:{expected}"
+                key, seal = str(path), f"{fingerprint(path)}:{expected}"
                 if stamps.get(key) == seal:
                     continue
                 if _sha256(path) != expected:
@@ -167,11 +167,6 @@ def _sha256(path: Path) -> str:
         while block := source.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fingerprint(path: Path) -> str:
-    stat = path.stat()
-    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _installed(pin: ModelPin) -> str:

@@ -82,6 +82,11 @@ class BargeIn:
         """The user may cut off what the agent is saying (true when it says nothing)."""
         return self._purpose not in _NOT_STOPPED_BY_USER
 
+    @property
+    def cut_off(self) -> bool:
+        """The user cut off the agent's last utterance (and it was not resumed)."""
+        return self._cut_by_user
+
     def follow(self, event: AgentSpeechStarted | AgentSpeechEnded) -> None:
         """The agent started or ended an utterance."""
         if isinstance(event, AgentSpeechStarted):

@@ -264,8 +264,11 @@ class FullDuplexPolicy:
         if held is not None:  # "wait": say nothing; "go on": go on with what the user cut off
             return actions + held
         intent = request(reading)
-        if self._live.active and isinstance(intent, StopLive):
-            intent = None  # a live mode reads a stop in the user's whole phrase (``flush``), not in what is left of it
+        if isinstance(intent, StopLive) and (self._live.active or not self._barge_in.cut_off):
+            # a live mode reads a stop in the user's whole phrase (``flush``), not in what is left of it; and with
+            # no mode on, a stop that cut nothing off stops nothing: the turn is talk ("thanks, that's all I
+            # needed"), answered, not met with silence
+            intent = None
         if isinstance(intent, DelegateTask):
             answer = self._speculator.answer(state)  # a tool that answers at once beats a background job
             if answer is not None:
