@@ -192,9 +192,9 @@ def turn_end_table() -> list[dict[str, Any]]:
     for later in ("measured", "combination", "head"):
         folds = cross_validated(later=later)
         for with_model in (False, True):
-            outcomes = candidates(folds, with_model=with_model)
-            chosen = choose(outcomes)
             probabilities = folds.with_model if with_model else folds.words
+            outcomes = candidates(folds, probabilities)
+            chosen = choose(outcomes)
             row: dict[str, Any] = {"later fit": later, "signal": _signal(with_model), "delay_cost": chosen.delay_cost}
             for group, keep in (("first", _first), ("later", is_later)):
                 kept = [(e, p) for e, p in zip(folds.found, probabilities, strict=True) if keep(e) and not e.typed]

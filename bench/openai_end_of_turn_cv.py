@@ -1,19 +1,18 @@
 """The learned turn end, out of fold on TRAIN, when the model's reading comes from a server's top log-probabilities.
 
-The turn end's combination weighs the model's P(end) as fitted on the embedded model's head
-(``_turn_end_fit.py``), and so it ships: with a server, the same weights and cost of delay read the server's
-reading instead. This plays that back on the training examples as ``bench/decisions_cross_validation.py turn-end``
-does (folds by case, ``_turn_end_cv.outcome``), the combination of each fold fitted on the other folds with the
-head's readings (as shipped) and read with
+The turn end weighs a server's calibrated reading with a combination and a cost of delay of its own
+(``TurnEndFit.server`` and ``server_delay_cost``, fitted by ``_turn_end_fit.py``); before, it weighed it with the
+head's. This plays both back on the training examples as ``bench/decisions_cross_validation.py turn-end`` does
+(folds by case, ``_turn_end_cv.outcome``), each example's probability from combinations fitted on the other folds:
 
-- ``head``: the embedded model's head (out of fold), as shipped: the reference;
-- ``raw``: a server's P(line break) among its top ``TOP_LOGPROBS`` tokens (0 when none ends the line), as the
-  client passed it on before its calibration;
-- ``calibrated``: that reading calibrated (``_models/_openai_calibration.py``; out of fold);
+- ``words``, ``head``: the words alone and the embedded model's head (out of fold), as shipped: the references;
+- ``raw, head's``: a server's P(line break) among its top ``TOP_LOGPROBS`` tokens (0 when none ends the line), as
+  the client passed it on before its calibration, read by the head's combination at the head's cost;
+- ``calibrated, head's``: that reading calibrated (``_models/_openai_calibration.py``; out of fold) and read the
+  same way: what shipped before the server's combination;
+- ``server``: the calibrated reading read by the server's own combination at its own cost, as shipped.
 
-each at the cost of delay chosen for the head's readings (the shipped choice), and, for comparison,
-``calibrated, refit``: the combinations fitted on the calibrated readings and their own cost chosen, what a turn
-end fitted for a server would do. Several minutes (it encodes every example's words once).
+Several minutes (it encodes every example's words once).
 
     python bench/openai_end_of_turn_cv.py
 """
@@ -22,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -30,23 +28,23 @@ import numpy.typing as npt
 
 from end_of_turn import auc
 from microturn._models._end_of_turn_head_fit import FEATURES_FILE, load_recorded
-from microturn._models._openai_calibration_fit import TOP_FILE, fit_calibration, load_top, raw_probability, readings
+from microturn._models._openai_calibration_fit import TOP_FILE, load_top, raw_probability, readings
 from microturn._policies._full_duplex._decisions._learned._intent import LearnedIntent
-from microturn._policies._full_duplex._decisions._learned._turn_end import head_features, linear
+from microturn._policies._full_duplex._decisions._learned._turn_end import WAIT, head_features, linear, load_fit
 from microturn._policies._full_duplex._decisions._learned._turn_end_cv import Outcome, outcome
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
-    DELAY_COSTS,
     FOLDS,
     LATER_FIT,
     TurnEndExample,
-    _evidence,
     _folds,
     _logistic,
     _out_of_fold,
     _probability_of,
     candidates,
     choose,
+    commands_of,
     cross_validated,
+    evidence_rows,
     is_later,
     turn_end_sha256,
 )
@@ -55,15 +53,12 @@ from microturn._sentences import sentence_encoder
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def server_readings() -> dict[str, dict[str, float]]:
-    """Each TRAIN key's server reading: raw, and calibrated out of fold."""
+def raw_readings(found: list[TurnEndExample]) -> list[float]:
+    """Each example's raw server reading: P(line break) among the top tokens, 0 when none ends the line."""
     recorded = load_recorded(ROOT / FEATURES_FILE)
     raw = [raw_probability(r) for r in readings(load_top(ROOT / TOP_FILE))]
-    held_out = fit_calibration(ROOT).held_out
-    return {
-        "raw": dict(zip(recorded.keys, raw, strict=True)),
-        "calibrated": dict(zip(recorded.keys, held_out.tolist(), strict=True)),
-    }
+    by_key = dict(zip(recorded.keys, raw, strict=True))
+    return [by_key[e.id] for e in found]
 
 
 def words_log_odds(found: list[TurnEndExample]) -> list[float]:
@@ -74,19 +69,6 @@ def words_log_odds(found: list[TurnEndExample]) -> list[float]:
     ends = np.array([e.end for e in found])
     heads = np.array([not e.stretch_start or (LATER_FIT == "head" and is_later(e)) for e in found])
     return _out_of_fold(features, ends, found, turn_end_sha256(found), heads)
-
-
-def evidence_rows(
-    found: list[TurnEndExample], words: Sequence[float], model: Sequence[float]
-) -> npt.NDArray[np.float64]:
-    """The combination's evidence of each example with ``model`` as its model reading."""
-    intent = LearnedIntent()
-    return np.array(
-        [
-            _evidence(w, replace(e, model=m), intent, with_model=True)
-            for w, e, m in zip(words, found, model, strict=True)
-        ]
-    )
 
 
 def read_with(
@@ -120,21 +102,24 @@ def main() -> None:
     folds = cross_validated(ROOT)
     found = folds.found
     words = words_log_odds(found)
-    head_rows = evidence_rows(found, words, [e.model for e in found])
-    if not np.allclose(read_with(found, head_rows, head_rows), folds.with_model, atol=1e-9):
+    commands = commands_of(found, LearnedIntent())
+    head_rows = evidence_rows(found, words, commands, [e.model for e in found])
+    server_rows = evidence_rows(found, words, commands, folds.server)
+    if not np.allclose(read_with(found, head_rows, head_rows), folds.with_model, atol=1e-9) or not np.allclose(
+        read_with(found, server_rows, server_rows), folds.with_server, atol=1e-9
+    ):
         raise SystemExit("the combinations read here differ from cross_validated's: update this bench")
-    print(row("words", found, folds.words, choose(candidates(folds, with_model=False))))
-    shipped = choose(candidates(folds, with_model=True))
-    print(row("head", found, folds.with_model, shipped))
-    server = {
-        name: evidence_rows(found, words, [by_key[e.id] for e in found]) for name, by_key in server_readings().items()
-    }
-    for name, rows in server.items():
-        p = read_with(found, head_rows, rows)
-        print(row(name, found, p, outcome(folds.fit, shipped.delay_cost, found, p)))
-    refit = read_with(found, server["calibrated"], server["calibrated"])
-    best = choose([outcome(folds.fit, cost, found, refit) for cost in DELAY_COSTS])
-    print(row("calibrated, refit", found, refit, best))
+    print(row("words", found, folds.words, choose(candidates(folds, folds.words))))
+    head = choose(candidates(folds, folds.with_model))
+    print(row("head", found, folds.with_model, head))
+    for name, reading in (("raw, head's", raw_readings(found)), ("calibrated, head's", folds.server)):
+        p = read_with(found, head_rows, evidence_rows(found, words, commands, reading))
+        print(row(name, found, p, outcome(folds.fit, head.delay_cost, found, p)))
+    server = choose(candidates(folds, folds.with_server))
+    print(row("server", found, folds.with_server, server))
+    shipped = load_fit(WAIT)
+    if (shipped.server, shipped.server_delay_cost) != (folds.fit.server, server.delay_cost):
+        print(f"(the shipped {WAIT.name} holds another server combination: refit it with _fit.py turn-end)")
 
 
 if __name__ == "__main__":

@@ -75,8 +75,10 @@ def test_the_rules_wait_for_typed_words_without_enter() -> None:
 
 
 def test_the_rules_read_no_precomputed_signal() -> None:
-    signals = TurnEndContext(model_end_probability=0.0, audio_end_probability=0.0)
-    assert RulesTurnEnd(WAITS).estimate("I like tea", signals) == RulesTurnEnd(WAITS).estimate("I like tea", SPOKEN)
+    alone = RulesTurnEnd(WAITS).estimate("I like tea", SPOKEN)
+    for source in ("model", "server"):
+        signals = TurnEndContext(model_end_probability=0.0, model_end_source=source, audio_end_probability=0.0)
+        assert RulesTurnEnd(WAITS).estimate("I like tea", signals) == alone
 
 
 class FixedTurnEnd:

@@ -3,6 +3,7 @@ it read (never for a replay: the log has it), dropped when stale, and a start fo
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import ClassVar
@@ -26,10 +27,13 @@ from microturn import (
     encode_log,
 )
 from microturn._eval import replay_log
-from microturn._models import EndOfTurnReading
+from microturn._models import ChatModel, EndOfTurnReading
 from microturn._models._embedded import EmbeddedModel
+from microturn._models._openai import OpenAICompatibleModel
 from microturn._models._weights import gemma_weights
 from microturn._session._anticipation import PROBABLY_OVER
+from microturn._session._model_calls import ModelCalls, Playback
+from microturn.errors import ConfigError
 from microturn.testing import Step, end, run_session, spoken, typed
 
 READ = 0.03
@@ -68,6 +72,12 @@ class RemoteReading(ReadingModel):
     prefill = None  # type: ignore[assignment]
 
 
+class ServerReading(RemoteReading):
+    """The same FAKE, saying its readings are a server's top log-probabilities, as the OpenAI-compatible model does."""
+
+    end_of_turn_source: ClassVar[str] = "server"
+
+
 def over_after_time(words: str) -> float:
     return 0.9 if words.endswith("time") else 0.1
 
@@ -92,6 +102,49 @@ def said(log: list[Event]) -> str:
 def test_the_protocol_is_the_embedded_models() -> None:
     assert isinstance(EmbeddedModel(), EndOfTurnReading)
     assert isinstance(ReadingModel(VirtualClock(), over_after_time), EndOfTurnReading)
+
+
+def test_a_reading_is_recorded_as_the_kind_the_model_says_it_gives() -> None:
+    """The embedded model's reading is its own ("model"), an OpenAI-compatible server's its top log-probabilities
+    ("server"); a model that says nothing gives its own; a playback reads nothing."""
+    clock = VirtualClock()
+    injected: list[tuple[Event, str]] = []
+
+    async def inject(event: Event, source: str) -> None:
+        injected.append((event, source))
+
+    def calls(model: ChatModel | Playback) -> ModelCalls:
+        return ModelCalls(model, inject=inject, spawn=lambda coroutine: asyncio.ensure_future(coroutine))
+
+    server = OpenAICompatibleModel(base_url="http://127.0.0.1:9/v1", model="m", clock=clock)
+    assert calls(server).reading == "server"
+    assert calls(EmbeddedModel()).reading == "model"
+    assert calls(ReadingModel(clock, over_after_time)).reading == "model"
+    assert calls(Playback([])).reading == "model"
+    asyncio.run(calls(server).signal(0.25, upto=4))
+    assert injected == [(TurnEndSignal(probability=0.25, upto=4), "server")]
+
+
+def test_a_model_that_says_another_kind_of_reading_is_a_config_error() -> None:
+    class Audio(RemoteReading):
+        end_of_turn_source: ClassVar[str] = "audio"  # the audio detector's: no model's reading may pass for it
+
+    with pytest.raises(ConfigError, match="end_of_turn_source is 'audio'"):
+        run(Audio(VirtualClock(), over_after_time), [*spoken("hi", 0.5), *end(2.0)])
+
+
+def test_a_servers_readings_are_signals_from_the_server_and_weighed_as_a_servers() -> None:
+    """The same readings from a server and from a model's own: the learned turn end weighs a server's 0.5 as a
+    high reading (a server's median at a real end is 0.45) and the head's as a lowish one (0.66)."""
+    replies: dict[str, float] = {}
+    for model in (ServerReading(VirtualClock(), lambda words: 0.5), RemoteReading(VirtualClock(), lambda words: 0.5)):
+        log = run(model, [*spoken("i think so", 0.5), *end(6.0)])
+        (source,) = {s.source for s in signals(log)}
+        replies[source] = next(event.t for event in log if isinstance(event, AgentWord)) - 1.4  # the last word's end
+        data = encode_log(log)
+        assert replay_log(data) == data  # the replay's policy reads the recorded source
+    # The reply comes 0.2 s after it is asked for: at once (0.1 s) on the server's reading, 1.56 s on the head's.
+    assert replies == {"server": pytest.approx(0.1 + 0.2), "model": pytest.approx(1.56 + 0.2)}
 
 
 def test_a_signal_is_recorded_for_each_word_with_the_length_of_the_words_it_read() -> None:

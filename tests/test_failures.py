@@ -413,7 +413,7 @@ def test_ending_the_session_stops_model_streams_nobody_reads() -> None:
                 tasks.append(task)
                 return task
 
-            async def inject(event: Event) -> None:
+            async def inject(event: Event, source: str) -> None:
                 pass
 
             calls = ModelCalls(_EndlessModel(clock), inject=inject, spawn=spawn)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,7 @@ def test_the_default_waits_are_the_policys() -> None:
 def test_the_wait_shrinks_as_an_end_grows_likelier() -> None:
     fit = load_fit(WAIT)
     waiting = Waiting(0.1, fit)
-    for cost in (fit.delay_cost, fit.model_delay_cost):
+    for cost in (fit.delay_cost, fit.model_delay_cost, fit.server_delay_cost):
         waits = [waiting.wait(p / 100, 1.8, cost) for p in range(101)]
         assert waits == sorted(waits, reverse=True)
         assert (waits[0], waits[-1]) == (1.8, 0.1)
@@ -151,6 +152,21 @@ def test_the_detectors_move_the_probability(learned: LearnedTurnEnd) -> None:
     assert said_over.wait <= said_not.wait
     heard_over, heard_not = (learned.estimate(text, TurnEndContext(audio_end_probability=p)) for p in (0.9, 0.1))
     assert heard_over.probability > alone.probability > heard_not.probability
+
+
+def test_a_servers_reading_is_weighed_by_the_servers_combination(learned: LearnedTurnEnd) -> None:
+    """The same reading from a server (its top log-probabilities, calibrated) and from the embedded model's head:
+    a server's 0.5 is a high one (its median at a real end is 0.45), the head's a lowish one (0.66)."""
+    fit = load_fit(WAIT)
+    assert fit.combination("server") == (fit.server, fit.server_delay_cost)
+    assert fit.combination("model") == (fit.model, fit.model_delay_cost)
+    assert fit.combination(None) == (fit.text, fit.delay_cost)
+    assert fit.server != fit.model
+    head = TurnEndContext(model_end_probability=0.5)
+    by_head = learned.estimate("i think so", head)
+    by_server = learned.estimate("i think so", replace(head, model_end_source="server"))
+    assert by_server.probability > by_head.probability
+    assert by_server.wait == 0.1 < by_head.wait
 
 
 def test_a_command_with_what_it_needs_is_a_whole_turn(learned: LearnedTurnEnd) -> None:

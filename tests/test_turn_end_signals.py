@@ -105,6 +105,18 @@ def test_each_source_goes_to_its_own_probability(judge: SignalJudge) -> None:
     assert (judge.seen[-1].audio_end_probability, judge.seen[-1].model_end_probability) == (0.8, 0.7)
 
 
+def test_a_servers_reading_is_the_models_probability_said_to_be_a_servers(judge: SignalJudge) -> None:
+    loop = Loop(FullDuplexPolicy(decisions=NAME))
+    end = said(loop, "is it raining")
+    loop.feed(signal(0.7, loop.upto, end + 0.05, source="server"))
+    assert (judge.seen[-1].model_end_probability, judge.seen[-1].model_end_source) == (0.7, "server")
+    assert loop.wake() == pytest.approx(end + 0.2)  # this judge reads it as it reads the model's
+    other = Loop(FullDuplexPolicy(decisions=NAME))
+    end = said(other, "is it raining")
+    other.feed(signal(0.7, other.upto, end + 0.05))
+    assert (judge.seen[-1].model_end_probability, judge.seen[-1].model_end_source) == (0.7, "model")
+
+
 def test_enter_ends_a_typed_turn_whatever_a_signal_says(judge: SignalJudge) -> None:
     loop = Loop(FullDuplexPolicy(decisions=NAME))
     loop.feed(UserInput(text="so what time is it", t=1.0))

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from microturn._core._clock import Clock, SystemClock
-from microturn._models._base import ChatModel, EndOfTurnReading, ModelRequest, Prefilling, ToolCall, ToolStep
+from microturn._models._base import (
+    ChatModel,
+    EndOfTurnReading,
+    ModelRequest,
+    Prefilling,
+    ToolCall,
+    ToolStep,
+    end_of_turn_source,
+)
 from microturn._models._scripted import ScriptedModel
 from microturn.errors import UnknownComponent
 
@@ -23,6 +31,7 @@ __all__ = [
     "ToolCall",
     "ToolStep",
     "close_model",
+    "end_of_turn_source",
     "make_model",
     "register_model",
 ]

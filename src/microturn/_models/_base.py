@@ -6,9 +6,19 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from microturn._core._events import ModelReading
 from microturn._core._tools import ToolSpec
+from microturn.errors import ConfigError
 
-__all__ = ["ChatModel", "EndOfTurnReading", "ModelRequest", "Prefilling", "ToolCall", "ToolStep"]
+__all__ = [
+    "ChatModel",
+    "EndOfTurnReading",
+    "ModelRequest",
+    "Prefilling",
+    "ToolCall",
+    "ToolStep",
+    "end_of_turn_source",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +113,21 @@ class EndOfTurnReading(Protocol):
     probability from 0 to 1, or None when the model cannot tell this time (a server that returned no
     log-probabilities): nothing is recorded then. Raising is recorded as a failure of ``end-of-turn``,
     and the session does not ask again in that user turn.
+
+    The answer is taken as the model's own reading (the signal's source is ``"model"``); a model that reads a
+    server's top log-probabilities says so with the class attribute ``end_of_turn_source = "server"``
+    (``ModelReading``): such a reading tells much less, and the learned turn end weighs it with weights of its own.
     """
 
     async def end_of_turn(self, request: ModelRequest) -> float | None: ...
+
+
+def end_of_turn_source(model: object) -> ModelReading:
+    """Which kind of reading ``model`` gives, as its ``end_of_turn_source`` says (``"model"`` if it says none): the
+    source of the ``TurnEndSignal`` its answers are recorded in."""
+    source = getattr(model, "end_of_turn_source", "model")
+    if source == "model":
+        return "model"
+    if source == "server":
+        return "server"
+    raise ConfigError(f"{type(model).__name__}.end_of_turn_source is {source!r}, neither 'model' nor 'server'")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from microturn._core._clock import Clock, SystemClock
+from microturn._core._events import ModelReading
 from microturn._core._timeline import format_clock, inline
 from microturn._models import _llama_pool as llama_pool
 from microturn._models._base import ModelRequest, ToolCall
@@ -171,6 +172,8 @@ class EmbeddedModel:
     """
 
     name: ClassVar[str] = "embedded"
+    end_of_turn_source: ClassVar[ModelReading] = "model"
+    """Its end-of-turn reading is its own: the head over its whole next-token distribution (``end_of_turn``)."""
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from microturn._core._clock import Clock
+from microturn._core._events import ModelReading
 from microturn._models._base import ModelRequest, ToolCall
 from microturn._models._budget import MIN_KEEP_TOKENS, MIN_STEP_TOKENS, TAIL_TOKENS, Budget
 from microturn._models._embedded import conversation_prompt
@@ -72,6 +73,8 @@ class OpenAICompatibleModel:
     """
 
     name: ClassVar[str] = "openai"
+    end_of_turn_source: ClassVar[ModelReading] = "server"
+    """Its end-of-turn reading is a server's top log-probabilities (``end_of_turn``), not the embedded head's."""
 
     def __init__(
         self,

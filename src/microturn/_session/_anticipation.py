@@ -8,8 +8,9 @@ asked for meanwhile waits for it, then runs on the transcript as it is by then),
 reply or a speculation. A model that reads the end of turn (``EndOfTurnReading``) *reads* whenever the user's
 words end in a whole word (a spoken word, a typed space or punctuation, a final transcript) and where they pause,
 while the transcript ends in those words: the probability that their turn is over, recorded as a
-``TurnEndSignal`` (``source`` "model", ``upto`` the length of the user's text it read) unless they said more
-meanwhile (stale: dropped). Not at every keystroke: a reading inside a word would be stale before it is done.
+``TurnEndSignal`` (``source`` the kind of reading the model gives, "model" or a server's "server"; ``upto`` the
+length of the user's text it read) unless they said more meanwhile (stale: dropped). Not at every keystroke: a
+reading inside a word would be stale before it is done.
 Where a speculation starts at the pause, the reading comes after it (the reply cannot wait for a reading; the
 policy, waiting for more, can). A final transcript of words the transcript already holds leaves the model's
 prompt as it was, so it is given the last reading again, the model not asked. For a local model a reading also
@@ -36,7 +37,7 @@ from microturn._core._events import TurnEndSignal
 from microturn._core._failures import failed
 from microturn._core._floor import FloorState, FloorTracker
 from microturn._core._timeline import Timeline
-from microturn._session._model_calls import MODEL, ModelCalls
+from microturn._session._model_calls import ModelCalls
 from microturn._session._moments import EPSILON
 from microturn._session._speculation import Speculation
 from microturn._session._utterances import Utterances
@@ -215,7 +216,7 @@ class Anticipation:
     async def _signal(self, probability: float, text: str) -> None:
         """Record the reading for the user's words ``text``, unless they said more meanwhile (it is stale)."""
         if not self._ended and self._floor.state.user_text == text:
-            await self._models.report(TurnEndSignal(source=MODEL, probability=probability, upto=len(text)))
+            await self._models.signal(probability, upto=len(text))
 
     async def _prefill(self) -> None:
         self._taken_in = len(self._timeline)

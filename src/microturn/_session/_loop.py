@@ -54,7 +54,7 @@ from microturn._session._apologies import Apologies
 from microturn._session._dispatch import Dispatch
 from microturn._session._ingress import AGENT, LOOP, TOOLS, Channel, admit, ingress, read_frame
 from microturn._session._intake import Intake
-from microturn._session._model_calls import MODEL, ModelCalls, Playback
+from microturn._session._model_calls import ModelCalls, Playback
 from microturn._session._moments import EPSILON, Moments
 from microturn._session._output import OutputStream, SpeechOutput
 from microturn._session._reactions import Reactions
@@ -113,7 +113,7 @@ class Session:
         self._owns_model = model is None
         self._models = ModelCalls(
             model or make_model(self.config.model, clock=clock),
-            inject=lambda event: self._admit(event, Channel.MODEL, MODEL),
+            inject=lambda event, source: self._admit(event, Channel.MODEL, source),
             spawn=self._spawn,
         )
         self._failures: list[ComponentFailed] = []  # raised in the session's tasks, for the loop to record

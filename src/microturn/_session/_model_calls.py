@@ -10,7 +10,9 @@ delivered them, compute time included. A replay plays the same events back from 
 through a :class:`Playback` that stands in for the model and is never called.
 
 The model's work ahead of a reply (a prefill, a reading of the end of the user's turn) streams nothing:
-what it has to record (a failure, a TurnEndSignal) goes through the same channel, as outside input.
+what it has to record (a failure, a TurnEndSignal) goes through the same channel, as outside input; a reading
+under the kind the model says it gives (``end_of_turn_source``: its own, ``MODEL``, or a server's), so the
+policy knows which it weighs.
 """
 
 from __future__ import annotations
@@ -26,17 +28,20 @@ from microturn._core._events import (
     ModelAsked,
     ModelChunk,
     ModelEnded,
+    ModelReading,
     SessionStarted,
     TurnEndSignal,
 )
 from microturn._core._failures import plain
-from microturn._models import ChatModel, EndOfTurnReading, ModelRequest, Prefilling, ToolCall
+from microturn._models import ChatModel, EndOfTurnReading, ModelRequest, Prefilling, ToolCall, end_of_turn_source
 from microturn._session._wiring import Spawn
 from microturn.errors import AdapterError, ModelError, ReplayDiverged
 
-__all__ = ["MODEL", "ModelCalls", "Playback"]
+__all__ = ["MODEL", "Inject", "ModelCalls", "Playback"]
 
 MODEL = "model"  # the source of what the session's model streamed, published back through the ingress
+Inject = Callable[[Event, str], Awaitable[object]]
+"""Publishes an event of the model's back through the ingress, under a source (``MODEL``, or a reading's kind)."""
 
 
 class Playback:
@@ -59,7 +64,7 @@ class ModelCalls:
         self,
         model: ChatModel | Playback,
         *,
-        inject: Callable[[Event], Awaitable[object]],
+        inject: Inject,
         spawn: Spawn,
     ) -> None:
         self.model = model
@@ -70,6 +75,8 @@ class ModelCalls:
         class's attributes each time (some 8 µs on CPython 3.11, a tenth of an idle session-tick)."""
         self.reads_end_of_turn = not isinstance(model, Playback) and isinstance(model, EndOfTurnReading)
         """Can the model say how likely the user's turn is over (never a playback: the log has what it said)?"""
+        self.reading: ModelReading = end_of_turn_source(model) if self.reads_end_of_turn else "model"
+        """Which kind of reading it gives (its own unless it says otherwise): the source of its TurnEndSignals."""
         self._inject = inject
         self._spawn = spawn
         self._asked = 0
@@ -128,10 +135,15 @@ class ModelCalls:
             raise ModelError(f"end_of_turn returned {probability!r}, not a probability", transient=False)
         return probability
 
-    async def report(self, event: ComponentFailed | TurnEndSignal) -> None:
-        """Record what the model's work ahead of a reply found (a failure, a TurnEndSignal) as outside input: a
-        replay never prefills or reads, the log has it."""
-        await self._inject(event)
+    async def report(self, failure: ComponentFailed) -> None:
+        """Record a failure of the model's work ahead of a reply as outside input: a replay never prefills or
+        reads, the log has it."""
+        await self._inject(failure, MODEL)
+
+    async def signal(self, probability: float, *, upto: int) -> None:
+        """Record the model's reading of the end of the user's turn (their text's first ``upto`` characters) as
+        outside input, a TurnEndSignal from the kind of reading it is (``reading``)."""
+        await self._inject(TurnEndSignal(probability=probability, upto=upto), self.reading)
 
     async def _pump(self, number: int, stream: AsyncIterator[str | ToolCall]) -> None:
         ended = ModelEnded(request=number)
@@ -142,11 +154,11 @@ class ModelCalls:
                         f"the interaction model called the tool {chunk.tool!r} without being offered tools",
                         transient=False,
                     )
-                await self._inject(ModelChunk(request=number, text=chunk))
+                await self._inject(ModelChunk(request=number, text=chunk), MODEL)
         except Exception as error:  # never BaseException: a request whose reader is gone is just cancelled
             transient = error.transient if isinstance(error, AdapterError) else False
             ended = ModelEnded(request=number, error=plain(error), raised=type(error).__name__, transient=transient)
-        await self._inject(ended)
+        await self._inject(ended, MODEL)
 
 
 @functools.cache

@@ -28,7 +28,7 @@ from microturn._core._events._agent_speech import (
 from microturn._core._events._approvals import ApprovalDecided, ApprovalRequested
 from microturn._core._events._claims import ClaimFlagged
 from microturn._core._events._event import Event, Lane, Overflow, event_kinds
-from microturn._core._events._floor_facts import Overlap, Silence, TurnEndSignal
+from microturn._core._events._floor_facts import ModelReading, Overlap, Silence, TurnEndSignal
 from microturn._core._events._jobs import (
     CancelJob,
     JobFailed,
@@ -83,6 +83,7 @@ __all__ = [
     "ModelAsked",
     "ModelChunk",
     "ModelEnded",
+    "ModelReading",
     "Note",
     "Overflow",
     "Overlap",

@@ -15,14 +15,17 @@ from collections import deque
 
 from microturn._core._events import TurnEndSignal
 from microturn._core._floor import FloorState
-from microturn._policies._full_duplex._decisions import TurnEnd, TurnEndContext, TurnEndEstimate
+from microturn._policies._full_duplex._decisions import ModelReading, TurnEnd, TurnEndContext, TurnEndEstimate
 
 __all__ = ["EndOfTurn"]
 
 SHORTEST_PAUSE = 0.3
 """A silence inside a turn shorter than this is the gap between two words, not a pause to learn from."""
-MODEL, AUDIO = "model", "audio"
-"""The sources of the signals a judge reads (``TurnEndSignal.source``)."""
+MODEL: ModelReading = "model"
+SERVER: ModelReading = "server"
+AUDIO = "audio"
+"""The sources of the signals a judge reads (``TurnEndSignal.source``): the conversation model's reading, its own
+or a server's (``ModelReading``: a session's model gives one kind), and the audio detector's."""
 
 
 class EndOfTurn:
@@ -72,10 +75,12 @@ class EndOfTurn:
         latest = self._latest
         if latest is not None and latest[0] == text and latest[1] == typed:
             return latest[2]
+        source, said = self._model_reading(len(text))
         context = TurnEndContext(
             typed=typed,
             pauses=self._pauses,
-            model_end_probability=self._probability(MODEL, len(text)),
+            model_end_probability=said,
+            model_end_source=source,
             audio_end_probability=self._probability(AUDIO, len(text)),
             agent_line=self._agent_line,
             stretch_start=self._stretch_start if self._stretch_start < len(text) else 0,
@@ -83,6 +88,14 @@ class EndOfTurn:
         estimate = self._turn_end.estimate(text, context)
         self._latest = (text, typed, estimate)
         return estimate
+
+    def _model_reading(self, upto: int) -> tuple[ModelReading, float | None]:
+        """The conversation model's reading of the words as they are, if any, and its kind."""
+        for source in (MODEL, SERVER):
+            probability = self._probability(source, upto)
+            if probability is not None:
+                return source, probability
+        return MODEL, None
 
     def _probability(self, source: str, upto: int) -> float | None:
         signal = self._signals.get(source)

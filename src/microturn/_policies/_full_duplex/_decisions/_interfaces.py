@@ -19,11 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from microturn._core._events import ModelReading
+
 __all__ = [
     "NOTHING",
     "Intent",
     "IntentContext",
     "IntentReading",
+    "ModelReading",
     "Overlap",
     "OverlapContext",
     "OverlapKind",
@@ -65,6 +68,9 @@ class TurnEndContext:
     """This speaker's recent pauses inside their turns (seconds, latest last): how long they stop and go on."""
     model_end_probability: float | None = None
     """The conversation model's probability that the user's line ends here, if the session computed it."""
+    model_end_source: ModelReading = "model"
+    """Which kind of reading ``model_end_probability`` is (``ModelReading``: the model's own, or a server's, which
+    tells much less)."""
     audio_end_probability: float | None = None
     """An audio end-of-turn model's probability, if there is audio and the session computed it."""
     agent_line: str = ""

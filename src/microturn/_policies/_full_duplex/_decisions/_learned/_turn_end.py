@@ -10,9 +10,11 @@ after a pause that followed finished words: a statement there is rarely the end,
 learned :class:`Intent` reads them as a *command* the policy carries out whole (a timer with its time, a live mode,
 a cue with what to watch for, stopping one of them, going on: ``command``; on the training pauses such words
 ended the turn at 18 of 19), and, when the session sent it, the conversation model's P(the line ends) (a
-``TurnEndSignal`` from ``"model"``). An audio
-detector's probability (from ``"audio"``) is added as independent evidence: its log-odds, weight
-``AUDIO_WEIGHT``, not fitted (there is no audio in the training data).
+``TurnEndSignal`` from ``"model"``, or from ``"server"``: an OpenAI-compatible server's top log-probabilities,
+calibrated onto the embedded model's scale, which tell much less, so they are weighed by a combination of their
+own, ``TurnEndFit.server``, with a cost of delay of their own). An audio detector's probability (from
+``"audio"``) is added as independent evidence: its log-odds, weight ``AUDIO_WEIGHT``, not fitted (there is no
+audio in the training data).
 
 **The wait.** The silence to allow minimises the expected cost of the two mistakes: answering late after a real
 end (``delay_cost`` per second, times the probability it is over) and talking into a mid-turn pause (one, times
@@ -20,8 +22,9 @@ the chance the user goes on and pauses longer than the wait: mid-turn pauses are
 training set's). So a clear end waits ``Waits.complete``, a clear middle the rules' wait after unfinished words
 for this speaker (``incomplete_wait``, which grows with their pauses), and the grey zone in between. The cost is
 chosen by cross-validation on the training examples (``_turn_end_fit.py``): the smallest that still answers most
-real ends at once, one for the words alone and one with the model's probability, which is sharper. Typed words
-without Enter wait as the rules make them (``typed_wait``): a typed pause is not an end, Enter is.
+real ends at once, one for the words alone, one with the model's probability, which is sharper, and one with a
+server's. Typed words without Enter wait as the rules make them (``typed_wait``): a typed pause is not an end,
+Enter is.
 
 **Backchannels** fit a spoken pause that is not over (below one half) after unfinished words, or in a turn that
 already went on after a pause; not after a turn's first finished words, which may be all of it.
@@ -42,6 +45,7 @@ from microturn._policies._full_duplex._decisions._interfaces import (
     Intent,
     IntentContext,
     IntentReading,
+    ModelReading,
     TurnEndContext,
     TurnEndEstimate,
     Waits,
@@ -102,6 +106,8 @@ class TurnEndFit:
     command) and a bias: the log-odds of an end from the words."""
     model: tuple[float, ...]
     """Weights of ``evidence`` with the model (those, the model's log-odds, in a story, typed) and a bias."""
+    server: tuple[float, ...]
+    """The same with a server's calibrated reading in the model's place (``ModelReading`` ``"server"``)."""
     pause_log_mean: float
     """The mean of the logarithm of mid-turn pauses (spoken, seconds)."""
     pause_log_sd: float
@@ -110,7 +116,19 @@ class TurnEndFit:
     """The cost of a second's delay after a real end, against 1 for talking into a pause, from the words alone."""
     model_delay_cost: float
     """The same with the model's probability (``model``): that probability is sharper, so its cost is chosen apart."""
+    server_delay_cost: float
+    """The same with a server's (``server``)."""
     examples_sha256: str
+    server_sha256: str
+    """The sha256 of the server readings ``server`` was fitted on (``_turn_end_fit.server_sha256``)."""
+
+    def combination(self, reading: ModelReading | None) -> tuple[tuple[float, ...], float]:
+        """The weights of ``evidence`` and the cost of delay with a model reading of this kind (None: none)."""
+        if reading is None:
+            return self.text, self.delay_cost
+        if reading == "server":
+            return self.server, self.server_delay_cost
+        return self.model, self.model_delay_cost
 
     def save(self, path: Path) -> None:
         import numpy as np
@@ -120,9 +138,11 @@ class TurnEndFit:
                 file,
                 text=np.array(self.text),
                 model=np.array(self.model),
+                server=np.array(self.server),
                 pause_log=np.array([self.pause_log_mean, self.pause_log_sd]),
-                delay_cost=np.array([self.delay_cost, self.model_delay_cost]),
+                delay_cost=np.array([self.delay_cost, self.model_delay_cost, self.server_delay_cost]),
                 examples_sha256=np.array(self.examples_sha256),
+                server_sha256=np.array(self.server_sha256),
             )
 
 
@@ -132,15 +152,18 @@ def load_fit(path: Path) -> TurnEndFit:
     try:
         with np.load(path, allow_pickle=False) as data:
             mean, sd = (float(value) for value in data["pause_log"])
-            words, model = (float(value) for value in data["delay_cost"])
+            words, model, server = (float(value) for value in data["delay_cost"])
             return TurnEndFit(
                 text=tuple(float(value) for value in data["text"]),
                 model=tuple(float(value) for value in data["model"]),
+                server=tuple(float(value) for value in data["server"]),
                 pause_log_mean=mean,
                 pause_log_sd=sd,
                 delay_cost=words,
                 model_delay_cost=model,
+                server_delay_cost=server,
                 examples_sha256=str(data["examples_sha256"]),
+                server_sha256=str(data["server_sha256"]),
             )
     except (OSError, KeyError, ValueError, TypeError) as error:  # TypeError: a file of another shape
         raise ConfigError(f"cannot load the turn-end fit {path} ({error}): reinstall microturn") from None
@@ -231,8 +254,7 @@ class LearnedTurnEnd:
         asks, story = turn_shape(text, context.stretch_start, typed=typed)
         commands = command(self._intent.read(tail(text), IntentContext()))
         model = context.model_end_probability
-        fit = self._fit
-        weights, delay_cost = (fit.text, fit.delay_cost) if model is None else (fit.model, fit.model_delay_cost)
+        weights, delay_cost = self._fit.combination(None if model is None else context.model_end_source)
         found = evidence(words, asks=asks, story=story, command=commands, model=model, typed=typed)
         log_odds = linear(weights, found)
         if context.audio_end_probability is not None:
@@ -248,8 +270,8 @@ class LearnedTurnEnd:
 
 def evidence(words: float, *, asks: bool, story: bool, command: bool, model: float | None, typed: bool) -> list[float]:
     """What the combination weighs: the head's log-odds ``words``, the words ask, a story, a story's question, a
-    command; with the model's probability (``TurnEndFit.model``) its log-odds too, alone, in a story, typed;
-    without it, ``TurnEndFit.text``."""
+    command; with the model's probability (``TurnEndFit.model``, or ``.server`` for a server's) its log-odds too,
+    alone, in a story, typed; without it, ``TurnEndFit.text``."""
     known = [words, float(asks), float(story), float(story and asks), float(command)]
     if model is None:
         return known

@@ -18,16 +18,17 @@ Then:
    if ``HEAD_ON_LATER``, the later pauses' whole turns;
 2. every example gets the head's log-odds from a head fitted without its case (five folds), so the weights that
    combine them with the rest are fitted on log-odds like those of words never seen;
-3. the combinations (``TurnEndFit.text`` and ``.model``) are logistic regressions over ``evidence``; the model's
-   probabilities are the embedded model's P(line ends), read once by ``bench/end_of_turn_signals.py`` into
-   ``eval/signals/model_end_of_turn.json`` (the fit runs no model);
+3. the combinations (``TurnEndFit.text``, ``.model`` and ``.server``) are logistic regressions over
+   ``evidence``; the model's probabilities are the embedded model's P(end), read once by
+   ``bench/end_of_turn_signals.py`` into ``eval/signals/model_end_of_turn.json``, and a server's are its recorded
+   top log-probabilities, calibrated (``_turn_end_server.py``): the fit runs no model;
 4. mid-turn pauses are log-normal, fitted on the spoken ``continue`` pauses;
 5. the costs of delay (``delay_cost`` from the words alone, ``model_delay_cost`` with the model's probability: it
-   is sharper) are each the smallest on a grid for which ``FAST_SHARE`` of the spoken real ends are answered within
-   ``FAST`` seconds, out of fold: every example's probability comes from a head and a combination fitted without
-   its case's fold, and the policy's timing is played back on them (``_turn_end_cv.py``, which also says how
-   many mid-turn pauses each cost talks into and how many stories it listens to: ``bench/decisions_cross_validation.py
-   turn-end``).
+   is sharper; ``server_delay_cost`` with a server's) are each the smallest on a grid for which ``FAST_SHARE`` of
+   the spoken real ends are answered within ``FAST`` seconds, out of fold: every example's probability comes from
+   a head and a combination fitted without its case's fold, and the policy's timing is played back on them
+   (``_turn_end_cv.py``, which also says how many mid-turn pauses each cost talks into and how many stories it
+   listens to: ``bench/decisions_cross_validation.py turn-end``).
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ from microturn._policies._full_duplex._decisions._learned._turn_end_cv import (
     Outcome,
     outcome,
 )
+from microturn._policies._full_duplex._decisions._learned._turn_end_server import server_readings, server_sha256
 from microturn._sentences import Head, fit_head, fit_logistic, sentence_encoder
 from microturn.errors import ConfigError
 
@@ -82,7 +84,9 @@ __all__ = [
     "TurnEndExample",
     "candidates",
     "choose",
+    "commands_of",
     "cross_validated",
+    "evidence_rows",
     "fit_turn_end",
     "is_later",
     "turn_end_examples",
@@ -197,13 +201,16 @@ def turn_end_sha256(found: list[TurnEndExample]) -> str:
 @dataclass(frozen=True, slots=True)
 class CrossValidated:
     """The fit on every example (its delay costs not chosen yet), and each example's probability from a fit
-    without its case (its fold): from the words alone, and with the model's probability."""
+    without its case (its fold): from the words alone, with the model's probability, and with a server's."""
 
     found: list[TurnEndExample]
     head: Head
     fit: TurnEndFit
     words: list[float]
     with_model: list[float]
+    with_server: list[float]
+    server: list[float]
+    """Each example's server reading (``server_readings``)."""
 
 
 def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT) -> CrossValidated:
@@ -220,9 +227,11 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT) -> Cro
     heads = np.array([not e.stretch_start or (later == "head" and is_later(e)) for e in found])
     head = fit_head(features[heads], _labels(ends[heads]), examples_sha256=digest, l2=L2)
     words = _out_of_fold(features, ends, found, digest, heads)
-    intent = LearnedIntent()
-    text = np.array([_evidence(w, e, intent, with_model=False) for w, e in zip(words, found, strict=True)])
-    both = np.array([_evidence(w, e, intent, with_model=True) for w, e in zip(words, found, strict=True)])
+    commands = commands_of(found, LearnedIntent())
+    server = server_readings(root, found)
+    text = evidence_rows(found, words, commands, [None] * len(found))
+    both = evidence_rows(found, words, commands, [e.model for e in found])
+    served = evidence_rows(found, words, commands, server)
     spoken_pauses = [
         math.log(e.pause)
         for e, fits in zip(found, fitted, strict=True)
@@ -231,11 +240,14 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT) -> Cro
     fit = TurnEndFit(
         text=_logistic(text[fitted], ends[fitted]),
         model=_logistic(both[fitted], ends[fitted]),
+        server=_logistic(served[fitted], ends[fitted]),
         pause_log_mean=float(np.mean(spoken_pauses)),
         pause_log_sd=float(np.std(spoken_pauses)),
         delay_cost=0.0,
         model_delay_cost=0.0,
+        server_delay_cost=0.0,
         examples_sha256=digest,
+        server_sha256=server_sha256(found, server),
     )
     return CrossValidated(
         found,
@@ -243,6 +255,8 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT) -> Cro
         fit,
         _combined_out_of_fold(text, ends, found, fitted),
         _combined_out_of_fold(both, ends, found, fitted),
+        _combined_out_of_fold(served, ends, found, fitted),
+        server,
     )
 
 
@@ -251,9 +265,9 @@ def is_later(example: TurnEndExample) -> bool:
     return example.case.startswith(f"{LATER_FAMILY}-")
 
 
-def candidates(folds: CrossValidated, *, with_model: bool) -> list[Outcome]:
-    """Every delay cost of the grid played back on the out-of-fold probabilities."""
-    probabilities = folds.with_model if with_model else folds.words
+def candidates(folds: CrossValidated, probabilities: Sequence[float]) -> list[Outcome]:
+    """Every delay cost of the grid played back on out-of-fold ``probabilities`` (``folds.words``,
+    ``.with_model`` or ``.with_server``)."""
     return [outcome(folds.fit, cost, folds.found, probabilities) for cost in DELAY_COSTS]
 
 
@@ -266,14 +280,16 @@ def choose(outcomes: list[Outcome]) -> Outcome:
     raise ConfigError(f"no delay cost up to {DELAY_COSTS[-1]} answers {FAST_SHARE:.0%} of the real ends at once")
 
 
-def fit_turn_end(root: Path = REPOSITORY) -> None:
+def fit_turn_end(root: Path = REPOSITORY, head: Path = HEAD, wait: Path = WAIT) -> None:
     """Fit on the examples in the checkout at ``root``, choose the delay costs by cross-validation, and write the
-    head and the rest beside ``_turn_end.py``."""
+    head and the rest (by default beside ``_turn_end.py``)."""
     folds = cross_validated(root)
-    words = choose(candidates(folds, with_model=False)).delay_cost
-    model = choose(candidates(folds, with_model=True)).delay_cost
-    folds.head.save(HEAD)
-    replace(folds.fit, delay_cost=words, model_delay_cost=model).save(WAIT)
+    words, model, server = (
+        choose(candidates(folds, probabilities)).delay_cost
+        for probabilities in (folds.words, folds.with_model, folds.with_server)
+    )
+    folds.head.save(head)
+    replace(folds.fit, delay_cost=words, model_delay_cost=model, server_delay_cost=server).save(wait)
 
 
 def _combined_out_of_fold(
@@ -326,11 +342,26 @@ def _folds(found: list[TurnEndExample]) -> dict[str, int]:
     return {case: rank % FOLDS for rank, case in enumerate(sorted({e.case for e in found}, key=_hashed))}
 
 
-def _evidence(words: float, example: TurnEndExample, intent: Intent, *, with_model: bool) -> list[float]:
-    asks, story = turn_shape(example.text, example.stretch_start, typed=example.typed)
-    commands = command(intent.read(tail(example.text), IntentContext()))
-    model = example.model if with_model else None
-    return evidence(words, asks=asks, story=story, command=commands, model=model, typed=example.typed)
+def commands_of(found: Sequence[TurnEndExample], intent: Intent) -> list[bool]:
+    """Whether ``intent`` reads each example's words as a ``command``."""
+    return [command(intent.read(tail(example.text), IntentContext())) for example in found]
+
+
+def evidence_rows(
+    found: Sequence[TurnEndExample],
+    words: Sequence[float],
+    commands: Sequence[bool],
+    models: Sequence[float | None],
+) -> npt.NDArray[np.float64]:
+    """Each example's ``evidence``, given its head log-odds, whether it is a command (``commands_of``) and a model
+    reading (None: none, the words alone)."""
+    import numpy as np
+
+    rows = []
+    for example, said, commanded, model in zip(found, words, commands, models, strict=True):
+        asks, story = turn_shape(example.text, example.stretch_start, typed=example.typed)
+        rows.append(evidence(said, asks=asks, story=story, command=commanded, model=model, typed=example.typed))
+    return np.array(rows)
 
 
 def _logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], l2: float = COMBINATION_L2) -> tuple[float, ...]:

@@ -1,0 +1,75 @@
+"""The learned turn end's combination for a server's reading (``TurnEndFit.server``): fitted on the training
+examples' server readings as they are now (calibrated out of fold from the recorded top log-probabilities), and by
+a fit that writes the same bytes every time."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from microturn._models._end_of_turn_head_fit import FEATURES_FILE, READINGS, REPOSITORY, load_recorded, save_recorded
+from microturn._models._openai_calibration_fit import TOP_FILE, TopLogprobs, load_top, save_top
+from microturn._policies._full_duplex._decisions._learned._turn_end import WAIT, load_fit
+from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
+    LATER,
+    fit_turn_end,
+    turn_end_examples,
+)
+from microturn._policies._full_duplex._decisions._learned._turn_end_server import server_readings, server_sha256
+
+FAMILIES = {"pause": 60, "pause2": 20, "narrative": 8}
+"""A small checkout: the first cases of each training file."""
+
+
+def test_the_server_combination_was_fitted_on_the_server_readings_as_they_are() -> None:
+    found = turn_end_examples()
+    readings = server_readings(REPOSITORY, found)
+    assert load_fit(WAIT).server_sha256 == server_sha256(found, readings), "refit: _fit.py turn-end"
+    assert all(0.0 < reading < 1.0 for reading in readings)
+
+
+def small_checkout(root: Path) -> None:
+    """The first cases of each training file under ``root``, with their recorded readings, as a checkout has them."""
+    kept: set[str] = set()
+    for family, count in FAMILIES.items():
+        lines = (REPOSITORY / "eval" / "trainset" / f"{family}.jsonl").read_text(encoding="utf-8").splitlines()[:count]
+        kept |= {json.loads(line)["id"] for line in lines}
+        (root / "eval" / "trainset").mkdir(parents=True, exist_ok=True)
+        (root / "eval" / "trainset" / f"{family}.jsonl").write_text("".join(f"{line}\n" for line in lines))
+    (root / "eval" / "devset").mkdir()
+    for family in ("pause", "narrative"):
+        (root / "eval" / "devset" / f"{family}.jsonl").write_text("")
+    recorded = load_recorded(REPOSITORY / FEATURES_FILE)
+    mine = np.array([case in kept for case in recorded.cases])
+    keys = tuple(key for key, keep in zip(recorded.keys, mine, strict=True) if keep)
+    save_recorded(
+        type(recorded)(
+            keys,
+            tuple(case for case, keep in zip(recorded.cases, mine, strict=True) if keep),
+            tuple(kind for kind, keep in zip(recorded.kinds, mine, strict=True) if keep),
+            recorded.ends[mine],
+            recorded.features[mine],
+        ),
+        root / FEATURES_FILE,
+    )
+    top = load_top(REPOSITORY / TOP_FILE)
+    save_top(TopLogprobs(keys, top.logprobs[mine], top.ends_line[mine]), root / TOP_FILE)
+    model = json.loads((REPOSITORY / READINGS).read_text(encoding="utf-8"))["probabilities"]
+    (root / READINGS).write_text(json.dumps({"probabilities": {key: model[key] for key in keys}}))
+
+
+def test_the_fit_writes_the_same_files_every_time_with_a_server_combination_of_its_own(tmp_path: Path) -> None:
+    small_checkout(tmp_path)
+    assert (tmp_path / LATER).exists()
+    written = []
+    for run in ("first", "second"):
+        fit_turn_end(tmp_path, tmp_path / f"{run}-head.npz", tmp_path / f"{run}-wait.npz")
+        written.append(((tmp_path / f"{run}-head.npz").read_bytes(), (tmp_path / f"{run}-wait.npz").read_bytes()))
+    assert written[0] == written[1]
+    fit = load_fit(tmp_path / "first-wait.npz")
+    assert len(fit.server) == len(fit.model)
+    assert fit.server != fit.model  # fitted on the server's readings, not the head's
+    found = turn_end_examples(tmp_path)
+    assert fit.server_sha256 == server_sha256(found, server_readings(tmp_path, found))
