@@ -8,7 +8,7 @@ this file. An embedding is the mean of the last layer's token states, L2-normali
 model card computes it: cosine similarity is a dot product. The file stores its weights in int8; they are
 multiplied in int8 too (``_int8.py``), not unpacked to float as onnxruntime would.
 
-One short sentence costs ~1.6 ms on one thread. The encoder runs on one intra-op thread so that the other
+A short sentence costs ~1.5-3 ms on one thread. The encoder runs on one intra-op thread so that the other
 core stays free for the conversation model, and keeps the embeddings of recent texts (a turn is read
 again as each word arrives, and several decisions read the same words).
 """
