@@ -66,7 +66,7 @@ def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | 
     assert learned["pause_any_speech"] == share(6, 33)
     assert learned["pause_takeover"] == share(5, 33)  # 5/26 spoken (the docs' figure), 0/7 typed
     assert learned["end_latency_median"] == pytest.approx(0.1)
-    assert learned["end_latency_p90"] == pytest.approx(1.64)
+    assert learned["end_latency_p90"] == pytest.approx(1.65)
     assert learned["kept_going"] == share(21, 22)
     assert learned["barge_in_prompt"] == share(14, 14)
     assert learned["narrative_listened"] == share(19, 21)
@@ -76,23 +76,23 @@ def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | 
 
 
 def test_the_learned_dev_numbers_without_a_model_signal(learned_words_only: dict[str, float | int | None]) -> None:
-    assert learned_words_only["pause_any_speech_spoken"] == share(11, 26)
+    assert learned_words_only["pause_any_speech_spoken"] == share(13, 26)
     assert learned_words_only["end_latency_median"] == pytest.approx(0.1)
-    assert learned_words_only["end_latency_p90"] == pytest.approx(1.63)
-    assert learned_words_only["narrative_listened"] == share(17, 21)
+    assert learned_words_only["end_latency_p90"] == pytest.approx(1.59)
+    assert learned_words_only["narrative_listened"] == share(16, 21)
 
 
 def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
     scenarios = ROOT / "scenarios"
     held_out = run_compare([scenarios / "generalise"], ["full-duplex-learned", "full-duplex-rules"])
-    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [31, 16]
+    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [29, 16]
     assert all(len(run.results) == 43 for run in held_out.runs)
     original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned", "full-duplex-rules"])
     assert [sum(r.passed for r in run.results) for run in original.runs] == [116, 116]
     assert all(len(run.results) == 116 for run in original.runs)  # the 30 others pin a policy of their own
 
 
-@pytest.mark.parametrize(("text", "probability"), [("hi", 0.44), ("tell me a joke", 0.25), ("I think so", 0.40)])
+@pytest.mark.parametrize(("text", "probability"), [("hi", 0.41), ("tell me a joke", 0.26), ("I think so", 0.43)])
 def test_the_short_whole_turns_the_learned_turn_end_is_unsure_of(text: str, probability: float) -> None:
     """docs/decisions.md, what the switch to the learned decisions costs: on words alone these wait ~1.5-1.8 s."""
     from microturn._policies._full_duplex._decisions import TurnEndContext

@@ -280,3 +280,10 @@ def test_a_turn_end_fit_of_another_shape_is_a_clear_error(tmp_path: Path) -> Non
     )
     with pytest.raises(ConfigError, match="cannot load the turn-end fit"):
         load_fit(old)
+
+
+def test_every_session_shares_the_shipped_head_and_fit_read_once() -> None:
+    """README, capacity: a session's turn end does not read its files from disk again (~1.7 ms a session)."""
+    first, second = LearnedTurnEnd(DEFAULT_WAITS), LearnedTurnEnd(DEFAULT_WAITS)
+    assert first._head is second._head
+    assert first._fit is second._fit
