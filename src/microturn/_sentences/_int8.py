@@ -21,6 +21,7 @@ cache cannot be written, the model is rewritten in memory each time.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,7 @@ def int8_model(stored: bytes, sha256: str, install_hint: str, cache_dir: Path | 
     except OSError:
         pass  # not cached yet
     model = int8_products(stored, install_hint)
-    partial = target.with_suffix(".partial")
+    partial = target.with_suffix(f".{os.getpid()}.partial")  # processes starting together write apart
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(model)
