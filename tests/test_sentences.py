@@ -36,6 +36,17 @@ def test_spoken_and_typed_forms_of_the_same_words_read_alike_and_are_cached() ->
     assert encoder.encode_all([]).shape == (0, DIMENSIONS)
 
 
+def test_the_max_pooled_states_come_from_the_same_pass_and_are_cached_with_the_mean() -> None:
+    encoder = sentence_encoder()
+    pooled = encoder.pooled("Scrap that,   what's a good film")
+    assert encoder.pooled("scrap that, what's a good film") is pooled
+    assert encoder.encode("scrap that, what's a good film") is pooled.mean
+    assert pooled.max.shape == (DIMENSIONS,)
+    assert pooled.max.dtype == np.float32
+    assert float(np.linalg.norm(pooled.max)) == pytest.approx(1.0, abs=1e-5)
+    assert float(pooled.max @ pooled.mean) < 0.99  # another reading of the words, not the mean again
+
+
 def test_a_long_turn_is_cut_to_the_model_window_not_refused() -> None:
     vector = sentence_encoder().encode("and then " * 400)
     assert float(np.linalg.norm(vector)) == pytest.approx(1.0, abs=1e-5)

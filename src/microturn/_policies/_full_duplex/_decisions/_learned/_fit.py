@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from microturn._policies._full_duplex._decisions._learned._examples import Example, examples, examples_sha256
-from microturn._policies._full_duplex._decisions._learned._features import features, plain
+from microturn._policies._full_duplex._decisions._learned._features import features, intent_features, plain
 from microturn._policies._full_duplex._decisions._learned._heads import APPROVAL, INTENT, OVERLAP, OVERLAP_SO_FAR, path
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import fit_turn_end
 
@@ -46,7 +46,7 @@ __all__ = [
 def fit_intent(cases: list[Example] | None = None) -> Head:
     """The intent head, on ``cases`` (default: the intent examples)."""
     cases = examples("intent") if cases is None else cases
-    return _fit([case["text"] for case in cases], [case["label"] for case in cases], cases)
+    return _fit([case["text"] for case in cases], [case["label"] for case in cases], cases, read=intent_features)
 
 
 def fit_approval(cases: list[Example] | None = None) -> Head:
@@ -115,12 +115,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def _fit(texts: list[str], labels: list[str], cases: list[Example]) -> Head:
+def _fit(
+    texts: list[str],
+    labels: list[str],
+    cases: list[Example],
+    *,
+    read: Callable[[str], npt.NDArray[np.float32]] = features,
+) -> Head:
     import numpy as np
 
     from microturn._sentences import fit_head
 
-    matrix: npt.NDArray[np.float32] = np.stack([features(text) for text in texts])
+    matrix: npt.NDArray[np.float32] = np.stack([read(text) for text in texts])
     return fit_head(matrix, labels, examples_sha256=examples_sha256(cases))
 
 
