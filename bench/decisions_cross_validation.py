@@ -78,7 +78,7 @@ def held_out(cases: list[Example], fit: Callable[[list[Example] | None], Head]) 
 def intent_table() -> list[dict[str, Any]]:
     folds = held_out(examples("intent"), fit_intent)
     rows = []
-    grid = itertools.product((0.4, 0.5, 0.6), (0.4, 0.7), (0.0, 0.7), (1.01, 0.1))
+    grid = itertools.product((0.4, 0.5, 0.6), (0.4, 0.7), (0.0, 0.7, 0.8), (1.01, 0.1))
     for sure_cancel, sure_delegate, rules_below, job_gate in grid:
         right = cancelled = started = cases = 0
         for requests, held in folds:

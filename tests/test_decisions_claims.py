@@ -85,7 +85,7 @@ def test_the_learned_dev_numbers_without_a_model_signal(learned_words_only: dict
 def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
     scenarios = ROOT / "scenarios"
     held_out = run_compare([scenarios / "generalise"], ["full-duplex-learned", "full-duplex-rules"])
-    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [30, 16]
+    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [29, 16]
     assert all(len(run.results) == 43 for run in held_out.runs)
     original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned", "full-duplex-rules"])
     assert [sum(r.passed for r in run.results) for run in original.runs] == [116, 116]
