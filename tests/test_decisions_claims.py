@@ -62,34 +62,34 @@ def test_the_rules_dev_numbers_the_docs_give(rules: dict[str, float | int | None
 
 
 def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | None]) -> None:
-    assert learned["pause_any_speech_spoken"] == share(6, 26)
-    assert learned["pause_any_speech"] == share(6, 33)
-    assert learned["pause_takeover"] == share(5, 33)  # 5/26 spoken (the docs' figure), 0/7 typed
+    assert learned["pause_any_speech_spoken"] == share(5, 26)
+    assert learned["pause_any_speech"] == share(5, 33)
+    assert learned["pause_takeover"] == share(4, 33)  # 4/26 spoken (the docs' figure), 0/7 typed
     assert learned["end_latency_median"] == pytest.approx(0.1)
     assert learned["end_latency_p90"] == pytest.approx(1.65)
     assert learned["kept_going"] == share(21, 22)
     assert learned["barge_in_prompt"] == share(14, 14)
     assert learned["narrative_listened"] == share(19, 21)
-    assert learned["intent_accuracy"] == share(48, 56)
+    assert learned["intent_accuracy"] == share(55, 56)
     assert learned["approval_accuracy"] == share(21, 25)
     assert learned["approval_false_yes"] == 0  # fail closed: never a yes that was not one
 
 
 def test_the_learned_dev_numbers_without_a_model_signal(learned_words_only: dict[str, float | int | None]) -> None:
-    assert learned_words_only["pause_any_speech_spoken"] == share(13, 26)
+    assert learned_words_only["pause_any_speech_spoken"] == share(12, 26)
     assert learned_words_only["end_latency_median"] == pytest.approx(0.1)
-    assert learned_words_only["end_latency_p90"] == pytest.approx(1.59)
+    assert learned_words_only["end_latency_p90"] == pytest.approx(1.62)
     assert learned_words_only["narrative_listened"] == share(16, 21)
 
 
 def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
     scenarios = ROOT / "scenarios"
     held_out = run_compare([scenarios / "generalise"], ["full-duplex-learned", "full-duplex-rules"])
-    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [29, 16]
+    assert [sum(r.passed for r in run.results) for run in held_out.runs] == [30, 16]
     assert all(len(run.results) == 43 for run in held_out.runs)
     original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned", "full-duplex-rules"])
-    assert [sum(r.passed for r in run.results) for run in original.runs] == [116, 116]
-    assert all(len(run.results) == 116 for run in original.runs)  # the 30 others pin a policy of their own
+    assert [sum(r.passed for r in run.results) for run in original.runs] == [113, 113]
+    assert all(len(run.results) == 113 for run in original.runs)  # the 33 others pin a policy of their own
 
 
 @pytest.mark.parametrize(("text", "probability"), [("hi", 0.41), ("tell me a joke", 0.26), ("I think so", 0.43)])

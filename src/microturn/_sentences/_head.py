@@ -4,7 +4,8 @@ Frozen embeddings plus a linear head are what runs in ~0.1 ms on top of the enco
 with numpy alone (no torch): full-batch gradient descent from zeros, so the same examples always give the
 same weights. A head is stored as an ``.npz`` file beside the code that uses it, with its labels and the
 sha256 of the examples it was fitted on, so a stale head (the examples changed, the head was not refitted)
-is caught by a test rather than shipped.
+is caught by a test rather than shipped. A head whose features come from an encoder tuned for it stores that
+tuning too (``adapter``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from microturn._sentences._adapter import Adapter, adapter_arrays, adapter_from
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -34,6 +36,9 @@ class Head:
     bias: npt.NDArray[np.float32]
     examples_sha256: str
     """The sha256 of the examples it was fitted on (see ``fit_head``)."""
+    adapter: Adapter | None = None
+    """The encoder's tuning its features were read with (``_adapter.py``), stored with it; None: the encoder as
+    shipped."""
 
     def probabilities(self, features: npt.NDArray[np.float32]) -> dict[str, float]:
         """Each label's probability for one feature vector."""
@@ -47,14 +52,15 @@ class Head:
     def save(self, path: Path) -> None:
         import numpy as np
 
+        arrays: dict[str, Any] = {
+            "labels": np.array(self.labels),
+            "weights": self.weights,
+            "bias": self.bias,
+            "examples_sha256": np.array(self.examples_sha256),
+            **(adapter_arrays(self.adapter) if self.adapter is not None else {}),
+        }
         with path.open("wb") as file:
-            np.savez(
-                file,
-                labels=np.array(self.labels),
-                weights=self.weights,
-                bias=self.bias,
-                examples_sha256=np.array(self.examples_sha256),
-            )
+            np.savez(file, **arrays)
 
 
 def load_head(path: Path) -> Head:
@@ -67,8 +73,9 @@ def load_head(path: Path) -> Head:
                 weights=data["weights"].astype(np.float32),
                 bias=data["bias"].astype(np.float32),
                 examples_sha256=str(data["examples_sha256"]),
+                adapter=adapter_from(data),
             )
-    except (OSError, KeyError, ValueError) as error:
+    except (OSError, KeyError, ValueError, ConfigError) as error:
         raise ConfigError(f"cannot load the decision head {path} ({error}): reinstall microturn") from None
 
 

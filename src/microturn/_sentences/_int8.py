@@ -15,7 +15,8 @@ were fitted on.
 
 Importing onnx to rewrite the file costs ~0.8 s, so the rewritten model is kept in the cache directory
 (``MICROTURN_CACHE``, else ``~/.cache/microturn/models``) and read from there by later processes; when the
-cache cannot be written, the model is rewritten in memory each time.
+cache cannot be written, the model is rewritten in memory each time. An encoder tuned for one decision
+(``_adapter.py``) is cached the same way, under its adapter's digest.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from microturn._models._weights import default_cache_dir, fingerprint
+from microturn._sentences._adapter import Adapter, adapted
 from microturn.errors import ConfigError
 
 __all__ = ["PRODUCTS", "int8_model", "int8_products"]
@@ -35,16 +37,29 @@ PRODUCTS = 36
 """The int8 weight matrices in the pinned file: 6 layers x (query, key, value, output, 2 feed-forward)."""
 
 
-def int8_model(stored: bytes, sha256: str, install_hint: str, cache_dir: Path | None = None) -> bytes:
-    """``int8_products(stored)``, from the cache when an earlier process wrote it (``stored`` has ``sha256``)."""
-    target = (cache_dir or default_cache_dir()) / f"minilm-int8-products-{PRODUCTS}-{sha256[:16]}.onnx"
+def int8_model(
+    stored: bytes,
+    sha256: str,
+    install_hint: str,
+    cache_dir: Path | None = None,
+    adapter: Adapter | None = None,
+    *,
+    cache: bool = True,
+) -> bytes:
+    """``int8_products(stored)`` with ``adapter`` added (``_adapter.py``), from the cache when an earlier process
+    wrote it (``stored`` has ``sha256``); ``cache=False``: rewritten here, neither read from nor written to it."""
+    if not cache:
+        model = int8_products(stored, install_hint)
+        return adapted(model, adapter, install_hint) if adapter is not None else model
+    name = f"minilm-int8-products-{PRODUCTS}-{sha256[:16]}" + (f"-adapter-{adapter.digest[:16]}" if adapter else "")
+    target = (cache_dir or default_cache_dir()) / f"{name}.onnx"
     stamp = target.with_suffix(".verified")
     try:
         if stamp.read_text() == fingerprint(target):
             return target.read_bytes()
     except OSError:
         pass  # not cached yet
-    model = int8_products(stored, install_hint)
+    model = int8_model(stored, sha256, install_hint, adapter=adapter, cache=False)
     partial = target.with_suffix(f".{os.getpid()}.partial")  # processes starting together write apart
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

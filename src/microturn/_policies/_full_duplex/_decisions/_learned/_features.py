@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from microturn._sentences import Adapter, SentenceEncoder
+
 __all__ = ["LEXICAL", "PUNCTUATION", "features", "intent_features", "plain", "tokens"]
 
 LEXICAL = 1024
@@ -56,13 +58,16 @@ def features(text: str) -> npt.NDArray[np.float32]:
     return np.concatenate([sentence_encoder().encode(text), _lexical(tokens(text))])
 
 
-def intent_features(text: str) -> npt.NDArray[np.float32]:
-    """The embedding of ``text``, its max-pooled token states and its lexical block: what the intent head reads."""
+def intent_features(
+    text: str, adapter: Adapter | None = None, *, encoder: SentenceEncoder | None = None
+) -> npt.NDArray[np.float32]:
+    """The embedding of ``text``, its max-pooled token states and its lexical block: what the intent head reads,
+    the first two from the encoder tuned with ``adapter`` (the head's), or from ``encoder``."""
     import numpy as np
 
     from microturn._sentences import sentence_encoder
 
-    pooled = sentence_encoder().pooled(text)
+    pooled = (encoder or sentence_encoder(adapter)).pooled(text)
     return np.concatenate([pooled.mean, pooled.max, _lexical(tokens(text))])
 
 
