@@ -53,7 +53,7 @@ def fit_intent(cases: list[Example] | None = None) -> Head:
     adapter tells its own training cases apart almost perfectly, so a head fitted on them learns to trust the
     tuned embedding more than it deserves on words it has never seen. Out of fold on the examples the
     cross-fitted head is as often right (90.7%) and cancels and starts fewer jobs by mistake (22 and 7, against
-    28 and 11: docs/decisions.md)."""
+    28 and 11, in one run of both: docs/decisions.md)."""
     import dataclasses
 
     import numpy as np

@@ -39,9 +39,9 @@ cancellations through. Chosen again when the head began to read the max-pooled s
 (out of fold on the 2,573 examples, the rule: the highest accuracy, a tie broken by fewer jobs cancelled or
 started by mistake): ``RULES_BELOW`` 0.8, 83.3% right, 21 jobs cancelled and 13 started by mistake (0.7: 83.2%,
 21 / 13; 0.85: 83.3%, 21 / 14; 0.0: 82.4%, 21 / 8; the mean alone at 0.7: 82.4%, 22 / 13); ``JOB_GATE`` gains
-0.4 points for 3 more jobs cancelled by mistake. Kept when the encoder was tuned for the intent (session 9: 90.7%,
-22 / 7 at these thresholds; ``SURE_CANCEL`` 0.6: 90.6%, 20 / 7. Over the whole grid, measured with a head not yet
-cross-fitted, the accuracy stayed within 90.4-91.1%, its highest at the cost of 4 more jobs cancelled).
+0.4 points for 3 more jobs cancelled by mistake. Kept when the encoder was tuned for the intent (session 9: 90.8%,
+23 / 6 at these thresholds; over the whole grid the accuracy stays within 90.1-91.0%, its highest with
+``SURE_DELEGATE`` 0.4 at the cost of twice as many jobs started by mistake).
 """
 
 from __future__ import annotations
