@@ -24,10 +24,8 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["Adapter", "adapted", "adapter_arrays", "adapter_from"]
+__all__ = ["Adapter", "adapted", "adapter_arrays", "adapter_from", "biased_products"]
 
-BIAS = "inner.encoder.{}.bias"
-"""Where each adapted product's bias is in the file: names the product."""
 _PREFIX = "adapter/"
 
 
@@ -83,6 +81,20 @@ def adapter_from(arrays: Mapping[str, npt.NDArray[Any]]) -> Adapter | None:
         raise ConfigError(f"the stored adapter lacks {error}") from None
 
 
+def biased_products(graph: Any) -> dict[str, tuple[Any, Any]]:
+    """The encoder's weight products in an ONNX ``graph``, by name (``layer.0.attention.self.query``): each one's
+    bias ``Add`` and the node that multiplies (a ``MatMul``, or what ``_int8.py`` made of it)."""
+    producers = {output: node for node in graph.node for output in node.output}
+    found: dict[str, tuple[Any, Any]] = {}
+    for node in graph.node:
+        bias = next((item for item in node.input if item.startswith("inner.encoder.") and item.endswith(".bias")), None)
+        if node.op_type != "Add" or bias is None or "LayerNorm" in bias:
+            continue
+        product = producers[next(item for item in node.input if item != bias)]
+        found[bias[len("inner.encoder.") : -len(".bias")]] = (node, product)
+    return found
+
+
 def adapted(model: bytes, adapter: Adapter, install_hint: str) -> bytes:
     """The ONNX ``model`` with ``adapter`` added to its products: ``x W + b`` becomes ``x W + x D U + b``."""
     try:
@@ -92,32 +104,23 @@ def adapted(model: bytes, adapter: Adapter, install_hint: str) -> bytes:
         raise ConfigError(f"an adapted sentence encoder needs onnx ({error}): {install_hint}") from None
     proto = onnx.load_from_string(model)
     graph = proto.graph
-    producers = {output: node for node in graph.node for output in node.output}
-    biases = {BIAS.format(name): name for name in adapter.products}
-    nodes: list[Any] = []
-    found: set[str] = set()
-    for node in graph.node:
-        bias = next((item for item in node.input if item in biases), None)
-        if node.op_type == "Add" and bias is not None:
-            name = biases[bias]
-            product = next(item for item in node.input if item != bias)
-            source = producers[product].input[0]  # the product's input activations
-            down, up = adapter.products[name]
-            graph.initializer.extend(
-                numpy_helper.from_array(matrix, f"{name}.adapter.{part}")
-                for part, matrix in (("down", down), ("up", up))
-            )
-            nodes += [
-                helper.make_node("MatMul", [source, f"{name}.adapter.down"], [f"{name}.adapter.low"]),
-                helper.make_node("MatMul", [f"{name}.adapter.low", f"{name}.adapter.up"], [f"{name}.adapter.out"]),
-                helper.make_node("Add", [product, f"{name}.adapter.out"], [f"{name}.adapter.sum"]),
-            ]
-            node.input[list(node.input).index(product)] = f"{name}.adapter.sum"
-            found.add(name)
-        nodes.append(node)
-    missing = sorted(set(adapter.products) - found)
+    products = biased_products(graph)
+    missing = sorted(set(adapter.products) - set(products))
     if missing:
         raise ConfigError(f"the sentence model has no product {', '.join(missing)} to adapt: {install_hint}")
+    before: dict[int, list[Any]] = {}
+    for name, (down, up) in adapter.products.items():
+        add, product = products[name]
+        graph.initializer.extend(
+            numpy_helper.from_array(matrix, f"{name}.adapter.{part}") for part, matrix in (("down", down), ("up", up))
+        )
+        before[id(add)] = [  # x D U, added to x W before the bias
+            helper.make_node("MatMul", [product.input[0], f"{name}.adapter.down"], [f"{name}.adapter.low"]),
+            helper.make_node("MatMul", [f"{name}.adapter.low", f"{name}.adapter.up"], [f"{name}.adapter.out"]),
+            helper.make_node("Add", [product.output[0], f"{name}.adapter.out"], [f"{name}.adapter.sum"]),
+        ]
+        add.input[list(add.input).index(product.output[0])] = f"{name}.adapter.sum"
+    nodes = [new for node in graph.node for new in [*before.get(id(node), []), node]]
     del graph.node[:]
     graph.node.extend(nodes)
     rewritten: bytes = proto.SerializeToString()

@@ -36,6 +36,7 @@ from microturn.errors import ConfigError
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+    from tokenizers import Tokenizer
 
 __all__ = ["DIMENSIONS", "MODEL_SHA256", "Pooled", "SentenceEncoder", "sentence_encoder", "tokenizer_path"]
 
@@ -79,7 +80,7 @@ class SentenceEncoder:
         out of the model cache (an adapter used once, while fitting)."""
         try:
             import onnxruntime as ort  # type: ignore[import-untyped]
-            from tokenizers import Tokenizer
+            import tokenizers  # noqa: F401  (checked here, for the error below)
         except ImportError as error:
             raise ConfigError(f"sentence embeddings need onnxruntime and tokenizers ({error}): {INSTALL}") from None
         stored = _check(model, MODEL_SHA256)
@@ -95,9 +96,7 @@ class SentenceEncoder:
             providers=["CPUExecutionProvider"],
         )
         self._inputs = {item.name for item in self._session.get_inputs()}
-        self._tokenizer = Tokenizer.from_file(str(tokenizer))
-        self._tokenizer.no_padding()  # the upstream file pads every input to 128 tokens: 5x the work
-        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer = load_tokenizer(tokenizer)
         self._cache: OrderedDict[str, Pooled] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -107,7 +106,7 @@ class SentenceEncoder:
 
     def pooled(self, text: str) -> Pooled:
         """The mean and the max of ``text``'s token states, from one forward pass, cached together."""
-        key = " ".join(text.lower().split())
+        key = normalised(text)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -160,6 +159,21 @@ def sentence_encoder(adapter: Adapter | None = None) -> SentenceEncoder:
         if found is None:
             found = _shared[key] = SentenceEncoder(_model_path(), tokenizer_path(), adapter=adapter)
         return found
+
+
+def normalised(text: str) -> str:
+    """``text`` as the encoder reads it: lower-cased, spaces collapsed (spoken and typed text read alike)."""
+    return " ".join(text.lower().split())
+
+
+def load_tokenizer(path: Path) -> Tokenizer:
+    """The tokenizer in ``path``, set up as the encoder runs it."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()  # the upstream file pads every input to 128 tokens: 5x the work
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer
 
 
 def tokenizer_path() -> Path:

@@ -21,7 +21,8 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from microturn._sentences._adapter import BIAS, Adapter
+from microturn._sentences._adapter import Adapter, biased_products
+from microturn._sentences._encoder import MODEL_SHA256, _check, _model_path, load_tokenizer, normalised, tokenizer_path
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -54,19 +55,14 @@ class TunedEncoder:
             import jax.numpy as jnp
         except ImportError as error:
             raise ConfigError(f"tuning the sentence encoder needs jax and optax ({error}): {INSTALL}") from None
-        from microturn._sentences._encoder import MODEL_SHA256, _check, _model_path, tokenizer_path
 
         weights = _float_weights(_check(_model_path(), MODEL_SHA256))
         self.weights: dict[str, Any] = {name: jnp.asarray(value) for name, value in weights.items()}
-        from tokenizers import Tokenizer
-
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_path()))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(128)
+        self._tokenizer = load_tokenizer(tokenizer_path())
 
     def ids(self, text: str) -> list[int]:
-        """``text``'s token ids, as the encoder reads it (lower-cased, spaces collapsed)."""
-        ids: list[int] = self._tokenizer.encode(" ".join(text.lower().split())).ids
+        """``text``'s token ids, as ``SentenceEncoder`` reads it."""
+        ids: list[int] = self._tokenizer.encode(normalised(text)).ids
         return ids
 
     def states(self, adapter: dict[str, Any] | None, ids: Any, mask: Any) -> Any:
@@ -244,16 +240,10 @@ def _float_weights(stored: bytes) -> dict[str, npt.NDArray[np.float32]]:
             if name.startswith("inner.") and "LayerNorm" in name
         }
     )
-    for node in graph.node:
-        bias = next((item for item in node.input if item.startswith("inner.encoder.") and item.endswith(".bias")), None)
-        if node.op_type != "Add" or bias is None or "LayerNorm" in bias:
-            continue
-        name = bias[len("inner.encoder.") : -len(".bias")]
-        product = producers[next(item for item in node.input if item != bias)]
+    for name, (_, product) in biased_products(graph).items():
         found[name] = unpacked(product.input[1])
-        found[f"{name}.bias"] = arrays[bias]
-    expected = {f"layer.{layer}.{part}" for layer in range(LAYERS) for part in _ALL}
-    missing = expected - set(found)
-    if missing or BIAS.format("layer.0.attention.self.query") not in arrays:
+        found[f"{name}.bias"] = arrays[f"inner.encoder.{name}.bias"]
+    missing = {f"layer.{layer}.{part}" for layer in range(LAYERS) for part in _ALL} - set(found)
+    if missing:
         raise ConfigError(f"the sentence model lacks {sorted(missing)[:3]}: reinstall microturn[embedded]")
     return found
