@@ -9,6 +9,8 @@ the same words: those calls cost ~0.1 ms).
 
 ========================  ==============================================================================
 intent                    a whole turn, with a background job running (``Intent.read``)
+intent against a job      the same, the job's task known (``IntentContext.jobs``): a turn read as no other
+                          request is read again against the job's words (``eval/jobcontext`` turns)
 approval                  an answer to "May I ...?" (``Intent.read`` with the question pending)
 overlap (whole)           speech over the agent, whole (``Overlap.classify``, complete)
 overlap (each word)       the same, as each word arrives (``classify`` incomplete, then ``may_take_turn``)
@@ -80,6 +82,20 @@ def _intent(decisions: Decisions, text: str) -> object:
     return decisions.intent.read(text, JOB)
 
 
+def _against_a_job(decisions: Decisions, text: str) -> object:
+    task, turn = text.split(SEPARATOR)
+    return decisions.intent.read(turn, IntentContext(jobs_running=True, jobs=(task,)))
+
+
+SEPARATOR = "\t"
+"""Between a job's task and a turn, in the texts of ``_against_a_job``."""
+
+
+def _job_turns() -> list[str]:
+    lines = (DEVSET.parent / "jobcontext" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    return [f"{case['job']}{SEPARATOR}{case['text']}" for case in map(json.loads, lines)]
+
+
 def _approval(decisions: Decisions, text: str) -> object:
     return decisions.intent.read(text, QUESTION)
 
@@ -117,6 +133,7 @@ def _first_words(texts: list[str]) -> list[str]:
 
 DECISIONS: list[Decision] = [
     Decision("intent", lambda: _devset_texts("intent"), _intent),
+    Decision("intent against a job", _job_turns, _against_a_job),
     Decision("approval", lambda: _devset_texts("approval"), _approval),
     Decision("overlap (whole)", lambda: _devset_texts("overlap"), _whole),
     Decision("overlap (each word)", lambda: _first_words(_devset_texts("overlap")), _each_word),

@@ -12,7 +12,7 @@ head's. This plays both back on the training examples as ``bench/decisions_cross
   same way: what shipped before the server's combination;
 - ``server``: the calibrated reading read by the server's own combination at its own cost, as shipped.
 
-Several minutes (it encodes every example's words once).
+About half an hour (``cross_validated`` tunes the head's encoder in each fold).
 
     python bench/openai_end_of_turn_cv.py
 """
@@ -30,25 +30,20 @@ from end_of_turn import auc
 from microturn._models._end_of_turn_head_fit import FEATURES_FILE, load_recorded
 from microturn._models._openai_calibration_fit import TOP_FILE, load_top, raw_probability, readings
 from microturn._policies._full_duplex._decisions._learned._intent import LearnedIntent
-from microturn._policies._full_duplex._decisions._learned._turn_end import WAIT, head_features, linear, load_fit
+from microturn._policies._full_duplex._decisions._learned._turn_end import WAIT, linear, load_fit
 from microturn._policies._full_duplex._decisions._learned._turn_end_cv import Outcome, outcome
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
     FOLDS,
-    LATER_FIT,
     TurnEndExample,
     _folds,
     _logistic,
-    _out_of_fold,
     _probability_of,
     candidates,
     choose,
     commands_of,
     cross_validated,
     evidence_rows,
-    is_later,
-    turn_end_sha256,
 )
-from microturn._sentences import sentence_encoder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,16 +54,6 @@ def raw_readings(found: list[TurnEndExample]) -> list[float]:
     raw = [raw_probability(r) for r in readings(load_top(ROOT / TOP_FILE))]
     by_key = dict(zip(recorded.keys, raw, strict=True))
     return [by_key[e.id] for e in found]
-
-
-def words_log_odds(found: list[TurnEndExample]) -> list[float]:
-    """Each example's words head log-odds out of fold, as ``cross_validated`` reads them (it keeps only what the
-    combinations make of them; ``main`` checks that the head's readings give its probabilities again)."""
-    encoder = sentence_encoder()
-    features = np.stack([head_features(encoder, e.text, typed=e.typed, agent_asked=e.agent_asked) for e in found])
-    ends = np.array([e.end for e in found])
-    heads = np.array([not e.stretch_start or (LATER_FIT == "head" and is_later(e)) for e in found])
-    return _out_of_fold(features, ends, found, turn_end_sha256(found), heads)
 
 
 def read_with(
@@ -101,7 +86,7 @@ def main() -> None:
     argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     folds = cross_validated(ROOT)
     found = folds.found
-    words = words_log_odds(found)
+    words = folds.head_log_odds
     commands = commands_of(found, LearnedIntent())
     head_rows = evidence_rows(found, words, commands, [e.model for e in found])
     server_rows = evidence_rows(found, words, commands, folds.server)

@@ -62,24 +62,24 @@ def test_the_rules_dev_numbers_the_docs_give(rules: dict[str, float | int | None
 
 
 def test_the_learned_dev_numbers_the_docs_give(learned: dict[str, float | int | None]) -> None:
-    assert learned["pause_any_speech_spoken"] == share(5, 26)
-    assert learned["pause_any_speech"] == share(5, 33)
-    assert learned["pause_takeover"] == share(4, 33)  # 4/26 spoken (the docs' figure), 0/7 typed
+    assert learned["pause_any_speech_spoken"] == share(3, 26)
+    assert learned["pause_any_speech"] == share(3, 33)
+    assert learned["pause_takeover"] == share(2, 33)  # 2/26 spoken (the docs' figure), 0/7 typed
     assert learned["end_latency_median"] == pytest.approx(0.1)
-    assert learned["end_latency_p90"] == pytest.approx(1.65)
+    assert learned["end_latency_p90"] == pytest.approx(1.55)
     assert learned["kept_going"] == share(21, 22)
     assert learned["barge_in_prompt"] == share(14, 14)
-    assert learned["narrative_listened"] == share(19, 21)
+    assert learned["narrative_listened"] == share(20, 21)
     assert learned["intent_accuracy"] == share(55, 56)
     assert learned["approval_accuracy"] == share(21, 25)
     assert learned["approval_false_yes"] == 0  # fail closed: never a yes that was not one
 
 
 def test_the_learned_dev_numbers_without_a_model_signal(learned_words_only: dict[str, float | int | None]) -> None:
-    assert learned_words_only["pause_any_speech_spoken"] == share(12, 26)
+    assert learned_words_only["pause_any_speech_spoken"] == share(6, 26)
     assert learned_words_only["end_latency_median"] == pytest.approx(0.1)
-    assert learned_words_only["end_latency_p90"] == pytest.approx(1.62)
-    assert learned_words_only["narrative_listened"] == share(16, 21)
+    assert learned_words_only["end_latency_p90"] == pytest.approx(1.51)
+    assert learned_words_only["narrative_listened"] == share(15, 21)
 
 
 def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
@@ -88,11 +88,11 @@ def test_the_held_out_and_original_scenarios_under_each_decision_set() -> None:
     assert [sum(r.passed for r in run.results) for run in held_out.runs] == [30, 16]
     assert all(len(run.results) == 43 for run in held_out.runs)
     original = run_compare([scenarios / "core", scenarios / "duplex"], ["full-duplex-learned", "full-duplex-rules"])
-    assert [sum(r.passed for r in run.results) for run in original.runs] == [113, 113]
-    assert all(len(run.results) == 113 for run in original.runs)  # the 33 others pin a policy of their own
+    assert [sum(r.passed for r in run.results) for run in original.runs] == [114, 114]
+    assert all(len(run.results) == 114 for run in original.runs)  # the 32 others pin a policy of their own
 
 
-@pytest.mark.parametrize(("text", "probability"), [("hi", 0.41), ("tell me a joke", 0.26), ("I think so", 0.43)])
+@pytest.mark.parametrize(("text", "probability"), [("hi", 0.48), ("I think so", 0.36)])
 def test_the_short_whole_turns_the_learned_turn_end_is_unsure_of(text: str, probability: float) -> None:
     """docs/decisions.md, what the switch to the learned decisions costs: on words alone these wait ~1.5-1.8 s."""
     from microturn._policies._full_duplex._decisions import TurnEndContext

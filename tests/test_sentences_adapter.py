@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -138,38 +139,23 @@ def test_the_shipped_intent_head_reads_through_its_tuned_encoder() -> None:
 
 
 def test_the_intent_head_is_fitted_on_features_from_adapters_that_never_saw_their_case(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, fake_tuning: dict[str, list[str]]
 ) -> None:
-    """Cross-fitting (``_fit.fit_intent``): each case's features come from an adapter trained without it, and
-    the adapter shipped with the head is trained on every case."""
-    import microturn._sentences as sentences
+    """Cross-fitting (``_tune.cross_fitted``, as ``_fit.fit_intent`` uses it): each case's features come from an
+    adapter trained without it, and the adapter shipped with the head is trained on every case."""
     from microturn._policies._full_duplex._decisions._learned import _fit
-
-    trained_on: dict[str, list[str]] = {}
-
-    def fake_tune(texts: list[str], labels: list[str]) -> Adapter:
-        adapter = _random_adapter(0.01 * (len(trained_on) + 1))
-        trained_on[adapter.digest] = list(texts)
-        return adapter
-
-    class FakeEncoder:
-        def __init__(self, *args: object, adapter: Adapter, cache: bool) -> None:
-            assert not cache  # a half's adapter is not written to the model cache
-            self.adapter = adapter
 
     read_with: dict[str, str] = {}
 
-    def fake_features(text: str, *, encoder: FakeEncoder) -> np.ndarray:
+    def fake_features(text: str, *, encoder: Any) -> np.ndarray:  # conftest's FakeEncoder
         read_with[text] = encoder.adapter.digest
         return np.full(4, float(len(text)), np.float32)
 
-    monkeypatch.setattr("microturn._sentences._tune.tune_adapter", fake_tune)
-    monkeypatch.setattr(sentences, "SentenceEncoder", FakeEncoder)
     monkeypatch.setattr(_fit, "intent_features", fake_features)
     cases = [{"text": f"text {index}", "label": "a" if index % 3 else "b"} for index in range(6)]
     fitted = _fit.fit_intent(cases)
     for text, digest in read_with.items():
-        assert text not in trained_on[digest]
+        assert text not in fake_tuning[digest]
     assert len(read_with) == 6
     assert fitted.adapter is not None
-    assert trained_on[fitted.adapter.digest] == [case["text"] for case in cases]
+    assert fake_tuning[fitted.adapter.digest] == [case["text"] for case in cases]

@@ -7,7 +7,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from microturn._core._clock import VirtualClock
@@ -35,11 +37,12 @@ from microturn._policies._full_duplex._decisions._learned._turn_end import (
 )
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
     DEFAULT_WAITS,
+    TurnEndExample,
     is_later,
     turn_end_examples,
     turn_end_sha256,
 )
-from microturn._sentences import load_head
+from microturn._sentences import load_head, sentence_encoder
 from microturn.testing import FakeModel, end, run_session, spoken
 
 WAITS = Waits(complete=0.1, incomplete=1.8, max_incomplete=4.0, typed=2.5)
@@ -124,6 +127,43 @@ def test_the_default_waits_are_the_policys() -> None:
     assert (options["max_incomplete_silence"], options["typed_silence"]) == (4.0, DEFAULT_WAITS.typed)
 
 
+def test_the_head_reads_through_an_encoder_tuned_for_it_by_default(learned: LearnedTurnEnd) -> None:
+    """The default path: the shipped head stores its adapter, and the learned turn end reads with it."""
+    head = load_head(HEAD)
+    assert head.adapter is not None
+    assert learned._encoder is sentence_encoder(head.adapter)
+    text = "the kids are finally asleep"
+    assert not np.allclose(sentence_encoder(head.adapter).encode(text), sentence_encoder().encode(text))
+
+
+def test_the_head_is_fitted_on_features_from_adapters_that_never_saw_their_example(
+    monkeypatch: pytest.MonkeyPatch, fake_tuning: dict[str, list[str]]
+) -> None:
+    """``_turn_end_fit._tuned``: the examples a head is fitted on are read cross-fitted, each through an adapter
+    trained without it; the examples it then reads, through the adapter trained on all of those, which it keeps."""
+    from microturn._policies._full_duplex._decisions._learned import _turn_end_fit
+
+    read_with: dict[str, str] = {}
+
+    def fake_features(encoder: Any, text: str, *, typed: bool, agent_asked: bool) -> np.ndarray:
+        read_with[text] = encoder.adapter.digest  # conftest's FakeEncoder
+        return np.full(4, float(len(text)), np.float32)
+
+    monkeypatch.setattr(_turn_end_fit, "head_features", fake_features)
+    found = [
+        TurnEndExample(f"pause-t{i}", f"pause-t{i}", f"words {i}", False, False, 0, i % 2 == 0, 1.0, 0.5)
+        for i in range(8)
+    ]
+    fitted, others = [0, 1, 2, 3, 5, 6], [4, 7]
+    rows, features, adapter = _turn_end_fit._tuned(found, np.array([e.end for e in found]))(fitted, others)
+    assert (rows.shape, features.shape) == ((6, 4), (2, 4))
+    for index in fitted:
+        assert found[index].text not in fake_tuning[read_with[found[index].text]]
+    assert adapter is not None
+    assert fake_tuning[adapter.digest] == [found[index].text for index in fitted]
+    assert {read_with[found[index].text] for index in others} == {adapter.digest}
+
+
 # --- the probability and the wait --------------------------------------------------------------------------
 
 
@@ -157,15 +197,16 @@ def test_the_detectors_move_the_probability(learned: LearnedTurnEnd) -> None:
 
 def test_a_servers_reading_is_weighed_by_the_servers_combination(learned: LearnedTurnEnd) -> None:
     """The same reading from a server (its top log-probabilities, calibrated) and from the embedded model's head:
-    a server's 0.5 is a high one (its median at a real end is 0.45), the head's a lowish one (0.66)."""
+    a server's 0.5 is a high one (its median at a real end is 0.45), the head's a lowish one (0.66): "sure why not"
+    is over by the server's reading, and may go on by the head's."""
     fit = load_fit(WAIT)
     assert fit.combination("server") == (fit.server, fit.server_delay_cost)
     assert fit.combination("model") == (fit.model, fit.model_delay_cost)
     assert fit.combination(None) == (fit.text, fit.delay_cost)
     assert fit.server != fit.model
     head = TurnEndContext(model_end_probability=0.5)
-    by_head = learned.estimate("i think so", head)
-    by_server = learned.estimate("i think so", replace(head, model_end_source="server"))
+    by_head = learned.estimate("sure why not", head)
+    by_server = learned.estimate("sure why not", replace(head, model_end_source="server"))
     assert by_server.probability > by_head.probability
     assert by_server.wait == 0.1 < by_head.wait
 
@@ -184,8 +225,7 @@ def test_a_command_with_what_it_needs_is_a_whole_turn(learned: LearnedTurnEnd) -
     assert translate.probability > 5 * unsaid.probability
     read_as_talk = LearnedTurnEnd(WAITS, intent=_ReadsNothing())
     assert translate.probability > read_as_talk.estimate("translate into french as i speak", SPOKEN).probability + 0.1
-    # Since session 9 a command weighs less (docs/decisions.md, "Commands end their turn"): this one waits 1.5 s.
-    assert translate.wait == 1.5
+    assert translate.wait == WAITS.complete  # answered at once (docs/decisions.md, "Commands end their turn")
 
 
 class _ReadsNothing:

@@ -18,18 +18,26 @@ cross-validation (``bench/decisions_cross_validation.py intent``), not searched.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from microturn._sentences._adapter import Adapter, biased_products
-from microturn._sentences._encoder import MODEL_SHA256, _check, _model_path, load_tokenizer, normalised, tokenizer_path
+from microturn._sentences._encoder import (
+    MODEL_SHA256,
+    SentenceEncoder,
+    _check,
+    _model_path,
+    load_tokenizer,
+    normalised,
+    tokenizer_path,
+)
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["ADAPTED", "TunedEncoder", "tune_adapter"]
+__all__ = ["ADAPTED", "CROSS_FIT", "TunedEncoder", "cross_fitted", "fit_time_encoder", "tune_adapter"]
 
 INSTALL = "pip install 'microturn[fit]'"
 LAYERS = 6
@@ -45,6 +53,8 @@ LEARNING_RATE = 1e-3
 BATCH = 32
 READOUT_SCALE = 16.0
 """Unit vectors have small coordinates: the read-out's logits are scaled up, as cosine classifiers do."""
+CROSS_FIT = 2
+"""Into how many parts a head's features are cross-fitted (``cross_fitted``)."""
 
 
 class TunedEncoder:
@@ -173,6 +183,39 @@ def tune_adapter(
             for name, (down, up) in trained["adapter"].items()
         }
     )
+
+
+def cross_fitted(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    read: Callable[[SentenceEncoder, int], npt.NDArray[np.float32]],
+    *,
+    encoder: TunedEncoder | None = None,
+) -> tuple[npt.NDArray[np.float32], Adapter]:
+    """Features for a head over a tuned encoder, each from an adapter that never saw its example, and the adapter
+    trained on them all (the one the head ships with).
+
+    ``read(encoder, index)`` is example ``index``'s features through ``encoder``. The examples are split into
+    ``CROSS_FIT`` parts; each part is read through an adapter trained on the others. An adapter tells its own
+    training examples apart almost perfectly, so a head fitted on their features would trust the tuned embedding
+    more than it deserves on words it has never seen."""
+    import numpy as np
+
+    encoder = encoder or TunedEncoder()
+    rows: list[npt.NDArray[np.float32]] = [np.zeros(0, np.float32)] * len(texts)
+    for part in range(CROSS_FIT):
+        trained = [index for index in range(len(texts)) if index % CROSS_FIT != part]
+        adapter = tune_adapter([texts[i] for i in trained], [labels[i] for i in trained], encoder=encoder)
+        reader = fit_time_encoder(adapter)
+        for index in range(part, len(texts), CROSS_FIT):
+            rows[index] = read(reader, index)
+    return np.stack(rows), tune_adapter(texts, labels, encoder=encoder)
+
+
+def fit_time_encoder(adapter: Adapter) -> SentenceEncoder:
+    """The int8 encoder with ``adapter`` added, for an adapter trained while fitting: kept out of the model cache
+    (the shipped adapter's model is cached when the product first loads it)."""
+    return SentenceEncoder(_model_path(), tokenizer_path(), adapter=adapter, cache=False)
 
 
 def _batches(tokens: list[list[int]]) -> list[npt.NDArray[np.int64]]:

@@ -258,7 +258,7 @@ class FullDuplexPolicy:
             nothing = self._barge_in.no_turn(state, text)
             if nothing is not None:
                 return actions + nothing
-        reading = self._intent.read(text, IntentContext(jobs_running=self._weaver.watching))
+        reading = self._intent.read(text, IntentContext(jobs_running=self._weaver.watching, jobs=self._weaver.tasks))
         actions += self._weaver.turn_ended(reading, text, started)
         held = None if self._live.active else self._barge_in.wait_or_resume(reading)
         if held is not None:  # "wait": say nothing; "go on": go on with what the user cut off

@@ -98,6 +98,11 @@ class Weaver(Feature):
             self._jobs[event.job].stale = "cancelled"
 
     @property
+    def tasks(self) -> tuple[str, ...]:
+        """The tasks of the jobs still running or waiting to be said, oldest first."""
+        return tuple(job.task for job in self._jobs.values() if job.name not in self._done)
+
+    @property
     def watching(self) -> bool:
         """Some job is still running or waiting to be said: a turn may cancel or revise it."""
         return any(name not in self._done for name in self._jobs)

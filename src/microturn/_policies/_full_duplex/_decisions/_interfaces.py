@@ -146,6 +146,10 @@ class IntentContext:
     the turn is read as that answer."""
     jobs_running: bool = False
     """Background jobs are running: a turn may cancel or revise one."""
+    jobs: tuple[str, ...] = ()
+    """The running jobs' tasks as they were asked for, oldest first, when known: a turn is read against their
+    words ("make it two" revises a table booking; "we've got a dog" revises a search for a cottage, and is news
+    beside a search for flights)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,16 +19,24 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from microturn._policies._full_duplex._decisions._learned._examples import Example, examples, examples_sha256
+from microturn._policies._full_duplex._decisions._learned._examples import JOBS, Example, examples, examples_sha256
 from microturn._policies._full_duplex._decisions._learned._features import features, intent_features, plain
-from microturn._policies._full_duplex._decisions._learned._heads import APPROVAL, INTENT, OVERLAP, OVERLAP_SO_FAR, path
+from microturn._policies._full_duplex._decisions._learned._heads import (
+    APPROVAL,
+    INTENT,
+    JOB_CHANGE,
+    OVERLAP,
+    OVERLAP_SO_FAR,
+    path,
+)
+from microturn._policies._full_duplex._decisions._learned._job_change import job_change_features, paired
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import fit_turn_end
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-    from microturn._sentences import Head
+    from microturn._sentences import Head, SentenceEncoder
 
 __all__ = [
     "FITTERS",
@@ -37,6 +45,7 @@ __all__ = [
     "fit",
     "fit_approval",
     "fit_intent",
+    "fit_job_change",
     "fit_overlap",
     "fit_overlap_so_far",
     "main",
@@ -46,38 +55,40 @@ __all__ = [
 
 def fit_intent(cases: list[Example] | None = None) -> Head:
     """The intent head, on ``cases`` (default: the intent examples), reading through the encoder tuned for it on
-    the same cases (``_sentences/_tune.py``).
-
-    The head is **cross-fitted**: each case's features for the head come from an adapter trained on the other
-    half of the cases (``CROSS_FIT`` halves), and the adapter the head ships with is trained on them all. An
-    adapter tells its own training cases apart almost perfectly, so a head fitted on them learns to trust the
-    tuned embedding more than it deserves on words it has never seen. Out of fold on the examples the
-    cross-fitted head is as often right (90.7%) and cancels and starts fewer jobs by mistake (22 and 7, against
-    28 and 11, in one run of both: docs/decisions.md)."""
+    the same cases (``_sentences/_tune.py``), **cross-fitted** (``cross_fitted``): each case's features come from
+    an adapter trained on the other half of the cases, and the adapter the head ships with is trained on them all.
+    Out of fold on the examples the cross-fitted head is as often right (90.7%) as one fitted on the full
+    adapter's own embeddings and cancels and starts fewer jobs by mistake (22 and 7, against 28 and 11, in one run
+    of both: docs/decisions.md)."""
     import dataclasses
 
-    import numpy as np
-
-    from microturn._sentences import SentenceEncoder, fit_head
-    from microturn._sentences._encoder import _model_path, tokenizer_path
-    from microturn._sentences._tune import tune_adapter
+    from microturn._sentences import fit_head
+    from microturn._sentences._tune import cross_fitted
 
     cases = examples("intent") if cases is None else cases
     texts = [case["text"] for case in cases]
     labels = [case["label"] for case in cases]
-    rows: list[npt.NDArray[np.float32]] = [np.zeros(0, np.float32)] * len(cases)
-    for part in range(CROSS_FIT):
-        trained = [index for index in range(len(cases)) if index % CROSS_FIT != part]
-        adapter = tune_adapter([texts[index] for index in trained], [labels[index] for index in trained])
-        encoder = SentenceEncoder(_model_path(), tokenizer_path(), adapter=adapter, cache=False)
-        for index in range(part, len(cases), CROSS_FIT):
-            rows[index] = intent_features(texts[index], encoder=encoder)
-    found = fit_head(np.stack(rows), labels, examples_sha256=examples_sha256(cases))
-    return dataclasses.replace(found, adapter=tune_adapter(texts, labels))
+    rows, adapter = cross_fitted(texts, labels, lambda encoder, index: intent_features(texts[index], encoder=encoder))
+    return dataclasses.replace(fit_head(rows, labels, examples_sha256=examples_sha256(cases)), adapter=adapter)
 
 
-CROSS_FIT = 2
-"""Into how many parts the intent head's features are cross-fitted (``fit_intent``)."""
+def fit_job_change(cases: list[Example] | None = None) -> Head:
+    """The job-change head (``_job_change.py``), on ``cases`` (default: the training split of ``eval/jobcontext``),
+    reading each job's task and turn together through an encoder tuned for it, cross-fitted as ``fit_intent``."""
+    import dataclasses
+
+    from microturn._sentences import fit_head
+    from microturn._sentences._tune import cross_fitted
+
+    cases = examples(JOBS) if cases is None else cases
+    texts = [paired(case["job"], case["text"]) for case in cases]
+    labels = [case["label"] for case in cases]
+
+    def read(encoder: SentenceEncoder, index: int) -> npt.NDArray[np.float32]:
+        return job_change_features(cases[index]["job"], cases[index]["text"], encoder=encoder)
+
+    rows, adapter = cross_fitted(texts, labels, read)
+    return dataclasses.replace(fit_head(rows, labels, examples_sha256=examples_sha256(cases)), adapter=adapter)
 
 
 def fit_approval(cases: list[Example] | None = None) -> Head:
@@ -116,6 +127,7 @@ def so_far(text: str) -> list[str]:
 
 HEADS: dict[str, Callable[[list[Example] | None], Head]] = {
     INTENT: fit_intent,
+    JOB_CHANGE: fit_job_change,
     APPROVAL: fit_approval,
     OVERLAP: fit_overlap,
     OVERLAP_SO_FAR: fit_overlap_so_far,

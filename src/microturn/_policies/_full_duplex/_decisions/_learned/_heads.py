@@ -7,11 +7,13 @@ from pathlib import Path
 
 from microturn._sentences import Head, load_head
 
-__all__ = ["APPROVAL", "DIRECTORY", "INTENT", "OVERLAP", "OVERLAP_SO_FAR", "head", "path"]
+__all__ = ["APPROVAL", "DIRECTORY", "INTENT", "JOB_CHANGE", "OVERLAP", "OVERLAP_SO_FAR", "head", "path"]
 
 DIRECTORY = Path(__file__).resolve().parent
 INTENT = "intent"
 """A whole turn's request: the intent family's labels."""
+JOB_CHANGE = "job-change"
+"""A turn read against a running job's words: none, revise_job, cancel_job, change_topic, progress, delegate."""
 APPROVAL = "approval"
 """An answer to a yes/no question: yes, no, unclear."""
 OVERLAP = "overlap"

@@ -3,7 +3,9 @@ the wait that goes with that probability.
 
 **The probability.** A head (``turn_end_head.npz``: logistic regression over the sentence embedding of the turn's
 last words, how they end by ``shape``, typed or spoken, and whether the agent's line before the turn asked a
-question) reads the words as if they were all the turn so far. Its log-odds are then weighed with what it reads
+question) reads the words as if they were all the turn so far. The embedding comes from the encoder tuned for
+this head (its adapter is stored with it, ``Head.adapter``: trained to tell ends from pauses, where the encoder as
+shipped places words by what they are about). Its log-odds are then weighed with what it reads
 poorly or cannot see (``turn_end_wait.npz``: a logistic regression over a few pieces of ``evidence``, fitted on
 the head's out-of-fold log-odds): whether the words ask something, whether the turn is a *story* (it went on
 after a pause that followed finished words: a statement there is rarely the end, a question is), whether the
@@ -250,8 +252,8 @@ class LearnedTurnEnd:
     def __init__(self, waits: Waits, intent: Intent | None = None) -> None:
         self._waits = waits
         self._intent = intent if intent is not None else LearnedIntent()
-        self._encoder = sentence_encoder()
         self._head, self._fit = _shipped()
+        self._encoder = sentence_encoder(self._head.adapter)
         self._waiting = Waiting(waits.complete, self._fit)
 
     def estimate(self, text: str, context: TurnEndContext) -> TurnEndEstimate:

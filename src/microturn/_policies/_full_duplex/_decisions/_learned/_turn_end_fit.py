@@ -15,9 +15,12 @@ The examples, none of them a development ``-dev`` case:
 Then:
 
 1. the head is fitted on the examples that are a turn's first words (every pause, a story's first sentence) and,
-   if ``HEAD_ON_LATER``, the later pauses' whole turns;
-2. every example gets the head's log-odds from a head fitted without its case (five folds), so the weights that
-   combine them with the rest are fitted on log-odds like those of words never seen;
+   if ``LATER_FIT`` is ``"head"``, the later pauses' whole turns. It reads them through an encoder tuned for it
+   (``_sentences/_tune.py``: a low-rank adapter trained to tell the ends from the pauses), on cross-fitted
+   features (``cross_fitted``: each example through an adapter trained without it), as the intent head does;
+2. every example gets the head's log-odds from a head fitted without its case (five folds, each with adapters
+   trained on its other folds only), so the weights that combine them with the rest are fitted on log-odds like
+   those of words never seen;
 3. the combinations (``TurnEndFit.text``, ``.model`` and ``.server``) are logistic regressions over
    ``evidence``; the model's probabilities are the embedded model's P(end), read once by
    ``bench/end_of_turn_signals.py`` into ``eval/signals/model_end_of_turn.json``, and a server's are its recorded
@@ -70,7 +73,7 @@ from microturn._policies._full_duplex._decisions._learned._turn_end_cv import (
     outcome,
 )
 from microturn._policies._full_duplex._decisions._learned._turn_end_server import server_readings, server_sha256
-from microturn._sentences import Head, fit_head, fit_logistic, sentence_encoder
+from microturn._sentences import Adapter, Head, SentenceEncoder, fit_head, fit_logistic, sentence_encoder
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -206,6 +209,8 @@ class CrossValidated:
     found: list[TurnEndExample]
     head: Head
     fit: TurnEndFit
+    head_log_odds: list[float]
+    """Each example's head log-odds from a head fitted without its case's fold."""
     words: list[float]
     with_model: list[float]
     with_server: list[float]
@@ -213,20 +218,22 @@ class CrossValidated:
     """Each example's server reading (``server_readings``)."""
 
 
-def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT) -> CrossValidated:
+def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT, *, tune: bool = True) -> CrossValidated:
     """Fit the head and the combinations on the examples in the checkout at ``root``, and out of fold; ``later``
-    says what is fitted on the later pauses (every one of them is measured out of fold)."""
+    says what is fitted on the later pauses (every one of them is measured out of fold). With ``tune`` the head
+    reads through an encoder tuned for it (``_tuned``); without, through the encoder as shipped (a fit that writes
+    the same bytes every time: an adapter's training differs in its last bits)."""
     import numpy as np
 
     found = turn_end_examples(root)
     digest = turn_end_sha256(found)
-    encoder = sentence_encoder()
-    features = np.stack([head_features(encoder, e.text, typed=e.typed, agent_asked=e.agent_asked) for e in found])
     ends = np.array([e.end for e in found])
     fitted = np.array([later != "measured" or not is_later(e) for e in found])
     heads = np.array([not e.stretch_start or (later == "head" and is_later(e)) for e in found])
-    head = fit_head(features[heads], _labels(ends[heads]), examples_sha256=digest, l2=L2)
-    words = _out_of_fold(features, ends, found, digest, heads)
+    featurise = _tuned(found, ends) if tune else _frozen(found)
+    rows, _, adapter = featurise(np.flatnonzero(heads).tolist(), [])
+    head = replace(fit_head(rows, _labels(ends[heads]), examples_sha256=digest, l2=L2), adapter=adapter)
+    words = _out_of_fold(featurise, ends, found, digest, heads)
     commands = commands_of(found, LearnedIntent())
     server = server_readings(root, found)
     text = evidence_rows(found, words, commands, [None] * len(found))
@@ -253,10 +260,55 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT) -> Cro
         found,
         head,
         fit,
+        words,
         _combined_out_of_fold(text, ends, found, fitted),
         _combined_out_of_fold(both, ends, found, fitted),
         _combined_out_of_fold(served, ends, found, fitted),
         server,
+    )
+
+
+Featurise = Callable[[list[int], list[int]], "tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], Adapter | None]"]
+"""Given the examples a head is fitted on and those it reads, their features (the first, as the head is fitted on
+them; the second, as the head reads them) and the adapter of the encoder the head then reads through."""
+
+
+def _frozen(found: list[TurnEndExample]) -> Featurise:
+    """Every example read once through the encoder as shipped."""
+    import numpy as np
+
+    encoder = sentence_encoder()
+    features = np.stack([_read(found)(encoder, index) for index in range(len(found))])
+    return lambda fitted, read: (features[fitted], features[read], None)
+
+
+def _tuned(found: list[TurnEndExample], ends: npt.NDArray[np.bool_]) -> Featurise:
+    """The head's examples read cross-fitted (``cross_fitted``: each through an adapter trained without it), the
+    others through the adapter trained on all the head's examples, as the product reads them."""
+    import numpy as np
+
+    from microturn._sentences._tune import TunedEncoder, cross_fitted, fit_time_encoder
+
+    tuner = TunedEncoder()
+    read = _read(found)
+    texts, labels = [tail(e.text) for e in found], _labels(ends)
+
+    def featurise(
+        fitted: list[int], others: list[int]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], Adapter]:
+        rows, adapter = cross_fitted(
+            [texts[i] for i in fitted], [labels[i] for i in fitted], lambda e, k: read(e, fitted[k]), encoder=tuner
+        )
+        reader = fit_time_encoder(adapter)
+        return rows, np.stack([read(reader, i) for i in others]) if others else rows[:0], adapter
+
+    return featurise
+
+
+def _read(found: list[TurnEndExample]) -> Callable[[SentenceEncoder, int], npt.NDArray[np.float32]]:
+    """Example ``index``'s head features through an encoder."""
+    return lambda encoder, index: head_features(
+        encoder, found[index].text, typed=found[index].typed, agent_asked=found[index].agent_asked
     )
 
 
@@ -280,10 +332,10 @@ def choose(outcomes: list[Outcome]) -> Outcome:
     raise ConfigError(f"no delay cost up to {DELAY_COSTS[-1]} answers {FAST_SHARE:.0%} of the real ends at once")
 
 
-def fit_turn_end(root: Path = REPOSITORY, head: Path = HEAD, wait: Path = WAIT) -> None:
+def fit_turn_end(root: Path = REPOSITORY, head: Path = HEAD, wait: Path = WAIT, *, tune: bool = True) -> None:
     """Fit on the examples in the checkout at ``root``, choose the delay costs by cross-validation, and write the
-    head and the rest (by default beside ``_turn_end.py``)."""
-    folds = cross_validated(root)
+    head and the rest (by default beside ``_turn_end.py``); ``tune`` as ``cross_validated``."""
+    folds = cross_validated(root, tune=tune)
     words, model, server = (
         choose(candidates(folds, probabilities)).delay_cost
         for probabilities in (folds.words, folds.with_model, folds.with_server)
@@ -308,19 +360,24 @@ def _combined_out_of_fold(
 
 
 def _out_of_fold(
-    features: npt.NDArray[np.float32],
+    featurise: Featurise,
     ends: npt.NDArray[np.bool_],
     found: list[TurnEndExample],
     digest: str,
     heads: npt.NDArray[np.bool_],
 ) -> list[float]:
-    """Each example's head log-odds from a head fitted on the other folds' examples that ``heads`` marks."""
-
-    def fit(fitted: list[int]) -> Callable[[int], float]:
-        head = fit_head(features[fitted], _labels(ends[fitted]), examples_sha256=digest, l2=L2)
-        return lambda i: head_log_odds(head, features[i])
-
-    return _each_out_of_fold(found, heads, fit)
+    """Each example's head log-odds from a head fitted on the other folds' examples that ``heads`` marks, each
+    read as ``featurise`` reads them (through an encoder tuned on those examples only, if tuned)."""
+    folds = _folds(found)
+    readings = [0.0] * len(found)
+    for fold in range(FOLDS):
+        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and heads[i]]
+        read = [i for i, e in enumerate(found) if folds[e.case] == fold]
+        rows, features, _ = featurise(fitted, read)
+        head = fit_head(rows, _labels(ends[fitted]), examples_sha256=digest, l2=L2)
+        for index, row in zip(read, features, strict=True):
+            readings[index] = head_log_odds(head, row)
+    return readings
 
 
 def _each_out_of_fold(
