@@ -19,13 +19,17 @@ tables below show what each threshold would give. ``-dev`` cases are measured by
   plays a case (``_turn_end_cv.py``): the share of spoken real ends answered within 300 ms, of spoken mid-turn
   pauses with any agent speech (and with a backchannel), of stories listened to (a backchannel, no reply) and
   replied to before their end; ``chosen`` marks the cost ``fit_turn_end`` chooses (``choose``). Above them, for
-  each choice of what is fitted on the later pauses (``eval/trainset/pause2.jsonl``: nothing, the combinations, the
-  head too), the AUC and the chosen cost's outcome on the first spoken pauses and on the later ones apart.
+  the shipped choice of what is fitted on the later pauses (``LATER_FIT``), the AUC and the chosen cost's outcome on
+  the first spoken pauses and on the later ones apart;
+- turn-end-later: the same for each choice of what is fitted on the later pauses (``eval/trainset/pause2.jsonl``:
+  nothing, the combinations, the head too).
 
-It fits 20 heads and the turn end's folds, and for the intent 15 encoder adapters (three per fold: ``fit_intent``
-cross-fits its head), ~20 minutes of the intent's ~25 on two cores.
+It fits 20 heads and the turn end's folds, and encoder adapters: for the intent 15 (three per fold: ``fit_intent``
+cross-fits its head), ~20 minutes of the intent's ~25 on two cores; for the turn end 18 (three per fold and three
+for the shipped head), ~25 minutes, three times that for turn-end-later.
 
-    python bench/decisions_cross_validation.py [intent] [approval] [overlap] [turn-end] [--json out/bench/cv.json]
+    python bench/decisions_cross_validation.py [intent] [approval] [overlap] [turn-end] [turn-end-later]
+        [--json out/bench/cv.json]
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from microturn._policies._full_duplex._decisions._learned._intent import Learned
 from microturn._policies._full_duplex._decisions._learned._turn_end_cv import Outcome, outcome
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
     LATER_FIT,
+    LaterFit,
     TurnEndExample,
     candidates,
     choose,
@@ -194,11 +199,11 @@ def _shares(verdicts: Sequence[tuple[str, bool]]) -> dict[str, float]:
     }
 
 
-def turn_end_table() -> list[dict[str, Any]]:
-    """For each choice of what is fitted on the later pauses: the AUC of the first and the later spoken pauses and
-    the chosen cost's outcome on each; then every cost for the shipped choice (``LATER_FIT``)."""
+def turn_end_table(choices: Sequence[LaterFit] = (LATER_FIT,)) -> list[dict[str, Any]]:
+    """For each of ``choices`` of what is fitted on the later pauses: the AUC of the first and the later spoken
+    pauses and the chosen cost's outcome on each; then every cost for the shipped choice (``LATER_FIT``)."""
     rows: list[dict[str, Any]] = []
-    for later in ("measured", "combination", "head"):
+    for later in choices:
         folds = cross_validated(later=later)
         for with_model in (False, True):
             probabilities = folds.with_model if with_model else folds.words
@@ -244,6 +249,7 @@ TABLES: dict[str, Callable[[], list[dict[str, Any]]]] = {
     "approval": approval_table,
     "overlap": overlap_table,
     "turn-end": turn_end_table,
+    "turn-end-later": lambda: turn_end_table(("measured", "combination", "head")),
 }
 
 

@@ -120,7 +120,15 @@ def test_the_same_log_naming_the_learned_decisions_replays_otherwise(path: Path)
     log = path.read_bytes()  # so the replays above do run the rules: the learned decisions diverge from them
     learned = log.replace(b'"policy_options":{}', b'"policy_options":{"decisions":"learned"}', 1)
 
-    assert replay_log(learned) != learned
+    if path.name.split(".")[0] in AGREE:
+        assert replay_log(learned) == learned
+    else:
+        assert replay_log(learned) != learned
+
+
+AGREE = frozenset({"aside-in-pause"})
+"""Old logs the learned decisions replay as the rules did: since session 10 (the turn end's tuned encoder) they
+answer this one's turns at the rules' moments. The other logs show that the replays above run the rules."""
 
 
 def test_a_resumed_log_that_names_no_decisions_goes_on_with_the_rules(
