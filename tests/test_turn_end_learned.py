@@ -155,8 +155,9 @@ def test_the_head_is_fitted_on_features_from_adapters_that_never_saw_their_examp
         for i in range(8)
     ]
     fitted, others = [0, 1, 2, 3, 5, 6], [4, 7]
-    rows, features, adapter = _turn_end_fit._tuned(found, np.array([e.end for e in found]))(fitted, others)
-    assert (rows.shape, features.shape) == ((6, 4), (2, 4))
+    rows, read, adapter = _turn_end_fit._tuned(found, np.array([e.end for e in found]))(fitted)
+    assert rows.shape == (6, 4)
+    assert [read(index).shape for index in others] == [(4,), (4,)]
     for index in fitted:
         assert found[index].text not in fake_tuning[read_with[found[index].text]]
     assert adapter is not None

@@ -105,7 +105,7 @@ class Weaver(Feature):
     @property
     def watching(self) -> bool:
         """Some job is still running or waiting to be said: a turn may cancel or revise it."""
-        return any(name not in self._done for name in self._jobs)
+        return bool(self.tasks)
 
     def turn_ended(self, reading: IntentReading, text: str, started: float) -> list[Action]:
         """Change the open jobs requested before this turn as the user's words were read (its ``job`` slot:

@@ -231,7 +231,7 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT, *, tun
     fitted = np.array([later != "measured" or not is_later(e) for e in found])
     heads = np.array([not e.stretch_start or (later == "head" and is_later(e)) for e in found])
     featurise = _tuned(found, ends) if tune else _frozen(found)
-    rows, _, adapter = featurise(np.flatnonzero(heads).tolist(), [])
+    rows, _, adapter = featurise(np.flatnonzero(heads).tolist())
     head = replace(fit_head(rows, _labels(ends[heads]), examples_sha256=digest, l2=L2), adapter=adapter)
     words = _out_of_fold(featurise, ends, found, digest, heads)
     commands = commands_of(found, LearnedIntent())
@@ -268,9 +268,11 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT, *, tun
     )
 
 
-Featurise = Callable[[list[int], list[int]], "tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], Adapter | None]"]
-"""Given the examples a head is fitted on and those it reads, their features (the first, as the head is fitted on
-them; the second, as the head reads them) and the adapter of the encoder the head then reads through."""
+Reader = Callable[[int], "npt.NDArray[np.float32]"]
+"""Example ``index``'s features as a head fitted on some examples reads it."""
+Featurise = Callable[[list[int]], "tuple[npt.NDArray[np.float32], Reader, Adapter | None]"]
+"""Given the examples a head is fitted on: their features as it is fitted on them, how it reads any example, and
+the adapter of the encoder it reads through."""
 
 
 def _frozen(found: list[TurnEndExample]) -> Featurise:
@@ -279,13 +281,12 @@ def _frozen(found: list[TurnEndExample]) -> Featurise:
 
     encoder = sentence_encoder()
     features = np.stack([_read(found)(encoder, index) for index in range(len(found))])
-    return lambda fitted, read: (features[fitted], features[read], None)
+    return lambda fitted: (features[fitted], features.__getitem__, None)
 
 
 def _tuned(found: list[TurnEndExample], ends: npt.NDArray[np.bool_]) -> Featurise:
     """The head's examples read cross-fitted (``cross_fitted``: each through an adapter trained without it), the
     others through the adapter trained on all the head's examples, as the product reads them."""
-    import numpy as np
 
     from microturn._sentences._tune import TunedEncoder, cross_fitted, fit_time_encoder
 
@@ -293,14 +294,12 @@ def _tuned(found: list[TurnEndExample], ends: npt.NDArray[np.bool_]) -> Featuris
     read = _read(found)
     texts, labels = [tail(e.text) for e in found], _labels(ends)
 
-    def featurise(
-        fitted: list[int], others: list[int]
-    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], Adapter]:
+    def featurise(fitted: list[int]) -> tuple[npt.NDArray[np.float32], Reader, Adapter]:
         rows, adapter = cross_fitted(
             [texts[i] for i in fitted], [labels[i] for i in fitted], lambda e, k: read(e, fitted[k]), encoder=tuner
         )
-        reader = fit_time_encoder(adapter)
-        return rows, np.stack([read(reader, i) for i in others]) if others else rows[:0], adapter
+        encoder = fit_time_encoder(adapter)
+        return rows, lambda index: read(encoder, index), adapter
 
     return featurise
 
@@ -368,16 +367,13 @@ def _out_of_fold(
 ) -> list[float]:
     """Each example's head log-odds from a head fitted on the other folds' examples that ``heads`` marks, each
     read as ``featurise`` reads them (through an encoder tuned on those examples only, if tuned)."""
-    folds = _folds(found)
-    readings = [0.0] * len(found)
-    for fold in range(FOLDS):
-        fitted = [i for i, e in enumerate(found) if folds[e.case] != fold and heads[i]]
-        read = [i for i, e in enumerate(found) if folds[e.case] == fold]
-        rows, features, _ = featurise(fitted, read)
+
+    def fit(fitted: list[int]) -> Callable[[int], float]:
+        rows, read, _ = featurise(fitted)
         head = fit_head(rows, _labels(ends[fitted]), examples_sha256=digest, l2=L2)
-        for index, row in zip(read, features, strict=True):
-            readings[index] = head_log_odds(head, row)
-    return readings
+        return lambda index: head_log_odds(head, read(index))
+
+    return _each_out_of_fold(found, heads, fit)
 
 
 def _each_out_of_fold(
