@@ -21,7 +21,7 @@ from microturn._core._events import (
 from microturn._core._floor import FloorState
 from microturn._core._tools import ToolSpec
 from microturn._policies._full_duplex._cues import Cue, Hit
-from microturn._policies._full_duplex._decisions import IntentContext, RulesIntent
+from microturn._policies._full_duplex._decisions import IntentContext, IntentReading, RulesIntent
 from microturn._policies._full_duplex._intents import (
     CueRequest,
     Request,
@@ -606,6 +606,26 @@ def test_without_shared_words_the_latest_job_is_meant() -> None:
     assert w.arrived(result("j2", "Sunny.", 6.0), quiet) == [
         Record(ResultDropped(job="j2", reason="the user cancelled the request"))
     ]
+
+
+def test_a_change_aimed_at_a_job_changes_that_one_whatever_the_words_name() -> None:
+    w = weaver()
+    w.track(requested("j1", "find a hotel in Bath", 1.0))
+    w.track(requested("j2", "compare washing machines", 2.0))
+    text = "somewhere with a sea view, not a washing machine in sight"
+    aimed = IntentReading("revise_job", {"job": "revise", "jobs": "latest", "target": "find a hotel in Bath"})
+    assert w.turn_ended(aimed, text, started=4.0) == [
+        Record(CancelJob(job="j1")),
+        Delegate(task=f"find a hotel in Bath (revised by the user: {text})"),
+    ]
+
+
+def test_a_change_aimed_at_no_open_job_falls_back_to_the_words_and_the_latest() -> None:
+    w = weaver()
+    w.track(requested("j1", "find a hotel in Bath", 1.0))
+    w.track(requested("j2", "compare washing machines", 2.0))
+    gone = IntentReading("cancel_job", {"job": "cancel", "jobs": "latest", "target": "book a taxi"})
+    assert w.turn_ended(gone, "forget it", started=4.0) == [Record(CancelJob(job="j2"))]
 
 
 def test_a_turn_without_staleness_words_keeps_the_result() -> None:

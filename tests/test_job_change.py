@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from microturn._core._clock import VirtualClock
-from microturn._core._events import JobRequested
+from microturn._core._events import JobRequested, JobResult, ResultDropped, ResultWoven
 from microturn._policies import FullDuplexPolicy
 from microturn._policies._full_duplex._decisions import (
     DECISIONS,
@@ -127,3 +127,42 @@ def test_talk_beside_a_job_changes_nothing(text: str) -> None:
     reading = against("find a hotel in bath for next weekend", text)
     assert reading.slots.get("job") is None
     assert reading.label == "none"
+
+
+HOTEL, MACHINES = "find a hotel in bath for next weekend", "compare prices for a new washing machine"
+
+
+@pytest.mark.parametrize(
+    ("jobs", "text", "meant"),
+    [
+        ((HOTEL, MACHINES), "somewhere with a sea view", HOTEL),
+        ((MACHINES, HOTEL), "a washer dryer would be better", MACHINES),
+        ((HOTEL, MACHINES), "a washer dryer would be better", MACHINES),
+    ],
+)
+def test_with_several_jobs_running_a_change_is_aimed_at_the_one_it_is_about(
+    jobs: tuple[str, str], text: str, meant: str
+) -> None:
+    reading = INTENT.read(text, IntentContext(jobs_running=True, jobs=jobs))
+    assert (reading.label, reading.slots.get("target")) == ("revise_job", meant)
+
+
+def test_with_one_job_running_a_change_is_not_aimed() -> None:
+    assert "target" not in against(HOTEL, "somewhere with a sea view").slots
+
+
+def test_the_default_policy_revises_the_job_a_turn_is_about_not_the_latest() -> None:
+    steps = [
+        (0.2, JobRequested(job="job-1", task=HOTEL)),
+        (0.3, JobRequested(job="job-2", task=MACHINES)),
+        *spoken("somewhere with a sea view", 1.0),
+        (6.0, JobResult(job="job-1", text="The Royal Crescent has rooms.")),
+        (6.5, JobResult(job="job-2", text="The Bosch is cheapest.")),
+        *end(14.0),
+    ]
+    clock = VirtualClock()
+    _, log = clock.run(run_session(clock, steps))
+    assert [event.job for event in log if isinstance(event, ResultDropped)] == ["job-1"]
+    assert [event.job for event in log if isinstance(event, ResultWoven)] == ["job-2"]
+    revised = [event.task for event in log if isinstance(event, JobRequested)][2:]
+    assert revised == [f"{HOTEL} (revised by the user: somewhere with a sea view)"]

@@ -56,7 +56,13 @@ def test_the_family_table(comparison: Comparison, readme: str) -> None:
     run = sum(total for _, total in counts[0].values())
     assert f"| **all {run}** | **{totals[0]}** | **{totals[1]}** |" in readme
     pinned = comparison.pinned
-    names = ("slow-speaker-long-pauses", "unrelated-remark", "during-mid-sentence-pause")
+    names = (
+        "slow-speaker-long-pauses",
+        "unrelated-remark",
+        "during-mid-sentence-pause",
+        "result-while-user-speaks",
+        "two-results",
+    )
     assert [(r.name, r.policy, r.passed) for r in pinned] == [(name, "full-duplex-rules", True) for name in names]
     assert "are pinned to the rules' decisions (run\nonce under them, it passes; not counted above)" in readme
 

@@ -109,7 +109,8 @@ class Weaver(Feature):
 
     def turn_ended(self, reading: IntentReading, text: str, started: float) -> list[Action]:
         """Change the open jobs requested before this turn as the user's words were read (its ``job`` slot:
-        cancel, topic or revise): the jobs the words name, else the latest one or all of them (``jobs``)."""
+        cancel, topic or revise): the one whose task the reader read the change to be about (``target``), else the
+        jobs the words name, else the latest one or all of them (``jobs``)."""
         change = reading.slots.get("job")
         if change is None or reading.negated:
             return []  # nothing said about the jobs, or "don't cancel the search"
@@ -118,7 +119,8 @@ class Weaver(Feature):
             return []
         mentioned = frozenset(words(text))
         named = [job for job in open_jobs if job.content & mentioned]
-        targets = named or (open_jobs if reading.slots.get("jobs") == "all" else [open_jobs[-1]])
+        aimed = [job for job in open_jobs if job.task == reading.slots.get("target")][-1:]
+        targets = aimed or named or (open_jobs if reading.slots.get("jobs") == "all" else [open_jobs[-1]])
         actions: list[Action] = []
         for job in targets:
             actions.append(Record(CancelJob(job=job.name)))  # stop the work too, not just its result

@@ -166,9 +166,11 @@ class IntentReading:
     ``yes``, ``no`` or ``unclear`` (only a clear yes may read as ``yes``: it runs a risky call).
 
     A turn that also changes the background jobs carries the slots ``job`` (``cancel``, ``topic``: the user
-    moved on, or ``revise``) and ``jobs`` (``latest`` or ``all``: which ones, when the turn names none); alone,
-    it reads as ``cancel_job`` or ``revise_job``. ``negated``: the turn asks for the opposite ("don't stop the
-    timer", "don't cancel the search"), so nothing is to be done.
+    moved on, or ``revise``) and ``jobs`` (``latest`` or ``all``: which ones, when the turn names none), and may
+    carry ``target``: the task of the one job (of ``IntentContext.jobs``) the change was read to be about, changed
+    rather than the jobs the words name or the latest; alone, it reads as ``cancel_job`` or ``revise_job``.
+    ``negated``: the turn asks for the opposite ("don't stop the timer", "don't cancel the search"), so nothing is
+    to be done.
     """
 
     label: str
