@@ -138,6 +138,7 @@ def test_the_rules_read_the_words_alone() -> None:
         ("every 10 seconds say tick", IntentReading("timer", {"seconds": 10.0, "every": 10.0, "say": "tick"})),
         ("stop the timer", IntentReading("cancel_timer")),
         ("tell me when I mention a number", IntentReading("cue", {"cue": "number"})),
+        ("tell me when I mention a number and shout bingo", IntentReading("cue", {"cue": "number", "reply": "bingo"})),
         (
             "stop me if I say red balloon",
             IntentReading("cue", {"cue": "phrase", "phrase": "red balloon", "interrupt": True}),

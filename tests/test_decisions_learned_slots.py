@@ -80,6 +80,16 @@ def test_a_timer_with_no_time_has_no_slots() -> None:
         ("listen out for the word budget and flag it", {"cue": "phrase", "phrase": "budget", "interrupt": False}),
         ("let me know whenever i mention a number", {"cue": "number"}),
         ("correct me if i'm wrong about anything", {"cue": "wrong-fact", "interrupt": True}),
+        ("when i say banana say ding", {"cue": "phrase", "phrase": "banana", "interrupt": False, "reply": "ding"}),
+        ("say ding whenever i say banana", {"cue": "phrase", "phrase": "banana", "interrupt": False, "reply": "ding"}),
+        ("whenever i say a number just shout bingo", {"cue": "number", "reply": "bingo"}),
+        ("answer with snap when i mention a number", {"cue": "number", "reply": "snap"}),
+        ("tell me when i mention a number by saying bingo", {"cue": "number", "reply": "bingo"}),
+        (
+            "if you hear me say hello, reply hi there",
+            {"cue": "phrase", "phrase": "hello", "interrupt": False, "reply": "hi there"},
+        ),
+        ("correct me if i get a sum wrong and say oops", {"cue": "wrong-fact", "interrupt": True}),
     ],
 )
 def test_a_cues_slots(text: str, slots: dict[str, object]) -> None:

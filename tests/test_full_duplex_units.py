@@ -292,6 +292,15 @@ def test_a_telling_phrase_cue_says_it_without_stop() -> None:
     assert Cue("cue-1", BANANA).hear("a banana") == Hit(matched="banana", say="You said banana.")
 
 
+def test_a_cue_with_a_reply_says_it_when_it_fires() -> None:
+    number = CueRequest(kind="number", watch="a number", reply="bingo")
+    assert Cue("cue-1", number).hear("I bought 12 eggs") == Hit(matched="12", say="bingo")
+    banana = CueRequest(kind="phrase", watch="banana", phrase=("banana",), reply="ding")
+    assert Cue("cue-1", banana).hear("a banana") == Hit(matched="banana", say="ding")
+    stop = CueRequest(kind="phrase", watch="banana", phrase=("banana",), interrupt=True, reply="busted")
+    assert Cue("cue-1", stop).hear("a banana") == Hit(matched="banana", say="Stop! busted")
+
+
 def test_a_phrase_cue_does_not_fire_on_part_of_the_phrase() -> None:
     cue = Cue("cue-1", PARIS_ITALY)
     assert hear_words(cue, "Paris is in France and Rome is in Italy") == []

@@ -38,6 +38,8 @@ class Cues(Feature):
             cue = Cue(self._names.new("cue"), intent)
             self._cues.append(cue)
             heard = f"I'll stop you at {intent.watch}" if intent.interrupt else f"Listening for {intent.watch}"
+            if intent.reply:
+                heard += f", and I'll say {intent.reply}"
             return [
                 ClearTurn(),
                 Record(CueSet(cue=cue.name, watch=intent.watch, interrupt=intent.interrupt)),
@@ -100,7 +102,7 @@ class Cue:
             previous_is_number = index > 0 and number_value(self.heard[index - 1]) is not None
             if previous_is_number:
                 continue  # the same number going on ("twenty five")
-            return Hit(matched=token, say=f"Number: {token}.")
+            return Hit(matched=token, say=self.request.reply or f"Number: {token}.")
         return None
 
     def _forget(self) -> None:
@@ -122,9 +124,8 @@ class Cue:
         if content[::-1] != phrase:
             return None
         said = " ".join(phrase)
-        if self.request.interrupt:
-            return Hit(matched=said, say=f"Stop! You said {said}.")
-        return Hit(matched=said, say=f"You said {said}.")
+        answer = self.request.reply or f"You said {said}."
+        return Hit(matched=said, say=f"Stop! {answer}" if self.request.interrupt else answer)
 
     def flush(self) -> Hit | None:
         """The user paused: a number that might have gone on ("twenty ...") is now complete."""

@@ -55,6 +55,8 @@ class CueRequest:
     """In words, for the log: "a number", "Paris is in Italy", "a wrong fact"."""
     phrase: tuple[str, ...] = ()
     interrupt: bool = False
+    reply: str = ""
+    """What to say when it fires, if the user said ("say ding"); else what was heard."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +156,12 @@ def _timer(slots: Mapping[str, Slot]) -> TimerRequest:
 def _cue(slots: Mapping[str, Slot]) -> CueRequest:
     kind = str(slots["cue"])
     interrupt = bool(slots.get("interrupt", False))
+    reply = str(slots.get("reply", ""))
     if kind == "phrase":
         phrase = tuple(str(slots["phrase"]).split())
-        return CueRequest(kind="phrase", watch=" ".join(phrase), phrase=phrase, interrupt=interrupt)
-    return CueRequest(kind=kind, watch="a number" if kind == "number" else "a wrong fact", interrupt=interrupt)
+        return CueRequest(kind="phrase", watch=" ".join(phrase), phrase=phrase, interrupt=interrupt, reply=reply)
+    watch = "a number" if kind == "number" else "a wrong fact"
+    return CueRequest(kind=kind, watch=watch, interrupt=interrupt, reply=reply)
 
 
 def _say_span(seconds: float) -> str:

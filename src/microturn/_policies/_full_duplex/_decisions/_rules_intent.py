@@ -17,6 +17,7 @@ import re
 
 from microturn._core._language import NUMBER_WORDS, number_value, words
 from microturn._policies._full_duplex._answers import yes_or_no
+from microturn._policies._full_duplex._decisions._cue_reply import cue_reply
 from microturn._policies._full_duplex._decisions._interfaces import NOTHING, IntentContext, IntentReading, Slot
 
 __all__ = ["RulesIntent", "read_request"]
@@ -197,14 +198,17 @@ def _job_change(said: str) -> dict[str, Slot] | None:
 
 
 def _cue(said: str) -> IntentReading | None:
+    reply = cue_reply(said.split())
+    answer: dict[str, Slot] = {} if reply is None else {"reply": reply}
     if _CUE_NUMBER.search(said):
-        return IntentReading("cue", {"cue": "number"})
+        return IntentReading("cue", {"cue": "number", **answer})
     if _CUE_WRONG.search(said):
         return IntentReading("cue", {"cue": "wrong-fact", "interrupt": True})
     for pattern, interrupt in ((_CUE_STOP, True), (_CUE_TELL, False)):
         found = pattern.search(said)
         if found:
-            return IntentReading("cue", {"cue": "phrase", "phrase": found["phrase"], "interrupt": interrupt})
+            slots: dict[str, Slot] = {"cue": "phrase", "phrase": found["phrase"], "interrupt": interrupt}
+            return IntentReading("cue", {**slots, **answer})
     return None
 
 

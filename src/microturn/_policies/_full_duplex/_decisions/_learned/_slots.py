@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from microturn._policies._full_duplex._decisions._cue_reply import USERS, cue_reply
 from microturn._policies._full_duplex._decisions._interfaces import Slot
 from microturn._policies._full_duplex._decisions._learned._durations import Duration, bare_minutes, durations, every
 from microturn._policies._full_duplex._decisions._learned._features import PUNCTUATION
@@ -121,7 +122,16 @@ def timer_slots(said: Sequence[str]) -> dict[str, Slot] | None:
 
 
 def cue_slots(said: Sequence[str]) -> dict[str, Slot] | None:
-    """``cue`` (``phrase``, ``number`` or ``wrong-fact``), ``phrase``, ``interrupt``: what to listen for."""
+    """``cue`` (``phrase``, ``number`` or ``wrong-fact``), ``phrase``, ``interrupt``: what to listen for; and
+    ``reply``, what to say when it fires, if the words say ("when I say banana say ding")."""
+    slots = _listened_slots(said)
+    reply = cue_reply(said)
+    if slots is None or reply is None or slots["cue"] == "wrong-fact":
+        return slots  # a mistake is answered with its correction
+    return {**slots, "reply": reply}
+
+
+def _listened_slots(said: Sequence[str]) -> dict[str, Slot] | None:
     interrupt = any(token in _CUTTING_IN for token in said)
     phrase = _listened_for(said)
     if phrase is not None and phrase.split()[0] not in _INDEFINITE and not _NUMBERS & set(phrase.split()):
@@ -164,6 +174,8 @@ def _listened_for(said: Sequence[str]) -> str | None:
         listening = token == "for" and index > 0 and (said[index - 1] in _LISTEN_VERBS or said[index - 1] == "out")
         if token not in _PHRASE_LEADS and not listening:
             continue
+        if token == "say" and not (index and said[index - 1] in USERS):
+            continue  # what to answer ("say ding when I say banana"), not what is said
         start = index + 1
         while any(tuple(said[start : start + len(skip)]) == skip for skip in _SKIPPED):
             start += 2
