@@ -35,13 +35,14 @@ import json
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 from microturn._core._actions import Record
 from microturn._core._events import CancelJob, JobRequested
-from microturn._policies._full_duplex._decisions import IntentContext, IntentReading, RulesIntent
+from microturn._policies._full_duplex._decisions import IntentContext, IntentReading, RulesIntent, Slot
 from microturn._policies._full_duplex._decisions._learned._examples import JOBS, REPOSITORY, Example
 from microturn._policies._full_duplex._decisions._learned._fit import fit_job_change
 from microturn._policies._full_duplex._decisions._learned._intent import JOB_WEIGHT, SURE_CHANGE, LearnedIntent
@@ -129,36 +130,35 @@ def changed(reading: IntentReading, text: str, tasks: tuple[str, str]) -> str:
 def which_job(cases: list[Example], margins: tuple[float, ...]) -> list[dict[str, Any]]:
     """How often the change lands on its own job, with another running (see the module's docstring)."""
     jobs = sorted({case["job"] for case in cases})
-    pairs = [
-        (case, (case["job"], other) if turn else (other, case["job"]))
-        for case in cases
-        if case["label"] in ("cancel_job", "revise_job")
-        for step in range(1, OTHERS + 1)
-        if (other := jobs[(jobs.index(case["job"]) + step) % len(jobs)]) != case["job"]
-        for turn in (0, 1)
-    ]
-    change = IntentReading("revise_job", {"job": "revise", "jobs": "latest"})
+    pairs: list[tuple[Example, tuple[str, str]]] = []
+    for case in cases:
+        if case["label"] not in ("cancel_job", "revise_job"):
+            continue
+        for step in range(1, OTHERS + 1):
+            other = jobs[(jobs.index(case["job"]) + step) % len(jobs)]
+            if other != case["job"]:
+                pairs += [(case, (case["job"], other)), (case, (other, case["job"]))]
+    slots: dict[str, Slot] = {"job": "revise", "jobs": "latest"}
 
-    def right(name: str, pick: Any) -> dict[str, Any]:
+    def right(name: str, pick: Callable[[str, tuple[str, str]], str]) -> dict[str, Any]:
         hits = sum(pick(case["text"], tasks) == case["job"] for case, tasks in pairs)
         return {"chooser": name, "pairs": len(pairs), "right": hits}
 
-    choosers = [
+    def aiming(margin: float) -> Callable[[str, tuple[str, str]], str]:
+        def pick(text: str, tasks: tuple[str, str]) -> str:
+            target = aimed_at(text, tasks, margin)
+            return changed(IntentReading("revise_job", {**slots, "target": target}), text, tasks)
+
+        return pick
+
+    return [
         right("the latest job", lambda text, tasks: tasks[-1]),
-        right("the jobs the words name, else the latest", lambda text, tasks: changed(change, text, tasks)),
+        right(
+            "the jobs the words name, else the latest",
+            lambda t, tasks: changed(IntentReading("revise_job", slots), t, tasks),
+        ),
+        *(right(f"aimed_at, margin {m}{' (shipped)' if m == AIM_MARGIN else ''}", aiming(m)) for m in margins),
     ]
-    for margin in margins:
-        shipped = " (shipped)" if margin == AIM_MARGIN else ""
-        aim = lambda text, tasks, m=margin: aimed_at(text, tasks, m)  # noqa: E731
-        choosers.append(
-            right(
-                f"aimed_at, margin {margin}{shipped}",
-                lambda text, tasks, aim=aim: changed(
-                    IntentReading(change.label, {**change.slots, "target": aim(text, tasks)}), text, tasks
-                ),
-            )
-        )
-    return choosers
 
 
 def main() -> None:
