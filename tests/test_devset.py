@@ -28,11 +28,21 @@ def test_the_training_set_is_valid_and_never_repeats_a_dev_case() -> None:
 def test_the_job_context_set_is_valid_and_repeats_no_dev_case_or_held_out_phrase() -> None:
     """``eval/jobcontext`` (a running job's task and a turn): its own check passes, and no turn repeats a development
     case's words or a held-out scenario's (``scenarios/generalise``) of four words or more, as its README says."""
+    _valid_and_repeating_no_held_out_phrase(DEVSET.parent / "jobcontext")
+
+
+def test_the_category_set_is_valid_and_repeats_no_dev_case_or_held_out_phrase() -> None:
+    """``eval/categories`` (a kind of thing a cue listens for, and a sentence): the same."""
+    _valid_and_repeating_no_held_out_phrase(DEVSET.parent / "categories")
+
+
+def _valid_and_repeating_no_held_out_phrase(directory: Path) -> None:
     import json
     import re
 
-    check = DEVSET.parent / "jobcontext" / "check.py"
-    done = subprocess.run([sys.executable, str(check)], capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, str(directory / "check.py")], capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
     def plain(text: str) -> str:
@@ -51,6 +61,6 @@ def test_the_job_context_set_is_valid_and_repeats_no_dev_case_or_held_out_phrase
     for path in (DEVSET.parent.parent / "scenarios" / "generalise").glob("*.yaml"):
         held_out += [plain(said) for said in re.findall(r'(?:say|type): "([^"]+)"', path.read_text(encoding="utf-8"))]
     assert len(held_out) > 100
-    turns = [plain(case["text"]) for case in cases(check.parent / "cases.jsonl")]
-    repeated = [(turn, phrase) for turn in turns for phrase in held_out if len(phrase.split()) >= 4 and phrase in turn]
+    texts = [plain(case["text"]) for case in cases(directory / "cases.jsonl")]
+    repeated = [(text, phrase) for text in texts for phrase in held_out if len(phrase.split()) >= 4 and phrase in text]
     assert not repeated
