@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from _registered import registered
 from microturn._policies._full_duplex._decisions import (
-    DECISIONS,
     Decisions,
     RulesIntent,
     RulesOverlap,
     TurnEndContext,
     TurnEndEstimate,
-    register_decisions,
 )
 
 __all__ = ["SignalJudge", "judging"]
@@ -38,8 +37,5 @@ class SignalJudge:
 @contextmanager
 def judging(name: str, judge: SignalJudge) -> Iterator[SignalJudge]:
     """``judge`` as the turn end of the decisions ``name`` (the rules' overlap and intent), while inside."""
-    register_decisions(name, lambda _: Decisions(turn_end=judge, overlap=RulesOverlap(), intent=RulesIntent()))
-    try:
+    with registered(name, lambda _: Decisions(turn_end=judge, overlap=RulesOverlap(), intent=RulesIntent())):
         yield judge
-    finally:
-        DECISIONS.pop(name)

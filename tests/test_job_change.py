@@ -10,18 +10,17 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _registered import registered
 from microturn._core._clock import VirtualClock
 from microturn._core._events import JobRequested, JobResult, ResultDropped, ResultWoven
 from microturn._policies import FullDuplexPolicy
 from microturn._policies._full_duplex._decisions import (
-    DECISIONS,
     Decisions,
     IntentContext,
     IntentReading,
     RulesIntent,
     RulesOverlap,
     RulesTurnEnd,
-    register_decisions,
 )
 from microturn._policies._full_duplex._decisions._learned._heads import JOB_CHANGE, head
 from microturn._policies._full_duplex._decisions._learned._intent import LearnedIntent
@@ -49,11 +48,8 @@ class _Recording(RulesIntent):
 @pytest.fixture
 def recording() -> Iterator[_Recording]:
     reader = _Recording()
-    register_decisions(
-        NAME, lambda waits: Decisions(turn_end=RulesTurnEnd(waits), overlap=RulesOverlap(), intent=reader)
-    )
-    yield reader
-    DECISIONS.pop(NAME)
+    with registered(NAME, lambda waits: Decisions(turn_end=RulesTurnEnd(waits), overlap=RulesOverlap(), intent=reader)):
+        yield reader
 
 
 def test_the_policy_reads_a_turn_against_the_running_jobs_tasks(recording: _Recording) -> None:

@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pytest
 
+from _registered import registered as decisions_named
 from microturn._core._clock import VirtualClock
 from microturn._core._events import AgentSpeechStarted, AgentWord, Event, SpeechPurpose, UserInput
 from microturn._models import ModelRequest
 from microturn._policies import FullDuplexPolicy
 from microturn._policies._full_duplex._decisions import (
-    DECISIONS,
     Decisions,
     IntentContext,
     IntentReading,
@@ -25,7 +25,6 @@ from microturn._policies._full_duplex._decisions import (
     RulesOverlap,
     TurnEndContext,
     Waits,
-    register_decisions,
 )
 from microturn._policies._full_duplex._decisions._learned._turn_end import (
     HEAD,
@@ -57,11 +56,10 @@ def learned() -> LearnedTurnEnd:
 
 @pytest.fixture
 def registered() -> Iterator[str]:
-    register_decisions(
+    with decisions_named(
         NAME, lambda waits: Decisions(turn_end=LearnedTurnEnd(waits), overlap=RulesOverlap(), intent=RulesIntent())
-    )
-    yield NAME
-    DECISIONS.pop(NAME)
+    ):
+        yield NAME
 
 
 # --- the fit -----------------------------------------------------------------------------------------------
