@@ -16,6 +16,8 @@ overlap (whole)           speech over the agent, whole (``Overlap.classify``, co
 overlap (each word)       the same, as each word arrives (``classify`` incomplete, then ``may_take_turn``)
 turn end (each word)      the words of a pause case up to each word, spoken (``TurnEnd.estimate``: asked at
                           each input of the user's)
+member (each word)        a word of an ``eval/categories`` sentence against its kind, with the words before
+                          it (``Member.is_member``: asked at each word while a cue on a kind of thing is set)
 ========================  ==============================================================================
 
 More decisions join as rows of ``DECISIONS`` (a name, the texts, the rules' call and the learned one).
@@ -88,7 +90,7 @@ def _against_a_job(decisions: Decisions, text: str) -> object:
 
 
 SEPARATOR = "\t"
-"""Between a job's task and a turn, in the texts of ``_against_a_job``."""
+"""Between a job's task and a turn, in the texts of ``_against_a_job`` (and a kind and words, of ``_member``)."""
 
 
 def _job_turns() -> list[str]:
@@ -115,6 +117,21 @@ def _turn_end(decisions: Decisions, text: str) -> object:
     return decisions.turn_end.estimate(text, SPOKEN)
 
 
+def _member(decisions: Decisions, text: str) -> object:
+    category, said = text.split(SEPARATOR)
+    *before, word = said.split()
+    return decisions.member.is_member(category, word, before)
+
+
+def _category_words() -> list[str]:
+    lines = (DEVSET.parent / "categories" / "cases.jsonl").read_text(encoding="utf-8").splitlines()
+    return [
+        f"{case['category']}{SEPARATOR}{said}"
+        for case in map(json.loads, lines)
+        for said in _first_words([case["text"]])
+    ]
+
+
 def _devset_texts(family: str) -> list[str]:
     devset = load_devset(DEVSET, "all")
     if family == "intent":
@@ -138,6 +155,7 @@ DECISIONS: list[Decision] = [
     Decision("overlap (whole)", lambda: _devset_texts("overlap"), _whole),
     Decision("overlap (each word)", lambda: _first_words(_devset_texts("overlap")), _each_word),
     Decision("turn end (each word)", lambda: _first_words(_devset_texts("pause")), _turn_end),
+    Decision("member (each word)", _category_words, _member),
 ]
 
 

@@ -6,18 +6,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from microturn._policies._full_duplex._decisions._learned._examples import JOBS, examples, examples_sha256
+from microturn._policies._full_duplex._decisions._learned._examples import JOBS, KINDS, examples, examples_sha256
 from microturn._policies._full_duplex._decisions._learned._fit import FITTERS, HEADS, fit_approval
 from microturn._policies._full_duplex._decisions._learned._heads import (
     APPROVAL,
     INTENT,
     JOB_CHANGE,
+    MEMBER,
     OVERLAP,
     OVERLAP_SO_FAR,
     head,
 )
 
-FAMILIES = {INTENT: "intent", JOB_CHANGE: JOBS, APPROVAL: "approval", OVERLAP: "overlap", OVERLAP_SO_FAR: "overlap"}
+FAMILIES = {
+    INTENT: "intent",
+    JOB_CHANGE: JOBS,
+    MEMBER: KINDS,
+    APPROVAL: "approval",
+    OVERLAP: "overlap",
+    OVERLAP_SO_FAR: "overlap",
+}
 
 
 def test_every_head_is_refitted_by_the_command() -> None:
@@ -33,9 +41,10 @@ def test_each_shipped_head_was_fitted_on_the_current_examples(name: str, family:
 def test_no_dev_case_is_an_example() -> None:
     for family in ("intent", "approval", "overlap"):
         assert not [case for case in examples(family) if str(case["id"]).endswith("-dev")]
-    jobs = examples(JOBS)
-    assert jobs
-    assert {case["split"] for case in jobs} == {"train"}
+    for family in (JOBS, KINDS):
+        split = examples(family)
+        assert split
+        assert {case["split"] for case in split} == {"train"}
 
 
 def test_refitting_reproduces_the_shipped_approval_head() -> None:

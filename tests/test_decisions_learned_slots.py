@@ -90,6 +90,23 @@ def test_a_timer_with_no_time_has_no_slots() -> None:
             {"cue": "phrase", "phrase": "hello", "interrupt": False, "reply": "hi there"},
         ),
         ("correct me if i get a sum wrong and say oops", {"cue": "wrong-fact", "interrupt": True}),
+        (
+            "whenever i mention a colour say ding",
+            {"cue": "category", "category": "colour", "interrupt": False, "reply": "ding"},
+        ),
+        ("tell me when i name an animal", {"cue": "category", "category": "animal", "interrupt": False}),
+        ("stop me if i mention any kind of bird", {"cue": "category", "category": "bird", "interrupt": True}),
+        ("beep if i say the name of a city", {"cue": "category", "category": "city", "interrupt": False}),
+        ("every time i talk about a car brand", {"cue": "category", "category": "car brand", "interrupt": False}),
+        (
+            "listen out for any vegetables i mention and say veg",
+            {"cue": "category", "category": "vegetables", "interrupt": False, "reply": "veg"},
+        ),
+        (
+            "when i say of course say ding",
+            {"cue": "phrase", "phrase": "of course", "interrupt": False, "reply": "ding"},
+        ),
+        ("tell me when i say anything", None),
     ],
 )
 def test_a_cues_slots(text: str, slots: dict[str, object]) -> None:

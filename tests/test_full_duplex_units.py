@@ -5,6 +5,8 @@ Each part is pure, so these tests build the floor state by hand and call them di
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from microturn._core._actions import Action, CallTool, CancelTool, ClearTurn, Delegate, Record, Reply, Say
@@ -299,6 +301,47 @@ def test_a_cue_with_a_reply_says_it_when_it_fires() -> None:
     assert Cue("cue-1", banana).hear("a banana") == Hit(matched="banana", say="ding")
     stop = CueRequest(kind="phrase", watch="banana", phrase=("banana",), interrupt=True, reply="busted")
     assert Cue("cue-1", stop).hear("a banana") == Hit(matched="banana", say="Stop! busted")
+
+
+class KnownMembers:
+    """A fake ``Member`` (the learned one is tested on its own): the words it is given, and what it was asked."""
+
+    def __init__(self, category: str, *members: str) -> None:
+        self.category = category
+        self.members = set(members)
+        self.asked: list[tuple[str, str, list[str]]] = []
+
+    def is_member(self, category: str, word: str, before: Sequence[str]) -> bool:
+        self.asked.append((category, word, list(before)))
+        return category == self.category and word in self.members
+
+
+def colour_cue(member: KnownMembers, *, reply: str = "", interrupt: bool = False) -> Cue:
+    request = CueRequest(kind="category", watch="a colour", category="colour", reply=reply, interrupt=interrupt)
+    return Cue("cue-1", request, member)
+
+
+def test_a_category_cue_fires_on_each_member_it_hears_read_with_the_words_before_it() -> None:
+    member = KnownMembers("colour", "navy", "white")
+    cue = colour_cue(member)
+    assert hear_words(cue, "the dress was navy, with white dots") == [
+        ("navy,", Hit(matched="navy", say="Colour: navy.")),
+        ("white", Hit(matched="white", say="Colour: white.")),
+    ]
+    assert ("colour", "white", ["the", "dress", "was", "navy", "with"]) in member.asked  # no punctuation
+    assert [word for _, word, _ in member.asked] == ["the", "dress", "was", "navy", "with", "white", "dots"]
+
+
+def test_a_category_cue_says_the_users_reply_and_stops_them_if_asked() -> None:
+    assert colour_cue(KnownMembers("colour", "red"), reply="ding").hear("a red car") == Hit("red", "ding")
+    stopping = colour_cue(KnownMembers("colour", "red"), reply="ding", interrupt=True)
+    assert stopping.hear("a red car") == Hit("red", "Stop! ding")
+
+
+def test_a_category_cue_is_silent_without_a_member_and_under_the_rules_hears_only_the_name() -> None:
+    assert hear_words(colour_cue(KnownMembers("colour")), "we painted it a lovely shade") == []
+    rules = Cue("cue-1", CueRequest(kind="category", watch="a colour", category="colour"))
+    assert [word for word, _ in hear_words(rules, "a red car, what colour is that")] == ["colour"]
 
 
 def test_a_phrase_cue_does_not_fire_on_part_of_the_phrase() -> None:

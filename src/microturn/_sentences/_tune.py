@@ -37,7 +37,15 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["ADAPTED", "CROSS_FIT", "TunedEncoder", "cross_fitted", "fit_time_encoder", "tune_adapter"]
+__all__ = [
+    "ADAPTED",
+    "CROSS_FIT",
+    "TunedEncoder",
+    "cross_fitted",
+    "cross_fitted_rows",
+    "fit_time_encoder",
+    "tune_adapter",
+]
 
 INSTALL = "pip install 'microturn[fit]'"
 LAYERS = 6
@@ -191,25 +199,43 @@ def cross_fitted(
     read: Callable[[SentenceEncoder, int], npt.NDArray[np.float32]],
     *,
     encoder: TunedEncoder | None = None,
+    parts: Sequence[int] | None = None,
 ) -> tuple[npt.NDArray[np.float32], Adapter]:
-    """Features for a head over a tuned encoder, each from an adapter that never saw its example, and the adapter
-    trained on them all (the one the head ships with).
+    """Features for a head over a tuned encoder, each from an adapter that never saw its example
+    (``cross_fitted_rows``), and the adapter trained on them all (the one the head ships with)."""
+    encoder = encoder or TunedEncoder()
+    rows = cross_fitted_rows(texts, labels, read, encoder=encoder, parts=parts)
+    return rows, tune_adapter(texts, labels, encoder=encoder)
+
+
+def cross_fitted_rows(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    read: Callable[[SentenceEncoder, int], npt.NDArray[np.float32]],
+    *,
+    encoder: TunedEncoder | None = None,
+    parts: Sequence[int] | None = None,
+) -> npt.NDArray[np.float32]:
+    """Each example's features through an adapter that never saw it.
 
     ``read(encoder, index)`` is example ``index``'s features through ``encoder``. The examples are split into
-    ``CROSS_FIT`` parts; each part is read through an adapter trained on the others. An adapter tells its own
-    training examples apart almost perfectly, so a head fitted on their features would trust the tuned embedding
-    more than it deserves on words it has never seen."""
+    ``CROSS_FIT`` parts (``parts[index]``, each below ``CROSS_FIT``, keeps groups together: default, by index);
+    each part is read through an adapter trained on the others. An adapter tells its own training examples apart
+    almost perfectly, so a head fitted on their features would trust the tuned embedding more than it deserves on
+    words it has never seen."""
     import numpy as np
 
     encoder = encoder or TunedEncoder()
+    part_of = list(parts) if parts is not None else [index % CROSS_FIT for index in range(len(texts))]
     rows: list[npt.NDArray[np.float32]] = [np.zeros(0, np.float32)] * len(texts)
     for part in range(CROSS_FIT):
-        trained = [index for index in range(len(texts)) if index % CROSS_FIT != part]
+        trained = [index for index in range(len(texts)) if part_of[index] != part]
         adapter = tune_adapter([texts[i] for i in trained], [labels[i] for i in trained], encoder=encoder)
         reader = fit_time_encoder(adapter)
-        for index in range(part, len(texts), CROSS_FIT):
-            rows[index] = read(reader, index)
-    return np.stack(rows), tune_adapter(texts, labels, encoder=encoder)
+        for index in range(len(texts)):
+            if part_of[index] == part:
+                rows[index] = read(reader, index)
+    return np.stack(rows)
 
 
 def fit_time_encoder(adapter: Adapter) -> SentenceEncoder:

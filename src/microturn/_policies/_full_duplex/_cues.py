@@ -13,6 +13,7 @@ from microturn._core._actions import Action, ClearTurn, Record, Say
 from microturn._core._events import CueFired, CueSet, SpeechPurpose
 from microturn._core._floor import FloorState
 from microturn._core._language import is_noise, number_value, parse_arithmetic, say_number, words
+from microturn._policies._full_duplex._decisions import Member, RulesMember
 from microturn._policies._full_duplex._feature import Feature, Names
 from microturn._policies._full_duplex._intents import CueRequest, Request, StopCues
 
@@ -28,14 +29,16 @@ class Hit:
 class Cues(Feature):
     """The cues the user set: each hears the user's words as they are finished, and interjects on a hit."""
 
-    def __init__(self, names: Names) -> None:
+    def __init__(self, names: Names, member: Member | None = None) -> None:
+        """``member`` reads a word for a cue on a kind of thing (the policy's decisions'; the rules' if none)."""
         self._names = names
+        self._member = member or RulesMember()
         self._cues: list[Cue] = []
 
     def handle(self, state: FloorState, intent: Request) -> list[Action] | None:
         """Set a cue, or stop them all."""
         if isinstance(intent, CueRequest):
-            cue = Cue(self._names.new("cue"), intent)
+            cue = Cue(self._names.new("cue"), intent, self._member)
             self._cues.append(cue)
             heard = f"I'll stop you at {intent.watch}" if intent.interrupt else f"Listening for {intent.watch}"
             if intent.reply:
@@ -75,6 +78,8 @@ class Cue:
 
     name: str
     request: CueRequest
+    member: Member = field(default_factory=RulesMember)
+    """Whether a word is one of a ``category`` cue's kind of thing (the policy's decisions')."""
     heard: list[str] = field(default_factory=list)
     _reported: set[tuple[int, int]] = field(default_factory=set)
 
@@ -92,6 +97,8 @@ class Cue:
             return self._number(start)
         if kind == "phrase":
             return self._phrase() if any(t not in _PUNCTUATION for t in self.heard[start:]) else None
+        if kind == "category":
+            return self._category(start)
         return self._wrong_fact()
 
     def _number(self, start: int) -> Hit | None:
@@ -103,6 +110,17 @@ class Cue:
             if previous_is_number:
                 continue  # the same number going on ("twenty five")
             return Hit(matched=token, say=self.request.reply or f"Number: {token}.")
+        return None
+
+    def _category(self, start: int) -> Hit | None:
+        """The first new word that is one of the kind, read with the words before it (punctuation left out)."""
+        said = [token for token in self.heard if token not in _PUNCTUATION]
+        new = sum(token not in _PUNCTUATION for token in self.heard[start:])
+        for at in range(len(said) - new, len(said)):
+            word = said[at]
+            if self.member.is_member(self.request.category, word, said[max(0, at - _CONTEXT) : at]):
+                answer = self.request.reply or f"{self.request.category.capitalize()}: {word}."
+                return Hit(matched=word, say=f"Stop! {answer}" if self.request.interrupt else answer)
         return None
 
     def _forget(self) -> None:
@@ -176,6 +194,8 @@ _HOW_TO_STOP = "Say 'cancel the cue' to stop."
 _MEMORY = 256
 """Words a cue keeps (up to twice as many): every check reads back at most this far, and a phrase or a claim
 longer than this is not one anybody says."""
+_CONTEXT = 16
+"""How many words before a word a category cue reads it with: its clause, and more than a reader looks at."""
 _EQUALS = frozenset({"is", "equals", "makes", "="})
 _ARITHMETIC = frozenset("plus minus times x multiplied divided by over add + - * /".split())
 _PUNCTUATION = frozenset({",", ".", "?", "!", "-", "…"})

@@ -50,10 +50,12 @@ class StopTimers:
 @dataclass(frozen=True, slots=True)
 class CueRequest:
     kind: str
-    """``number``, ``phrase`` or ``wrong-fact``."""
+    """``number``, ``phrase``, ``wrong-fact`` or ``category``."""
     watch: str
-    """In words, for the log: "a number", "Paris is in Italy", "a wrong fact"."""
+    """In words, for the log: "a number", "Paris is in Italy", "a wrong fact", "a colour"."""
     phrase: tuple[str, ...] = ()
+    category: str = ""
+    """The kind of thing a ``category`` cue listens for: "colour", "city"."""
     interrupt: bool = False
     reply: str = ""
     """What to say when it fires, if the user said ("say ding"); else what was heard."""
@@ -160,6 +162,10 @@ def _cue(slots: Mapping[str, Slot]) -> CueRequest:
     if kind == "phrase":
         phrase = tuple(str(slots["phrase"]).split())
         return CueRequest(kind="phrase", watch=" ".join(phrase), phrase=phrase, interrupt=interrupt, reply=reply)
+    if kind == "category":
+        category = str(slots["category"])
+        watch = f"{'an' if category[:1] in 'aeiou' else 'a'} {category}"
+        return CueRequest(kind=kind, watch=watch, category=category, interrupt=interrupt, reply=reply)
     watch = "a number" if kind == "number" else "a wrong fact"
     return CueRequest(kind=kind, watch=watch, interrupt=interrupt, reply=reply)
 

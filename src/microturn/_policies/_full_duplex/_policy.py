@@ -13,7 +13,7 @@ It is a turn-taking core composed with features. The core:
   talks stop it in the same pass; in voice, their first sound already holds it until the words decide.
 * **Backchannels** (``_backchannels.py``) at pauses inside long user turns.
 
-What the user's words mean is judged behind three interfaces (``_decisions/``), chosen by name with
+What the user's words mean is judged behind four interfaces (``_decisions/``), chosen by name with
 ``decisions``: :class:`TurnEnd` (how likely their turn is over), :class:`Overlap` (what their speech over
 the agent is) and :class:`Intent` (what a turn asks for); the rules are the baseline.
 
@@ -145,7 +145,7 @@ class FullDuplexPolicy:
         # The features
         names = Names()
         self._timers = Timers(names)
-        self._cues = Cues(names)
+        self._cues = Cues(names, judges.member)
         self._live = LiveMode(judges.intent, chunk_words=live_chunk_words)
         self._weaver = Weaver(pause=weave_pause, summary_words=summary_words)
         self._approvals = Approvals(judges.intent, timeout=approval_timeout, pause=weave_pause)

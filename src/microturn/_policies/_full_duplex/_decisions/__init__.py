@@ -9,6 +9,7 @@ from microturn._policies._full_duplex._decisions._interfaces import (
     Intent,
     IntentContext,
     IntentReading,
+    Member,
     ModelReading,
     Overlap,
     OverlapContext,
@@ -31,6 +32,7 @@ from microturn._policies._full_duplex._decisions._registry import (
     rules,
 )
 from microturn._policies._full_duplex._decisions._rules_intent import RulesIntent, read_request
+from microturn._policies._full_duplex._decisions._rules_member import RulesMember
 from microturn._policies._full_duplex._decisions._rules_overlap import RulesOverlap
 from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTurnEnd
 
@@ -44,11 +46,13 @@ __all__ = [
     "Intent",
     "IntentContext",
     "IntentReading",
+    "Member",
     "ModelReading",
     "Overlap",
     "OverlapContext",
     "OverlapKind",
     "RulesIntent",
+    "RulesMember",
     "RulesOverlap",
     "RulesTurnEnd",
     "Slot",

@@ -4,7 +4,8 @@
 * :class:`Overlap`: what the user's speech over the agent is (a backchannel, a reaction, side talk, noise, or a
   real barge-in);
 * :class:`Intent`: what a whole turn asks for (a timer, a cue, a live mode, a job, an answer to an approval, or
-  nothing but conversation), with its slots and whether it is negated.
+  nothing but conversation), with its slots and whether it is negated;
+* :class:`Member`: whether a word the user says is one of the kind of thing a cue listens for ("a colour").
 
 Everything an implementation is given is plain data (text, timings, a small context, and optional signals
 computed elsewhere), so one that learns needs nothing of the policy's internals. The policy is sans-I/O: an
@@ -26,6 +27,7 @@ __all__ = [
     "Intent",
     "IntentContext",
     "IntentReading",
+    "Member",
     "ModelReading",
     "Overlap",
     "OverlapContext",
@@ -157,13 +159,14 @@ class IntentReading:
     """What a turn asks for.
 
     ``label`` is one of ``timer`` (slots ``seconds``; ``every`` when it repeats; ``say``: the words to say, or
-    ``remind``: what to remind of), ``cancel_timer``, ``cue`` (``cue``: ``number``, ``wrong-fact`` or ``phrase``;
-    ``phrase``; ``interrupt``), ``cancel_cue``, ``live_start`` (``language``, none to repeat), ``live_stop``,
-    ``delegate`` (``task``), ``progress``, ``cancel_job``, ``revise_job``, ``wait`` (the whole turn asks the agent
-    only to hold on: "wait", "hang on a sec"; it says nothing and waits), ``resume`` (the whole turn asks it to go
-    on with what it was saying: "go on", "sorry, keep going", "where were you"; what the user cut off is resumed),
-    ``story`` (the turn asks for a story: the answer is opened as one), ``none``; and, with a question pending,
-    ``yes``, ``no`` or ``unclear`` (only a clear yes may read as ``yes``: it runs a risky call).
+    ``remind``: what to remind of), ``cancel_timer``, ``cue`` (``cue``: ``number``, ``wrong-fact``, ``phrase`` or
+    ``category``; ``phrase``; ``category``: the kind of thing, "colour"; ``interrupt``; ``reply``), ``cancel_cue``,
+    ``live_start`` (``language``, none to repeat), ``live_stop``, ``delegate`` (``task``), ``progress``,
+    ``cancel_job``, ``revise_job``, ``wait`` (the whole turn asks the agent only to hold on: "wait", "hang on a
+    sec"; it says nothing and waits), ``resume`` (the whole turn asks it to go on with what it was saying: "go on",
+    "sorry, keep going", "where were you"; what the user cut off is resumed), ``story`` (the turn asks for a story:
+    the answer is opened as one), ``none``; and, with a question pending, ``yes``, ``no`` or ``unclear`` (only a
+    clear yes may read as ``yes``: it runs a risky call).
 
     A turn that also changes the background jobs carries the slots ``job`` (``cancel``, ``topic``: the user
     moved on, or ``revise``) and ``jobs`` (``latest`` or ``all``: which ones, when the turn names none), and may
@@ -198,4 +201,15 @@ NOTHING = IntentReading("none")
 class Intent(Protocol):
     def read(self, text: str, context: IntentContext) -> IntentReading:
         """What the user's whole turn ``text`` asks for."""
+        ...
+
+
+# --- what a cue listens for ----------------------------------------------------------------------------------
+
+
+class Member(Protocol):
+    def is_member(self, category: str, word: str, before: Sequence[str]) -> bool:
+        """Whether ``word``, said after ``before`` (the user's words before it, oldest first), is one of
+        ``category`` ("colour", "city", "bird") in the meaning it has there: "navy" in "a deep navy dress" is a
+        colour, "blue" in "feeling a bit blue" is not."""
         ...

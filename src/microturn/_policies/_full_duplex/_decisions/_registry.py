@@ -8,10 +8,11 @@ and the replaying one (as a policy does with ``register_policy``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from microturn._policies._full_duplex._decisions._interfaces import Intent, Overlap, TurnEnd, Waits
+from microturn._policies._full_duplex._decisions._interfaces import Intent, Member, Overlap, TurnEnd, Waits
 from microturn._policies._full_duplex._decisions._rules_intent import RulesIntent
+from microturn._policies._full_duplex._decisions._rules_member import RulesMember
 from microturn._policies._full_duplex._decisions._rules_overlap import RulesOverlap
 from microturn._policies._full_duplex._decisions._rules_turn_end import RulesTurnEnd
 from microturn.errors import ConfigError, UnknownComponent
@@ -36,11 +37,13 @@ class Decisions:
     turn_end: TurnEnd
     overlap: Overlap
     intent: Intent
+    member: Member = field(default_factory=RulesMember)
+    """What a cue on a kind of thing ("a colour") hears as one; the rules hear the kind's own name only."""
 
 
 def rules(waits: Waits) -> Decisions:
     """The hand-written rules: word lists, patterns and fixed waits (the baseline; docs/decisions.md)."""
-    return Decisions(turn_end=RulesTurnEnd(waits), overlap=RulesOverlap(), intent=RulesIntent())
+    return Decisions(turn_end=RulesTurnEnd(waits), overlap=RulesOverlap(), intent=RulesIntent(), member=RulesMember())
 
 
 def learned(waits: Waits) -> Decisions:

@@ -19,17 +19,25 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from microturn._policies._full_duplex._decisions._learned._examples import JOBS, Example, examples, examples_sha256
-from microturn._policies._full_duplex._decisions._learned._features import features, intent_features, plain
+from microturn._policies._full_duplex._decisions._learned._examples import (
+    JOBS,
+    KINDS,
+    Example,
+    examples,
+    examples_sha256,
+)
+from microturn._policies._full_duplex._decisions._learned._features import PUNCTUATION, features, intent_features, plain
 from microturn._policies._full_duplex._decisions._learned._heads import (
     APPROVAL,
     INTENT,
     JOB_CHANGE,
+    MEMBER,
     OVERLAP,
     OVERLAP_SO_FAR,
     path,
 )
 from microturn._policies._full_duplex._decisions._learned._job_change import job_change_features, paired
+from microturn._policies._full_duplex._decisions._learned._member import member_features, member_text
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import fit_turn_end
 
 if TYPE_CHECKING:
@@ -46,9 +54,11 @@ __all__ = [
     "fit_approval",
     "fit_intent",
     "fit_job_change",
+    "fit_member",
     "fit_overlap",
     "fit_overlap_so_far",
     "main",
+    "member_examples",
     "so_far",
 ]
 
@@ -91,6 +101,42 @@ def fit_job_change(cases: list[Example] | None = None) -> Head:
     return dataclasses.replace(fit_head(rows, labels, examples_sha256=examples_sha256(cases)), adapter=adapter)
 
 
+def member_examples(cases: list[Example]) -> list[tuple[str, str, list[str], bool]]:
+    """Every word of ``cases`` (``eval/categories``) read against its case's kind: (kind, word, the words before
+    it, whether it is a member)."""
+    from microturn._core._language import words
+
+    found: list[tuple[str, str, list[str], bool]] = []
+    for case in cases:
+        said = [token for token in words(case["text"]) if token not in PUNCTUATION]
+        found += [(case["category"], word, said[:at], word in case["members"]) for at, word in enumerate(said)]
+    return found
+
+
+def fit_member(cases: list[Example] | None = None) -> Head:
+    """The member head (``_member.py``), on ``cases`` (default: the train kinds of ``eval/categories``), every
+    word read against its kind through an encoder tuned for it, cross-fitted by kind (the adapter reading a
+    kind's words never saw that kind: a user names kinds the set does not have)."""
+    import dataclasses
+
+    from microturn._sentences import fit_head
+    from microturn._sentences._tune import CROSS_FIT, cross_fitted
+
+    cases = examples(KINDS) if cases is None else cases
+    words = member_examples(cases)
+    texts = [member_text(kind, word, before) for kind, word, before, _ in words]
+    labels = ["member" if member else "other" for *_, member in words]
+    kinds = sorted({kind for kind, *_ in words})
+    parts = [kinds.index(kind) % CROSS_FIT for kind, *_ in words]
+
+    def read(encoder: SentenceEncoder, index: int) -> npt.NDArray[np.float32]:
+        kind, word, before, _ = words[index]
+        return member_features(kind, word, before, encoder=encoder)
+
+    rows, adapter = cross_fitted(texts, labels, read, parts=parts)
+    return dataclasses.replace(fit_head(rows, labels, examples_sha256=examples_sha256(cases)), adapter=adapter)
+
+
 def fit_approval(cases: list[Example] | None = None) -> Head:
     cases = examples("approval") if cases is None else cases
     return _fit([case["answer"] for case in cases], [case["label"] for case in cases], cases)
@@ -128,6 +174,7 @@ def so_far(text: str) -> list[str]:
 HEADS: dict[str, Callable[[list[Example] | None], Head]] = {
     INTENT: fit_intent,
     JOB_CHANGE: fit_job_change,
+    MEMBER: fit_member,
     APPROVAL: fit_approval,
     OVERLAP: fit_overlap,
     OVERLAP_SO_FAR: fit_overlap_so_far,

@@ -7,13 +7,15 @@ from pathlib import Path
 
 from microturn._sentences import Head, load_head
 
-__all__ = ["APPROVAL", "DIRECTORY", "INTENT", "JOB_CHANGE", "OVERLAP", "OVERLAP_SO_FAR", "head", "path"]
+__all__ = ["APPROVAL", "DIRECTORY", "INTENT", "JOB_CHANGE", "MEMBER", "OVERLAP", "OVERLAP_SO_FAR", "head", "path"]
 
 DIRECTORY = Path(__file__).resolve().parent
 INTENT = "intent"
 """A whole turn's request: the intent family's labels."""
 JOB_CHANGE = "job-change"
 """A turn read against a running job's words: none, revise_job, cancel_job, change_topic, progress, delegate."""
+MEMBER = "member"
+"""A word read against the kind of thing a cue listens for ("colour"): member or other."""
 APPROVAL = "approval"
 """An answer to a yes/no question: yes, no, unclear."""
 OVERLAP = "overlap"

@@ -44,9 +44,22 @@ _CONDITIONS = frozenset({"when", "whenever", "once", "if", "as"})
 """What opens a condition, not words to be told: "tell me when it's been an hour"."""
 _INTO = frozenset({"into", "to", "in"})
 
-_PHRASE_LEADS = frozenset({"say", "saying", "said", "says", "mention", "mentioning", "use", "using", "hear"})
+_PHRASE_LEADS = frozenset(
+    {"say", "saying", "said", "says", "mention", "mentioning", "use", "using", "hear", "name", "naming"}
+)
 _LISTEN_VERBS = frozenset({"listen", "watch", "look", "ear"})
-_SKIPPED = (("me", "say"), ("me", "saying"), ("the", "word"), ("the", "words"), ("the", "phrase"), ("the", "name"))
+_TALKING = frozenset({"talk", "talking", "speak", "speaking"})
+"""Verbs that "about" opens what is listened for after: "when I talk about a car"."""
+_SKIPPED = (
+    ("me", "say"),
+    ("me", "saying"),
+    ("the", "word"),
+    ("the", "words"),
+    ("the", "phrase"),
+    ("the", "name", "of"),
+    ("the", "names", "of"),
+    ("the", "name"),
+)
 _PHRASE_ENDS = frozenset(
     "and then that that's let tell stop interrupt flag ping just give jump beep shout alert so more at out when "
     "because please pls again each every if in or as cut buzz call catch notify can could say".split()
@@ -61,6 +74,10 @@ _CHECKING = frozenset({"correct", "check", "checking", "fact-check"})
 """Verbs of a cue for mistakes when it names nothing to listen for: "correct me as I go", "fact check me"."""
 _INDEFINITE = frozenset({"a", "an", "any", "anything", "something", "some"})
 """What opens a kind of thing rather than a phrase to listen for: "when I say a number", "say anything untrue"."""
+_OPENINGS = _INDEFINITE | {"kind", "type", "sort", "of"}
+"""What opens the name of a kind of thing: "any kind of bird", "a type of cheese"."""
+_RELATIVE = frozenset({"that", "which", "who", "you"})
+"""What ends the name of a kind of thing and opens a clause about it: "any vegetables I mention", "a colour that"."""
 _CUTTING_IN = frozenset({"stop", "interrupt", "cut", "jump", "correct", "buzz"})
 """Verbs of a cue that cuts the user off ("stop me when ...", "jump in if ...") rather than telling them."""
 
@@ -122,8 +139,9 @@ def timer_slots(said: Sequence[str]) -> dict[str, Slot] | None:
 
 
 def cue_slots(said: Sequence[str]) -> dict[str, Slot] | None:
-    """``cue`` (``phrase``, ``number`` or ``wrong-fact``), ``phrase``, ``interrupt``: what to listen for; and
-    ``reply``, what to say when it fires, if the words say ("when I say banana say ding")."""
+    """``cue`` (``phrase``, ``number``, ``wrong-fact`` or ``category``), ``phrase`` or ``category``, ``interrupt``:
+    what to listen for; and ``reply``, what to say when it fires, if the words say ("when I say banana say
+    ding")."""
     slots = _listened_slots(said)
     reply = cue_reply(said)
     if slots is None or reply is None or slots["cue"] == "wrong-fact":
@@ -141,7 +159,22 @@ def _listened_slots(said: Sequence[str]) -> dict[str, Slot] | None:
         return {"cue": "wrong-fact", "interrupt": True}
     if _NUMBERS & heard:
         return {"cue": "number"}
+    category = _category(phrase)
+    if category is not None:
+        return {"cue": "category", "category": category, "interrupt": interrupt}
     return None
+
+
+def _category(phrase: str | None) -> str | None:
+    """The kind of thing a phrase opened by "a", "any" ... names: "a colour", "any kind of bird", "any vegetables
+    I mention"; None if it names none ("anything")."""
+    said = (phrase or "").split()
+    if not said or said[0] not in _INDEFINITE:
+        return None
+    while said and said[0] in _OPENINGS:
+        said = said[1:]
+    end = next((at for at, word in enumerate(said) if word in USERS or word in _RELATIVE), len(said))
+    return " ".join(said[:end]) or None
 
 
 def language(said: Sequence[str]) -> str | None:
@@ -171,14 +204,17 @@ def task(text: str) -> str:
 def _listened_for(said: Sequence[str]) -> str | None:
     """The word or phrase after "when i say", "listen out for the word", "catch me saying" ..."""
     for index, token in enumerate(said):
-        listening = token == "for" and index > 0 and (said[index - 1] in _LISTEN_VERBS or said[index - 1] == "out")
+        before = said[index - 1] if index else ""
+        listening = (token == "for" and (before in _LISTEN_VERBS or before == "out")) or (
+            token == "about" and before in _TALKING
+        )
         if token not in _PHRASE_LEADS and not listening:
             continue
         if token == "say" and not (index and said[index - 1] in USERS):
             continue  # what to answer ("say ding when I say banana"), not what is said
         start = index + 1
-        while any(tuple(said[start : start + len(skip)]) == skip for skip in _SKIPPED):
-            start += 2
+        while skip := next((skip for skip in _SKIPPED if tuple(said[start : start + len(skip)]) == skip), None):
+            start += len(skip)
         words: list[str] = []
         for word in said[start:]:
             if word in PUNCTUATION or (words and word in _PHRASE_ENDS):
