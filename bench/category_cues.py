@@ -27,10 +27,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from microturn._core._language import words
 from microturn._policies._full_duplex._decisions import RulesMember
 from microturn._policies._full_duplex._decisions._learned._examples import KINDS, REPOSITORY, Example
-from microturn._policies._full_duplex._decisions._learned._features import PUNCTUATION
+from microturn._policies._full_duplex._decisions._learned._fit import member_examples
 from microturn._policies._full_duplex._decisions._learned._member import SURE_MEMBER, LearnedMember
 
 CASES = REPOSITORY / "eval" / KINDS / "cases.jsonl"
@@ -43,11 +42,7 @@ Word = tuple[str, str, list[str], bool, int]
 
 
 def heard(cases: list[Example]) -> list[Word]:
-    found: list[Word] = []
-    for index, case in enumerate(cases):
-        said = [token for token in words(case["text"]) if token not in PUNCTUATION]
-        found += [(case["category"], word, said[:at], word in case["members"], index) for at, word in enumerate(said)]
-    return found
+    return [(*word, index) for index, case in enumerate(cases) for word in member_examples([case])]
 
 
 def score(name: str, fired: Sequence[bool], heard_words: list[Word], cases: list[Example]) -> dict[str, Any]:

@@ -113,12 +113,13 @@ class Cue:
         return None
 
     def _category(self, start: int) -> Hit | None:
-        """The first new word that is one of the kind, read with the words before it (punctuation left out)."""
+        """The first new word that is one of the kind, read with the words before it (punctuation left out; how many
+        of them matter is the member's to say, and ``heard`` is bounded)."""
         said = [token for token in self.heard if token not in _PUNCTUATION]
         new = sum(token not in _PUNCTUATION for token in self.heard[start:])
         for at in range(len(said) - new, len(said)):
             word = said[at]
-            if self.member.is_member(self.request.category, word, said[max(0, at - _CONTEXT) : at]):
+            if self.member.is_member(self.request.category, word, said[:at]):
                 answer = self.request.reply or f"{self.request.category.capitalize()}: {word}."
                 return Hit(matched=word, say=f"Stop! {answer}" if self.request.interrupt else answer)
         return None
@@ -194,8 +195,6 @@ _HOW_TO_STOP = "Say 'cancel the cue' to stop."
 _MEMORY = 256
 """Words a cue keeps (up to twice as many): every check reads back at most this far, and a phrase or a claim
 longer than this is not one anybody says."""
-_CONTEXT = 16
-"""How many words before a word a category cue reads it with: its clause, and more than a reader looks at."""
 _EQUALS = frozenset({"is", "equals", "makes", "="})
 _ARITHMETIC = frozenset("plus minus times x multiplied divided by over add + - * /".split())
 _PUNCTUATION = frozenset({",", ".", "?", "!", "-", "…"})
