@@ -14,7 +14,7 @@ KEYS = ["id", "category", "text", "members", "split"]
 SPLITS = ("train", "dev")
 MIN_CASES = 600
 MIN_CATEGORIES = 50
-MIN_WORDS, MAX_WORDS = 6, 25
+MIN_WORDS, MAX_WORDS = 4, 25
 
 
 def main():
