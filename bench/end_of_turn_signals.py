@@ -14,8 +14,10 @@ only, after each earlier word of the training set's spoken pause cases (``<id>@<
 fit reads that file for TRAIN and ``microturn devset`` replays it (``--model-signal recorded``: the ``-dev``
 ones are only for measuring), so neither runs a model. It prints per group and split the median and the AUC
 (end vs continue) of P(line break) and of the probabilities written. A few minutes; the features do not depend on load.
+With ``--reuse``, after cases were only added (no id changed), the keys recorded before keep their rows and only the
+new ones are read, with ``CHECKED`` of the old ones read again to prove the recording still holds (``reuse``).
 
-    python bench/end_of_turn_signals.py
+    python bench/end_of_turn_signals.py [--reuse]
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -52,6 +55,7 @@ from microturn._models._end_of_turn_head_fit import (
     WITHIN,
     Recorded,
     fit_end_of_turn_head,
+    load_recorded,
     save_recorded,
 )
 from microturn._policies import MicroTurn, Policy, make_policy
@@ -59,6 +63,13 @@ from microturn._policies import MicroTurn, Policy, make_policy
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = ROOT / "eval"
 START = 0.5
+CHECKED = 40
+"""With ``--reuse``: how many of the keys recorded before are read again, to check that their rows still hold."""
+TOLERANCE = 0.1
+"""The median difference the keys read again may show over their compared values. The same key read twice differs
+(the model reuses the cached prompt of the key read before it, and another split of the prompt into batches changes
+the last bits): by a median of 0 to 0.08 in a row, by up to ~0.5 in the log-probability of a rare token; a changed
+case, prompt or model moves most of a row."""
 
 
 class Silent:
@@ -230,10 +241,41 @@ async def read(found: Sequence[Key]) -> npt.NDArray[np.float64]:
     return np.stack(rows)
 
 
+def reuse(
+    found: Sequence[Key],
+    recorded: Sequence[str],
+    rows: npt.NDArray[np.float64],
+    read_rows: Callable[[Sequence[Key]], npt.NDArray[np.float64]],
+    compared: slice = slice(None),
+) -> npt.NDArray[np.float64]:
+    """Each of ``found``'s rows: a key ``recorded`` before keeps its row of ``rows``, the others are read by
+    ``read_rows``, with ``CHECKED`` of the kept ones, at random, read first, whose ``compared`` columns must read as
+    recorded to within ``TOLERANCE`` (else the model, its prompt or a case changed: everything must be read again)."""
+    at = {key: row for row, key in enumerate(recorded)}
+    new = [i for i, k in enumerate(found) if k.key not in at]
+    kept = [i for i, k in enumerate(found) if k.key in at]
+    checked = random.Random(0).sample(kept, min(CHECKED, len(kept)))
+    gaps = np.abs(read_rows([found[i] for i in checked]) - rows[[at[found[i].key] for i in checked]])[:, compared]
+    gap = float(np.median(gaps)) if gaps.size else 0.0
+    print(f"{len(checked)} recorded keys read again: median gap {gap:.4f}, at most {gaps.max(initial=0.0):.4f}")
+    if gap > TOLERANCE:
+        raise SystemExit(f"the recorded keys read {gap:.4f} away from their rows: record all again, without --reuse")
+    print(f"reusing {len(kept)} recorded keys; reading {len(new)} new ones")
+    out = np.empty((len(found), rows.shape[1]))
+    out[kept] = rows[[at[found[i].key] for i in kept]]
+    out[new] = read_rows([found[i] for i in new])
+    return out
+
+
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reuse", action="store_true", help="keep the rows of the keys recorded before (see above)")
     found = keys()
-    features = asyncio.run(read(found))
+    if parser.parse_args().reuse:
+        old = load_recorded(ROOT / FEATURES_FILE)
+        features = reuse(found, old.keys, old.features, lambda some: asyncio.run(read(some)))
+    else:
+        features = asyncio.run(read(found))
     ends = np.array([k.end for k in found])
     kinds = tuple(k.kind for k in found)
     recorded = Recorded(tuple(k.key for k in found), tuple(k.case for k in found), kinds, ends, features)

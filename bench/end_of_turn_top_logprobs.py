@@ -8,9 +8,10 @@ the ``TOP_LOGPROBS`` likeliest next tokens' log-probabilities, largest first, an
 the client reads a server's token (``ends_line``: its text with special tokens shown, as vLLM writes them). It
 checks that the whole distribution's P(line break) matches the recorded features (same transcripts, same
 model) and writes ``eval/signals/model_end_of_turn_top_logprobs.npz``. A quarter of an hour on an idle
-machine (72 minutes on a shared one).
+machine (72 minutes on a shared one). ``--reuse`` keeps the keys recorded before and reads only the new ones (as
+``bench/end_of_turn_signals.py --reuse``: after cases were only added).
 
-    python bench/end_of_turn_top_logprobs.py
+    python bench/end_of_turn_top_logprobs.py [--reuse]
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import numpy as np
 import numpy.typing as npt
 
 from end_of_turn import request
-from end_of_turn_signals import Key, keys
+from end_of_turn_signals import Key, keys, reuse
 from microturn import SystemClock
 from microturn._models._embedded import EmbeddedModel
 from microturn._models._end_of_turn import next_token_logits
 from microturn._models._end_of_turn_head import LINE_BREAK, features, vocabulary
 from microturn._models._end_of_turn_head_fit import FEATURES_FILE, load_recorded
-from microturn._models._openai_calibration_fit import TOP_FILE, TopLogprobs, save_top
+from microturn._models._openai_calibration_fit import TOP_FILE, TopLogprobs, load_top, save_top
 from microturn._models._openai_logprobs import TOP_LOGPROBS, ends_line
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,14 +57,29 @@ async def read(found: Sequence[Key]) -> tuple[TopLogprobs, npt.NDArray[np.float6
     return TopLogprobs(tuple(k.key for k in found), top, ending), line_break
 
 
+def _rows(found: Sequence[Key]) -> npt.NDArray[np.float64]:
+    """Each key read: its top log-probabilities, whether each ends the line, and log P(line break), side by side."""
+    top, line_break = asyncio.run(read(found))
+    return np.hstack([top.logprobs, top.ends_line, line_break[:, None]])
+
+
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reuse", action="store_true", help="keep the rows of the keys recorded before")
     found = keys()
     recorded = load_recorded(ROOT / FEATURES_FILE)
     if tuple(k.key for k in found) != recorded.keys:
         raise SystemExit(f"the keys differ from {FEATURES_FILE}'s: record it again with bench/end_of_turn_signals.py")
-    top, line_break = asyncio.run(read(found))
-    gap = np.abs(line_break - recorded.features[:, LINE_BREAK])
+    if parser.parse_args().reuse:
+        old = load_top(ROOT / TOP_FILE)
+        row_of = {key: row for row, key in enumerate(recorded.keys)}
+        line_breaks = recorded.features[[row_of[key] for key in old.keys], LINE_BREAK][:, None]
+        logprobs = slice(TOP_LOGPROBS)  # whether a token ends the line moves with its rank among near ties
+        rows = reuse(found, old.keys, np.hstack([old.logprobs, old.ends_line, line_breaks]), _rows, logprobs)
+    else:
+        rows = _rows(found)
+    top = TopLogprobs(recorded.keys, rows[:, :TOP_LOGPROBS], rows[:, TOP_LOGPROBS:-1].astype(np.bool_))
+    gap = np.abs(rows[:, -1] - recorded.features[:, LINE_BREAK])
     print(f"log P(line break) against the recorded features: median gap {np.median(gap):.4f}, at most {gap.max():.4f}")
     save_top(top, ROOT / TOP_FILE)
     print(f"wrote {ROOT / TOP_FILE}")
