@@ -263,7 +263,8 @@ def reuse(
     print(f"reusing {len(kept)} recorded keys; reading {len(new)} new ones")
     out = np.empty((len(found), rows.shape[1]))
     out[kept] = rows[[at[found[i].key] for i in kept]]
-    out[new] = read_rows([found[i] for i in new])
+    if new:
+        out[new] = read_rows([found[i] for i in new])
     return out
 
 
