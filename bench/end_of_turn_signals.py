@@ -254,10 +254,12 @@ def reuse(
     at = {key: row for row, key in enumerate(recorded)}
     new = [i for i, k in enumerate(found) if k.key not in at]
     kept = [i for i, k in enumerate(found) if k.key in at]
+    if not kept:
+        raise SystemExit("no key was recorded before: record them all, without --reuse")
     checked = random.Random(0).sample(kept, min(CHECKED, len(kept)))
     gaps = np.abs(read_rows([found[i] for i in checked]) - rows[[at[found[i].key] for i in checked]])[:, compared]
-    gap = float(np.median(gaps)) if gaps.size else 0.0
-    print(f"{len(checked)} recorded keys read again: median gap {gap:.4f}, at most {gaps.max(initial=0.0):.4f}")
+    gap = float(np.median(gaps))
+    print(f"{len(checked)} recorded keys read again: median gap {gap:.4f}, at most {gaps.max():.4f}")
     if gap > TOLERANCE:
         raise SystemExit(f"the recorded keys read {gap:.4f} away from their rows: record all again, without --reuse")
     print(f"reusing {len(kept)} recorded keys; reading {len(new)} new ones")
