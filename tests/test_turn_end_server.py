@@ -8,16 +8,20 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from microturn._models._end_of_turn_head_fit import FEATURES_FILE, READINGS, REPOSITORY, load_recorded, save_recorded
 from microturn._models._openai_calibration_fit import TOP_FILE, TopLogprobs, load_top, save_top
+from microturn._policies._full_duplex._decisions._learned import _turn_end_fit
 from microturn._policies._full_duplex._decisions._learned._turn_end import WAIT, load_fit
 from microturn._policies._full_duplex._decisions._learned._turn_end_fit import (
     LATER,
+    cross_validated,
     fit_turn_end,
     turn_end_examples,
 )
 from microturn._policies._full_duplex._decisions._learned._turn_end_server import server_readings, server_sha256
+from microturn.errors import ConfigError
 
 FAMILIES = {"pause": 60, "pause2": 20, "narrative": 8}
 """A small checkout: the first cases of each training file."""
@@ -74,3 +78,15 @@ def test_the_fit_writes_the_same_files_every_time_with_a_server_combination_of_i
     assert fit.server != fit.model  # fitted on the server's readings, not the head's
     found = turn_end_examples(tmp_path)
     assert fit.server_sha256 == server_sha256(found, server_readings(tmp_path, found))
+
+
+def test_a_server_recording_that_misses_a_key_stops_the_fit_before_it_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recording still being made (or made before cases were added) fails at once, not after the long fits."""
+    small_checkout(tmp_path)
+    top = load_top(tmp_path / TOP_FILE)
+    save_top(TopLogprobs(top.keys[:-1], top.logprobs[:-1], top.ends_line[:-1]), tmp_path / TOP_FILE)
+    monkeypatch.setattr(_turn_end_fit, "_frozen", lambda found: pytest.fail("fitted before reading the recording"))
+    with pytest.raises(ConfigError, match="record both again"):
+        cross_validated(tmp_path, tune=False)

@@ -227,6 +227,7 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT, *, tun
 
     found = turn_end_examples(root)
     digest = turn_end_sha256(found)
+    server = server_readings(root, found)  # first: a recording that misses a key fails before the long fits
     ends = np.array([e.end for e in found])
     fitted = np.array([later != "measured" or not is_later(e) for e in found])
     heads = np.array([not e.stretch_start or (later == "head" and is_later(e)) for e in found])
@@ -235,7 +236,6 @@ def cross_validated(root: Path = REPOSITORY, later: LaterFit = LATER_FIT, *, tun
     head = replace(fit_head(rows, _labels(ends[heads]), examples_sha256=digest, l2=L2), adapter=adapter)
     words = _out_of_fold(featurise, ends, found, digest, heads)
     commands = commands_of(found, LearnedIntent())
-    server = server_readings(root, found)
     text = evidence_rows(found, words, commands, [None] * len(found))
     both = evidence_rows(found, words, commands, [e.model for e in found])
     served = evidence_rows(found, words, commands, server)
