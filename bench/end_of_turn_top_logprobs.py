@@ -72,15 +72,17 @@ def main() -> None:
         raise SystemExit(f"the keys differ from {FEATURES_FILE}'s: record it again with bench/end_of_turn_signals.py")
     if parser.parse_args().reuse:
         old = load_top(ROOT / TOP_FILE)
-        row_of = {key: row for row, key in enumerate(recorded.keys)}
-        line_breaks = recorded.features[[row_of[key] for key in old.keys], LINE_BREAK][:, None]
+        unread = np.full((len(old.keys), 1), np.nan)  # a kept key's P(line break) is not read again
         logprobs = slice(TOP_LOGPROBS)  # whether a token ends the line moves with its rank among near ties
-        rows = reuse(found, old.keys, np.hstack([old.logprobs, old.ends_line, line_breaks]), _rows, logprobs)
+        rows = reuse(found, old.keys, np.hstack([old.logprobs, old.ends_line, unread]), _rows, logprobs)
     else:
         rows = _rows(found)
     top = TopLogprobs(recorded.keys, rows[:, :TOP_LOGPROBS], rows[:, TOP_LOGPROBS:-1].astype(np.bool_))
-    gap = np.abs(rows[:, -1] - recorded.features[:, LINE_BREAK])
-    print(f"log P(line break) against the recorded features: median gap {np.median(gap):.4f}, at most {gap.max():.4f}")
+    gap = np.abs(rows[:, -1] - recorded.features[:, LINE_BREAK])  # NaN where a kept key was not read
+    median, most = np.nanmedian(gap), np.nanmax(gap)
+    print(
+        f"log P(line break) of the keys read against the recorded features: median gap {median:.4f}, at most {most:.4f}"
+    )
     save_top(top, ROOT / TOP_FILE)
     print(f"wrote {ROOT / TOP_FILE}")
 
