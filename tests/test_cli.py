@@ -265,6 +265,7 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
         ("chat", "--record"),
         ("eval", "--out"),
         ("replay", "LOG"),
+        ("turn-ends", "microturn serve --log-dir DIR"),
     ],
 )
 def test_each_command_has_help(command: str, mentions: str, capsys: pytest.CaptureFixture[str]) -> None:

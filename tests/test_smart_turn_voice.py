@@ -8,30 +8,22 @@ detector that keeps how much audio it was given. The pieces that decide when a s
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
+from _voice_session import converse, microphone, of
 from microturn import (
     ComponentFailed,
-    EndSession,
-    Event,
-    SessionEnded,
     TurnEndSignal,
     UserSpeechEnded,
     UserTranscript,
     VirtualClock,
-    open_bus,
 )
 from microturn._core._floor import FloorState
-from microturn._session import Session
-from microturn._voice._channel import SessionEvent, VoiceChannel
 from microturn._voice._engines import fake_engines
-from microturn._voice._fakes import WORD_SECONDS, FakeTurnEnd, silence, tone
-from microturn._voice._protocols import INPUT_RATE, VoiceEngines
+from microturn._voice._fakes import WORD_SECONDS, FakeTurnEnd
+from microturn._voice._protocols import INPUT_RATE
 from microturn._voice._turn_signals import Slot, TurnAudio, TurnEndSignals
 
-CHUNK = 0.02
-"""Seconds of microphone audio per ``hear``, as the browser sends it."""
 UNFINISHED = ["i", "want", "to", "book", "a", "flight", "to"]
 """Words that sound unfinished: the policy waits after them, so the signal has a turn to be about."""
 
@@ -97,48 +89,6 @@ def test_a_final_text_lost_on_the_way_does_not_shift_the_signals_after_it() -> N
 
 
 # --- through a session, in virtual time ----------------------------------------------------------------------
-
-
-def microphone(length: float, speech: list[tuple[float, int]]) -> bytes:
-    """``length`` seconds of silence with ``words`` fake words from ``start`` for each ``(start, words)``."""
-    audio = bytearray(silence(length))
-    for start, words in speech:
-        offset = 2 * round(start * INPUT_RATE)
-        piece = tone(words * WORD_SECONDS - 0.02)
-        audio[offset : offset + len(piece)] = piece
-    return bytes(audio)
-
-
-async def converse(clock: VirtualClock, engines: VoiceEngines, audio: bytes) -> list[Event]:
-    """Hear ``audio`` through a voice channel in real (virtual) time, end the session; return its log."""
-    channel = VoiceChannel(engines=engines, clock=clock)
-    session = Session(bus=open_bus("memory"), clock=clock, session_id="voice", output=channel.output)
-    log: list[Event] = []
-
-    async def speak() -> None:
-        start = clock.now()
-        size = round(2 * INPUT_RATE * CHUNK)
-        for index, offset in enumerate(range(0, len(audio), size)):
-            await clock.sleep_until(start + (index + 1) * CHUNK)
-            channel.hear(audio[offset : offset + size])
-        await session.inject(EndSession())
-
-    async def listen() -> None:
-        async for item in channel.outbound():
-            if isinstance(item, SessionEvent):
-                log.append(item.event)
-
-    async with clock.timeout_at(clock.now() + 120), asyncio.TaskGroup() as tasks:
-        tasks.create_task(session.run())
-        tasks.create_task(channel.run(session))
-        tasks.create_task(speak())
-        tasks.create_task(listen())
-    assert isinstance(log[-1], SessionEnded)
-    return log
-
-
-def of(log: list[Event], kind: type[Event]) -> list[int]:
-    return [index for index, event in enumerate(log) if isinstance(event, kind)]
 
 
 async def test_a_stretch_that_ends_is_judged_and_its_signal_recorded_for_the_final_text(clock: VirtualClock) -> None:

@@ -46,6 +46,8 @@ from microturn import (
     VirtualClock,
     open_bus,
 )
+from microturn._core._codec import encode_log
+from microturn._eval._turn_ends import read_pauses
 from microturn._models import ChatModel, ModelRequest
 from microturn._models._scripted import STORY
 from microturn._session import Session
@@ -598,6 +600,13 @@ def test_a_spoken_question_and_a_barge_in_through_the_real_engines(real_engines:
     assert STORY.startswith(" ".join(played))
     latency = onset_to_flush(client, onset)
     assert latency <= 0.25
+    # The log reads back for the audio end of turn's measurement on recorded sessions (``microturn turn-ends``):
+    # it replays, and the question's stretch, judged by the real Smart Turn, is an end (the agent answered it).
+    log = encode_log([item.event for _, item in client.received if isinstance(item, SessionEvent)])
+    pauses = read_pauses(log)
+    assert pauses[0].text.lower().strip(" .!?") == "tell me a story"
+    assert pauses[0].label == "end"
+    assert 0.0 < pauses[0].audio < 1.0
     print(
         f"\nreal engines: voice to voice {client.first_audio() - question_end:.3f} s, "
         f"barge-in (onset → agent audio flushed) {latency:.3f} s, "

@@ -15,6 +15,7 @@ from microturn._apps._commands import (
     replay_command,
     serve_command,
     timeline_command,
+    turn_ends_command,
 )
 from microturn._bus import LogConfig, Sync
 from microturn._core._config import SessionConfig
@@ -35,13 +36,14 @@ _DESCRIPTION = """\
 microturn: an agent that stays present in continuous ~200 ms micro-turns.
 
 commands:
-  chat     talk with the agent in this terminal (typing interrupts it)
-  serve    talk with the agent in a browser: voice or typing (http://127.0.0.1:8765)
-  eval     run scenario files in virtual time and check their expectations
-  devset   measure the interaction decisions on the development set (eval/devset)
-  replay   re-run a recorded session log and check it reproduces byte for byte
-  timeline draw a session log as one self-contained HTML page
-  audit    list every tool call in a session log: approval and outcome
+  chat       talk with the agent in this terminal (typing interrupts it)
+  serve      talk with the agent in a browser: voice or typing (http://127.0.0.1:8765)
+  eval       run scenario files in virtual time and check their expectations
+  devset     measure the interaction decisions on the development set (eval/devset)
+  replay     re-run a recorded session log and check it reproduces byte for byte
+  timeline   draw a session log as one self-contained HTML page
+  audit      list every tool call in a session log: approval and outcome
+  turn-ends  measure the audio end of turn on recorded voice sessions
 
 Run 'microturn COMMAND --help' for the options of a command."""
 
@@ -270,6 +272,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     audit.add_argument("log", type=Path, metavar="LOG", help="a session log (.jsonl)")
     audit.set_defaults(run=audit_command, usage=audit)
+
+    turn_ends = commands.add_parser(
+        "turn-ends",
+        help="measure the audio end of turn on recorded voice sessions",
+        description="Read back every pause in LOG(s) that the audio end of turn (Smart Turn) judged: what the "
+        "words said then (the session replayed, its text read by the learned turn end without the audio) and "
+        "what the user did next (went on: spoke before the agent's reply or within 1 s of it; ended: the agent "
+        "replied and they did not). Prints how well the words, the audio, and both separate the ends from the "
+        "pauses (AUC), and the weights a logistic regression gives the two. Record sessions with "
+        "'microturn serve --log-dir DIR'; see docs/audio-end-of-turn.md.",
+    )
+    turn_ends.add_argument(
+        "logs", type=Path, nargs="+", metavar="LOG", help="session logs (.jsonl), or folders of them"
+    )
+    turn_ends.add_argument("--json", type=Path, metavar="FILE", help="also write every pause and the summary here")
+    turn_ends.set_defaults(run=turn_ends_command, usage=turn_ends)
     return parser
 
 

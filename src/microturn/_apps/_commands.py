@@ -260,6 +260,57 @@ def audit_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def turn_ends_command(args: argparse.Namespace) -> int:
+    from microturn._eval._turn_ends import FIT_LEAST, measure, read_pauses, write_pauses
+
+    logs = _logs(args.logs)
+    pauses = []
+    for log in logs:
+        try:
+            pauses += read_pauses(_read(log))
+        except MicroturnError as exc:  # one log that does not replay costs that log, not the others
+            print(f"skipped {log}: {exc}", file=sys.stderr)
+    if not pauses:
+        print(
+            f"no pause the audio end of turn judged in {len(logs)} log(s): record voice sessions with "
+            "'microturn serve --log-dir DIR' (the voice extra installs Smart Turn; docs/audio-end-of-turn.md)",
+            file=sys.stderr,
+        )
+        return 1
+    fusion = measure(pauses)
+    went_on = fusion.pauses - fusion.ends
+    print(
+        f"{fusion.pauses} pauses the audio end of turn judged, in {fusion.sessions} of {len(logs)} session(s): "
+        f"{fusion.ends} ends of a turn, {went_on} the user went on after"
+    )
+    rows = [
+        ("the words (with the model's reading, as recorded)", fusion.words_auc),
+        ("the audio alone", fusion.audio_auc),
+        ("both, as the policy adds them", fusion.shipped_auc),
+    ]
+    if fusion.fitted is not None:
+        words, audio, bias = fusion.fitted
+        rows.append((f"both, fitted here: words x{words:.2f}, audio x{audio:.2f}, bias {bias:+.2f}", fusion.fitted_auc))
+    width = max(len(name) for name, _ in rows)
+    print(f"{'reading':<{width}}  AUC (an end scores above a pause)")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value:.3f}")
+    if fusion.fitted is None:
+        print(f"(no weights fitted: each label needs {FIT_LEAST} pauses)")
+    if args.json is not None:
+        write_pauses(args.json, pauses, fusion)
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _logs(paths: Sequence[Path]) -> list[Path]:
+    """The session logs named, a folder standing for the .jsonl logs in it."""
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    return found
+
+
 def _read(path: Path) -> bytes:
     """The log at ``path`` without a torn last line (a crash cut its write short), which is reported."""
     try:

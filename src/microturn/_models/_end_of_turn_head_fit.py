@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING
 from microturn._models._end_of_turn_head import FEATURES, HEAD, LINE_BREAK, EndOfTurnHead
 from microturn._models._end_of_turn_speculation import speculation
 from microturn._sentences import fit_logistic
+from microturn._sentences._logistic import auc
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def fit_end_of_turn_head(root: Path = REPOSITORY, head: Path = HEAD) -> None:
         print(f"l2 {l2:<7} out-of-fold log loss {losses[l2]:.4f}{'  chosen' if l2 == chosen else ''}")
     for kind in sorted(set(recorded.kinds) - {WITHIN}):
         mine = np.array([k == kind for k in recorded.kinds]) & train
-        line_break, read = _auc(np.exp(x[mine, LINE_BREAK]), y[mine]), _auc(held_out[mine], y[mine])
+        line_break, read = auc(np.exp(x[mine, LINE_BREAK]), y[mine]), auc(held_out[mine], y[mine])
         print(f"train {kind:<7} AUC P(line break) {line_break:.3f}  the head, out of fold {read:.3f}")
     print(speculation(recorded, readings))
     print(f"wrote {head} and {root / READINGS}")
@@ -202,15 +202,6 @@ def _log_loss(p: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], mask: npt.ND
 
     clipped = np.clip(p[mask], 1e-9, 1.0 - 1e-9)
     return float(-np.mean(np.where(y[mask], np.log(clipped), np.log(1.0 - clipped))))
-
-
-def _auc(scores: npt.NDArray[np.float64], ends: npt.NDArray[np.bool_]) -> float:
-    """P(an end scores above a continuation), ties counted half."""
-    up, down = scores[ends], scores[~ends]
-    if not len(up) or not len(down):
-        return math.nan
-    wins = (up[:, None] > down[None, :]).sum() + 0.5 * (up[:, None] == down[None, :]).sum()
-    return float(wins / (len(up) * len(down)))
 
 
 if __name__ == "__main__":

@@ -39,11 +39,11 @@ from microturn._models._end_of_turn_head_fit import (
     WITHIN,
     load_recorded,
 )
-from microturn._models._end_of_turn_head_fit import _auc as auc
 from microturn._models._end_of_turn_head_fit import _folds as folds_of
 from microturn._models._openai_calibration import CALIBRATION, Calibration, Reading, reading
 from microturn._models._openai_logprobs import TOP_LOGPROBS
 from microturn._sentences import fit_logistic
+from microturn._sentences._logistic import auc
 from microturn.errors import ConfigError
 
 if TYPE_CHECKING:

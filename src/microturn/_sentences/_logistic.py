@@ -1,16 +1,17 @@
 """A binary logistic regression fitted by Newton's method: deterministic (from zeros, full batch), the bias
 unpenalised. The turn end's combinations (``_turn_end_fit.py``) and the embedded model's end-of-turn head
-(``_models/_end_of_turn_head_fit.py``) are fitted with it."""
+(``_models/_end_of_turn_head_fit.py``) are fitted with it. And ``auc``, how well a score separates two labels."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
-__all__ = ["fit_logistic"]
+__all__ = ["auc", "fit_logistic"]
 
 STEPS = 100
 """At most this many Newton steps; a fit stops when no weight moves by 1e-10 (a dozen steps, as a rule)."""
@@ -34,3 +35,12 @@ def fit_logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.bool_], l2: float
         if float(np.abs(step).max()) < 1e-10:
             break
     return weights
+
+
+def auc(scores: npt.NDArray[np.float64], ends: npt.NDArray[np.bool_]) -> float:
+    """P(an end scores above a continuation), ties counted half; NaN without both labels."""
+    up, down = scores[ends], scores[~ends]
+    if not len(up) or not len(down):
+        return math.nan
+    wins = (up[:, None] > down[None, :]).sum() + 0.5 * (up[:, None] == down[None, :]).sum()
+    return float(wins / (len(up) * len(down)))
