@@ -92,8 +92,9 @@ class _RecordedTools:
         raise AssertionError("unreachable")
 
 
-def replay_log(data: bytes) -> bytes:
-    """Re-run the session recorded in ``data`` and return the log the replay wrote."""
+def replay_log(data: bytes, *, clock: VirtualClock | None = None) -> bytes:
+    """Re-run the session recorded in ``data`` and return the log the replay wrote; on ``clock`` if given (one
+    that starts at 0 with the log's wall time, as the default does), so a caller can read the replay's time."""
     events = list(decode_log(data))
     if not events or not isinstance(events[0], SessionStarted):
         raise MalformedEvent(
@@ -102,7 +103,7 @@ def replay_log(data: bytes) -> bytes:
         )
     started = events[0]
     config = SessionConfig.from_dict(started.config)
-    clock = VirtualClock(wall_epoch=started.wall)
+    clock = clock if clock is not None else VirtualClock(wall_epoch=started.wall)
 
     async def main() -> bytes:
         bus = open_bus("memory")

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from microturn._core._clock import Clock, VirtualClock
 from microturn._core._codec import decode_log
 from microturn._core._events import (
     AgentSpeechStarted,
@@ -121,8 +122,9 @@ def read_pauses(data: bytes) -> list[Pause]:
     if not isinstance(name, str) or name not in DECISIONS:
         return []
     calls: list[Asked] = []
-    with _recording(name, calls):
-        replay_log(data)
+    clock = VirtualClock(wall_epoch=started.wall)
+    with _recording(name, calls, clock):
+        replay_log(data, clock=clock)
     judge = _learned_turn_end()
     pauses: list[Pause] = []
     for at, signal in signals:
@@ -203,14 +205,15 @@ def _asked(calls: Sequence[Asked], signal: TurnEndSignal) -> tuple[str, TurnEndC
 
 
 @contextmanager
-def _recording(name: str, calls: list[Asked]) -> Iterator[None]:
-    """While inside, the decisions called ``name`` note every question put to their turn end (its time, the text,
-    the context) in ``calls``; they decide as before, so the replay is the session as it ran."""
+def _recording(name: str, calls: list[Asked], clock: Clock) -> Iterator[None]:
+    """While inside, the decisions called ``name`` note every question put to their turn end (its time on
+    ``clock``, the text, the context) in ``calls``; they decide as before, so the replay is the session as it
+    ran."""
     made = DECISIONS[name]
 
     def noting(waits: Waits) -> Decisions:
         decisions = made(waits)
-        return dataclasses.replace(decisions, turn_end=_Noting(decisions.turn_end, calls))
+        return dataclasses.replace(decisions, turn_end=_Noting(decisions.turn_end, calls, clock))
 
     DECISIONS[name] = noting
     try:
@@ -220,14 +223,13 @@ def _recording(name: str, calls: list[Asked]) -> Iterator[None]:
 
 
 class _Noting:
-    def __init__(self, inner: TurnEnd, calls: list[Asked]) -> None:
+    def __init__(self, inner: TurnEnd, calls: list[Asked], clock: Clock) -> None:
         self._inner = inner
         self._calls = calls
+        self._clock = clock
 
     def estimate(self, text: str, context: TurnEndContext) -> TurnEndEstimate:
-        import asyncio
-
-        self._calls.append((asyncio.get_running_loop().time(), text, context))  # the replay's virtual time
+        self._calls.append((self._clock.now(), text, context))
         return self._inner.estimate(text, context)
 
 
