@@ -132,3 +132,16 @@ def test_logs_without_such_pauses_say_how_to_record_them(tmp_path: Path, capsys:
 
     assert main(["turn-ends", str(log)]) == 1
     assert "microturn serve --log-dir DIR" in capsys.readouterr().err
+
+
+def test_a_log_that_cannot_be_read_is_skipped_with_its_reason_and_the_others_are_measured(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-broken.jsonl").write_text('{"v": 1, "e": {"kind": "NoSuchEvent"}}\n')
+    (tmp_path / "b-good.jsonl").write_bytes(recorded(BOOKING, [0.1, 0.95], [(0.5, 7), (3.0, 1)]))
+
+    assert main(["turn-ends", str(tmp_path)]) == 0
+
+    captured = capsys.readouterr()
+    assert f"skipped {tmp_path / 'a-broken.jsonl'}:" in captured.err
+    assert "2 pauses the audio end of turn judged, in 1 of 2 session(s)" in captured.out
