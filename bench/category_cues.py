@@ -83,12 +83,10 @@ def best(name: str, values: list[float], heard_words: list[Word], cases: list[Ex
     return float(grid[max(range(len(rows)), key=lambda i: rows[i]["f0.5"])])
 
 
-def out_of_fold(cases: list[Example], heard_words: list[Word]) -> list[float]:
-    """Each train word's member probability from a head and adapters that never saw its kind."""
-    import numpy as np
-
+def out_of_fold(cases: list[Example], heard_words: list[Word]) -> tuple[list[float], Any]:
+    """Each train word's member probability from a head and adapters that never saw its kind, and the features the
+    adapters read (cross-fitted by kind)."""
     from microturn._policies._full_duplex._decisions._learned._member import member_features, member_text
-    from microturn._sentences import fit_head
     from microturn._sentences._tune import CROSS_FIT, cross_fitted_rows
 
     texts = [member_text(kind, word, before) for kind, word, before, _, _ in heard_words]
@@ -101,7 +99,22 @@ def out_of_fold(cases: list[Example], heard_words: list[Word]) -> list[float]:
         return member_features(kind, word, before, encoder=encoder)
 
     rows = cross_fitted_rows(texts, labels, read, parts=parts)
-    folds = [kinds.index(kind) % FOLDS for kind, *_ in heard_words]
+    return by_folds(rows, heard_words), rows
+
+
+def folds_of(heard_words: list[Word]) -> list[int]:
+    kinds = sorted({kind for kind, *_ in heard_words})
+    return [kinds.index(kind) % FOLDS for kind, *_ in heard_words]
+
+
+def by_folds(rows: Any, heard_words: list[Word]) -> list[float]:
+    """Each word's member probability from a head fitted on ``rows`` of the other folds' kinds."""
+    import numpy as np
+
+    from microturn._sentences import fit_head
+
+    labels = ["member" if member else "other" for _, _, _, member, _ in heard_words]
+    folds = folds_of(heard_words)
     found = [0.0] * len(heard_words)
     for fold in range(FOLDS):
         train = [i for i, f in enumerate(folds) if f != fold]
@@ -109,6 +122,24 @@ def out_of_fold(cases: list[Example], heard_words: list[Word]) -> list[float]:
         for i in (i for i, f in enumerate(folds) if f == fold):
             found[i] = head.probabilities(np.asarray(rows[i]))["member"]
     return found
+
+
+def stacked(learned: list[float], near: list[float], heard_words: list[Word]) -> list[float]:
+    """The head's out-of-fold log-odds and the closeness weighed by a logistic regression fitted on the other
+    folds (tried in session 14, not kept: docs/decisions.md)."""
+    import numpy as np
+
+    from microturn._sentences import fit_logistic
+
+    p = np.clip(np.array(learned), 1e-4, 1 - 1e-4)
+    x = np.column_stack([np.log(p / (1 - p)), np.array(near)])
+    y = np.array([member for _, _, _, member, _ in heard_words], dtype=bool)
+    folds = np.array(folds_of(heard_words))
+    found = np.zeros(len(y))
+    for fold in range(FOLDS):
+        weights = fit_logistic(x[folds != fold], y[folds != fold], l2=1e-3)
+        found[folds == fold] = 1 / (1 + np.exp(-(x[folds == fold] @ weights[:2] + weights[2])))
+    return [float(value) for value in found]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,8 +161,18 @@ def main(argv: list[str] | None = None) -> int:
     near = closeness(heard_words)
     if args.split == "train":
         rows += [score(f"closeness >= {t}", [v >= t for v in near], heard_words, cases) for t in CLOSENESS]
-        learned = out_of_fold(cases, heard_words)
+        learned, features = out_of_fold(cases, heard_words)
         rows += [score(f"learned >= {t} (out of fold)", [p >= t for p in learned], heard_words, cases) for t in SURES]
+        both = stacked(learned, near, heard_words)
+        rows += [
+            score(f"learned + closeness, stacked >= {t}", [p >= t for p in both], heard_words, cases) for t in SURES
+        ]
+        import numpy as np
+
+        wider = by_folds(np.column_stack([features, near]).astype(np.float32), heard_words)
+        rows += [
+            score(f"learned, closeness a feature >= {t}", [p >= t for p in wider], heard_words, cases) for t in SURES
+        ]
     else:
         train_words = heard(train)
         threshold = best("closeness", closeness(train_words), train_words, train, CLOSENESS)

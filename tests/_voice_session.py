@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 
 from microturn import EndSession, Event, SessionEnded, VirtualClock, open_bus
+from microturn._bus import EventBus
+from microturn._core._codec import encode_log
+from microturn._models import ChatModel
 from microturn._session import Session
 from microturn._voice._channel import SessionEvent, VoiceChannel
 from microturn._voice._fakes import WORD_SECONDS, silence, tone
@@ -25,10 +28,18 @@ def microphone(length: float, speech: list[tuple[float, int]]) -> bytes:
     return bytes(audio)
 
 
-async def converse(clock: VirtualClock, engines: VoiceEngines, audio: bytes) -> list[Event]:
-    """Hear ``audio`` through a voice channel in real (virtual) time, end the session; return its log."""
+async def converse(
+    clock: VirtualClock,
+    engines: VoiceEngines,
+    audio: bytes,
+    model: ChatModel | None = None,
+    bus: EventBus | None = None,
+) -> list[Event]:
+    """Hear ``audio`` through a voice channel in real (virtual) time, end the session; return what the channel
+    sent out of it. ``model``: the session's (default: the scripted one); ``bus``: where its log goes."""
     channel = VoiceChannel(engines=engines, clock=clock)
-    session = Session(bus=open_bus("memory"), clock=clock, session_id="voice", output=channel.output)
+    bus = bus if bus is not None else open_bus("memory")
+    session = Session(bus=bus, clock=clock, session_id="voice", output=channel.output, model=model)
     log: list[Event] = []
 
     async def speak() -> None:
@@ -55,3 +66,12 @@ async def converse(clock: VirtualClock, engines: VoiceEngines, audio: bytes) -> 
 
 def of(log: list[Event], kind: type[Event]) -> list[int]:
     return [index for index, event in enumerate(log) if isinstance(event, kind)]
+
+
+async def session_log(
+    clock: VirtualClock, engines: VoiceEngines, audio: bytes, model: ChatModel | None = None
+) -> bytes:
+    """The session's own log (as ``serve --log-dir`` keeps it) of ``converse``."""
+    bus = open_bus("memory")
+    await converse(clock, engines, audio, model, bus)
+    return encode_log(await bus.read("voice"))

@@ -4,12 +4,13 @@ it read (never for a replay: the log has it), dropped when stale, and a start fo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
 import pytest
 
+from _reading_model import READ, ReadingModel
 from microturn import (
     AgentWord,
     ComponentFailed,
@@ -35,35 +36,6 @@ from microturn._session._anticipation import PROBABLY_OVER
 from microturn._session._model_calls import ModelCalls, Playback
 from microturn.errors import ConfigError
 from microturn.testing import Step, end, run_session, spoken, typed
-
-READ = 0.03
-"""Virtual seconds a reading takes (the embedded model's, on a warm cache, is about that)."""
-
-
-class ReadingModel:
-    """A FAKE local model that prefills, reads the end of turn (``p`` of the user's words, READ seconds after it is
-    asked) and answers "you asked <words>" 0.2 s after a request."""
-
-    name: ClassVar[str] = "reading"
-
-    def __init__(self, clock: VirtualClock, p: Callable[[str], float | None], *, read: float = READ) -> None:
-        self.clock = clock
-        self._p = p
-        self._read = read
-        self.reads: list[str] = []
-        self.prefills: list[float] = []
-
-    async def prefill(self, request: ModelRequest) -> None:
-        self.prefills.append(self.clock.now())
-
-    async def end_of_turn(self, request: ModelRequest) -> float | None:
-        self.reads.append(request.user_text)
-        await self.clock.sleep_until(self.clock.now() + self._read)
-        return self._p(request.user_text)
-
-    async def stream(self, request: ModelRequest) -> AsyncIterator[str]:
-        await self.clock.sleep_until(self.clock.now() + 0.2)
-        yield f"you asked {request.user_text}"
 
 
 class RemoteReading(ReadingModel):

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from _voice_session import converse, microphone
+from _reading_model import ReadingModel
+from _voice_session import microphone, session_log
 from microturn import VirtualClock
 from microturn._apps._cli import main
-from microturn._core._codec import encode_log
 from microturn._eval._turn_ends import FIT_LEAST, Pause, measure, read_pauses
 from microturn._policies._full_duplex._decisions import DECISIONS, TurnEndContext
 from microturn._policies._full_duplex._decisions._learned import LearnedTurnEnd
@@ -29,15 +29,22 @@ BOOKING = ["i", "want", "to", "book", "a", "flight", "to", "denver"]
 
 
 def recorded(
-    words: list[str], audio: list[float] | None, speech: list[tuple[float, int]], length: float = 8.0
+    words: list[str],
+    audio: list[float] | None,
+    speech: list[tuple[float, int]],
+    length: float = 8.0,
+    reading: float | None = None,
 ) -> bytes:
     """The log of a voice session in which the user says ``words`` as ``speech`` says, with ``audio`` the
-    detector's script (None: no detector); recorded on its own clock, as a session kept by ``serve`` was."""
+    detector's script (None: no detector), and a model that reads the end of turn as ``reading`` after every word
+    as the default (embedded) model does (None: the scripted model, which reads nothing); recorded on its own
+    clock, as a session kept by ``serve`` was."""
     engines = fake_engines(words)
     if audio is not None:
         engines = dataclasses.replace(engines, turn_end=FakeTurnEnd(audio))
     clock = VirtualClock()
-    return encode_log(clock.run(converse(clock, engines, microphone(length, speech))))
+    model = None if reading is None else ReadingModel(clock, lambda _: reading)
+    return clock.run(session_log(clock, engines, microphone(length, speech), model))
 
 
 def test_a_pause_the_user_went_on_after_and_the_end_of_the_turn_are_read_back() -> None:
@@ -56,6 +63,18 @@ def test_a_pause_the_user_went_on_after_and_the_end_of_the_turn_are_read_back() 
     alone = judge.estimate("i want to book a flight to", TurnEndContext()).probability
     assert pauses[0].words == pytest.approx(log_odds_of(alone))
     assert pauses[0].words < -1.0
+
+
+def test_the_words_are_read_with_the_models_reading_as_the_policy_had_it() -> None:
+    # The default model reads after every word how likely the turn is over (here a fake: the same for every word,
+    # 0.03 s after it is asked). At the pause after "to" the policy had that reading; it weighs in either way.
+    speech = [(0.5, 7), (3.0, 1)]
+    alone, _ = read_pauses(recorded(BOOKING, [0.1, 0.95], speech))
+    sure, _ = read_pauses(recorded(BOOKING, [0.1, 0.95], speech, reading=0.97))
+    unsure, _ = read_pauses(recorded(BOOKING, [0.1, 0.95], speech, reading=0.03))
+
+    assert sure.text == alone.text == unsure.text == "i want to book a flight to"
+    assert unsure.words + 0.5 < alone.words < sure.words - 1.0
 
 
 def test_speech_soon_after_the_agent_began_means_the_user_had_not_finished() -> None:

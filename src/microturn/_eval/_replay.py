@@ -37,19 +37,19 @@ class ReplaySource:
     _PATIENCE = 1000  # passes at one moment before a held input is released anyway (a diverging replay)
 
     def __init__(self, events: list[Event]) -> None:
-        self._inputs: list[tuple[Event, int]] = []
+        self._inputs: list[tuple[Event, int, int]] = []  # the input, where it may be handed over, its line
         for index, event in enumerate(events):
             if event.source in RUNTIME_SOURCES:
                 continue
             position = index
             while position > 0 and _fact_of(events[position - 1], event):
                 position -= 1  # facts the input completed (a silence it ended) were logged before it
-            self._inputs.append((event, position))
-        if not any(isinstance(event, EndSession) for event, _ in self._inputs):
+            self._inputs.append((event, position, index))
+        if not any(isinstance(event, EndSession) for event, _, _ in self._inputs):
             # A log cut short (a crash) has no end: end the replay where the log ends, so it terminates
             # and the comparison shows what is missing.
             last = events[-1].t if events else 0.0
-            self._inputs.append((EndSession(reason="log ended", t=last, source=self.name), len(events)))
+            self._inputs.append((EndSession(reason="log ended", t=last, source=self.name), len(events), len(events)))
         self._next = 0
         self._session: Session | None = None
         self._held = 0
@@ -66,16 +66,20 @@ class ReplaySource:
 
     def poll(self, now: float, state: FloorState) -> list[Event | bytes]:
         due: list[Event | bytes] = []
+        handed = -2  # the line of the input handed over just before, in this pass
         while self._next < len(self._inputs):
-            event, position = self._inputs[self._next]
+            event, position, line = self._inputs[self._next]
             if event.t > now + _EPSILON:
                 break
-            caught_up = self._session is None or self._session.log_length >= position
+            # Inputs recorded one after the other, nothing of the runtime's between them, came in one pass (a
+            # recogniser's words, a final transcript): they go together, or the policy would act between them.
+            caught_up = self._session is None or self._session.log_length >= position or position <= handed + 1
             if not caught_up and self._held < self._PATIENCE:
                 self._held += 1
                 break
             self._held = 0
             due.append(event)
+            handed = line
             self._next += 1
         return due
 

@@ -44,10 +44,11 @@ from microturn._core._events import (
 )
 from microturn._eval._replay import replay_log
 from microturn._policies import recorded_options
-from microturn._policies._full_duplex._decisions import DECISIONS, TurnEnd, TurnEndContext, TurnEndEstimate
+from microturn._policies._full_duplex._decisions import DECISIONS, TurnEnd, TurnEndContext, TurnEndEstimate, learned
 from microturn._policies._full_duplex._decisions._interfaces import Waits
 from microturn._policies._full_duplex._decisions._registry import Decisions
-from microturn.errors import ConfigError, MalformedEvent
+from microturn._policies._full_duplex._end_of_turn import AUDIO
+from microturn.errors import MalformedEvent
 
 if TYPE_CHECKING:
     import numpy as np
@@ -61,8 +62,6 @@ __all__ = ["FIT_LEAST", "GRACE", "Fusion", "Pause", "label_pause", "measure", "r
 GRACE = 1.0
 """Seconds after the agent's reply began within which the user's speech means they had not finished: too soon to
 be an answer to the reply (someone who answers has heard some of it first)."""
-AUDIO = "audio"
-"""The source of the audio detector's signals."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,20 +120,23 @@ def read_pauses(data: bytes) -> list[Pause]:
     name = options.get("decisions")
     if not isinstance(name, str) or name not in DECISIONS:
         return []
-    calls: list[Asked] = []
     clock = VirtualClock(wall_epoch=started.wall)
-    with _recording(name, calls, clock):
+    with _noting(name, clock) as noted:
         replay_log(data, clock=clock)
-    judge = _learned_turn_end()
+    if noted.waits is None:
+        return []  # the replayed policy never built its decisions
+    judge = learned(noted.waits).turn_end  # the session's own silences; the learned reading, whatever it ran
+    from microturn._policies._full_duplex._decisions._learned._turn_end import log_odds_of  # learned() checked it
+
     pauses: list[Pause] = []
     for at, signal in signals:
         label = label_pause(events, at)
-        asked = _asked(calls, signal)
+        asked = _asked(noted.calls, signal)
         if label is None or asked is None:
             continue
         text, context = asked
-        estimate = judge.estimate(text, dataclasses.replace(context, audio_end_probability=None))
-        pauses.append(Pause(started.session, signal.t, text, signal.probability, _log_odds(estimate), label))
+        words = judge.estimate(text, dataclasses.replace(context, audio_end_probability=None)).probability
+        pauses.append(Pause(started.session, signal.t, text, signal.probability, log_odds_of(words), label))
     return pauses
 
 
@@ -195,29 +197,43 @@ def write_pauses(path: Path, pauses: Sequence[Pause], fusion: Fusion) -> None:
 
 
 def _asked(calls: Sequence[Asked], signal: TurnEndSignal) -> tuple[str, TurnEndContext] | None:
-    """The latest question the policy put to its turn end, by the signal's time, about the words the signal is
-    about: their text and the context it gave (a signal that came after the agent took the words up was not
-    heard, but the words were judged before)."""
-    for t, text, context in reversed(calls):
-        if t <= signal.t + 1e-9 and len(text) == signal.upto:
-            return text, context
-    return None
+    """What the policy last knew of the words ``signal`` is about: the latest question about them by the signal's
+    time (a signal that came after the agent took them up was not heard, but they were judged before), then the
+    last of the questions about the same words that followed (a reading the model sent after the audio's)."""
+    about = [i for i, (t, text, _) in enumerate(calls) if t <= signal.t + 1e-9 and len(text) == signal.upto]
+    if not about:
+        return None
+    at = about[-1]
+    while at + 1 < len(calls) and calls[at + 1][1] == calls[at][1]:
+        at += 1
+    _, text, context = calls[at]
+    return text, context
+
+
+@dataclass(slots=True)
+class _Noted:
+    calls: list[Asked] = dataclasses.field(default_factory=list)
+    """Every question the policy put to its turn end, in order."""
+    waits: Waits | None = None
+    """The policy's silences, as its decisions were built with them."""
 
 
 @contextmanager
-def _recording(name: str, calls: list[Asked], clock: Clock) -> Iterator[None]:
+def _noting(name: str, clock: Clock) -> Iterator[_Noted]:
     """While inside, the decisions called ``name`` note every question put to their turn end (its time on
-    ``clock``, the text, the context) in ``calls``; they decide as before, so the replay is the session as it
-    ran."""
+    ``clock``, the text, the context) and the silences they were built with; they decide as before, so the replay
+    is the session as it ran."""
     made = DECISIONS[name]
+    noted = _Noted()
 
     def noting(waits: Waits) -> Decisions:
+        noted.waits = waits
         decisions = made(waits)
-        return dataclasses.replace(decisions, turn_end=_Noting(decisions.turn_end, calls, clock))
+        return dataclasses.replace(decisions, turn_end=_Noting(decisions.turn_end, noted.calls, clock))
 
     DECISIONS[name] = noting
     try:
-        yield
+        yield noted
     finally:
         DECISIONS[name] = made
 
@@ -231,18 +247,3 @@ class _Noting:
     def estimate(self, text: str, context: TurnEndContext) -> TurnEndEstimate:
         self._calls.append((self._clock.now(), text, context))
         return self._inner.estimate(text, context)
-
-
-def _learned_turn_end() -> TurnEnd:
-    try:
-        from microturn._policies._full_duplex._decisions._learned import LearnedTurnEnd
-        from microturn._policies._full_duplex._decisions._learned._turn_end_fit import DEFAULT_WAITS
-    except ImportError as error:
-        raise ConfigError(f"measuring the turn end needs the learned decisions: {error}") from None
-    return LearnedTurnEnd(DEFAULT_WAITS)
-
-
-def _log_odds(estimate: TurnEndEstimate) -> float:
-    from microturn._policies._full_duplex._decisions._learned._turn_end import log_odds_of
-
-    return log_odds_of(estimate.probability)
